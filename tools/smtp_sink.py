@@ -7,6 +7,7 @@ the Maildir to see what a person would have received.
 import argparse
 import asyncio
 import mailbox
+import os
 import signal
 
 from aiosmtpd.controller import Controller
@@ -14,7 +15,10 @@ from aiosmtpd.controller import Controller
 
 class MaildirHandler:
     def __init__(self, path):
-        self.maildir = mailbox.Maildir(path, create=True)
+        # Maildir(create=True) makes cur/new/tmp only for a missing folder.
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(path, sub), exist_ok=True)
+        self.maildir = mailbox.Maildir(path, create=False)
 
     async def handle_DATA(self, server, session, envelope):
         message = mailbox.MaildirMessage(envelope.original_content)
