@@ -1,0 +1,209 @@
+#include "actors/shop_poller.hpp"
+
+#include <caf/all.hpp>
+
+#include "persistence/errors.hpp"
+#include "persistence/shop_poll_store.hpp"
+
+namespace ferry {
+
+namespace {
+
+/// The resources in walking order.
+constexpr const char* resources[] = {"orders", "customers", "products"};
+
+struct poller_state {
+  shop_poller_settings settings;
+  shop_connector_actor connector;
+  std::shared_ptr<persistence::shop_poll_store> store;
+  shop_poll_report report;
+  bool running = false;
+  std::size_t resource = 0;
+  int page = 1;
+  std::string since;
+  std::string newest;
+  bool failed = false;
+  static inline const char* name = "shop_poller";
+};
+
+using poller_ptr = shop_poller_actor::stateful_pointer<poller_state>;
+
+void start_resource(poller_ptr self);
+
+void note_error(poller_ptr self, std::string what) {
+  auto& st = self->state;
+  ++st.report.errors;
+  st.report.last_error = std::move(what);
+  st.failed = true;
+}
+
+void next_resource(poller_ptr self) {
+  auto& st = self->state;
+  // A failed walk keeps its cursor, so the next cycle covers it again.
+  if (!st.failed && !st.newest.empty()) {
+    auto saved = st.store->save_cursor(resources[st.resource], st.newest);
+    if (!saved)
+      note_error(self, persistence::db_error_text(saved.error()));
+  }
+  ++st.resource;
+  st.page = 1;
+  start_resource(self);
+}
+
+/// Puts one changed entity into the inbox unless it is there already.
+void offer(poller_ptr self, const char* topic,
+           std::vector<std::string> topics, const std::string& key,
+           const std::string& version, const std::string& cursor_value,
+           const nlohmann::json& resource) {
+  auto& st = self->state;
+  persistence::inbox_event e;
+  e.source = "shop";
+  e.topic = topic;
+  e.event_id = std::string{"poll:"} + topic + ":" + key + ":" + version;
+  e.payload = shop::dump_exact(resource);
+  auto r = st.store->enqueue_if_missing(e, topics, key, "updated_at", version);
+  if (!r) {
+    note_error(self, persistence::db_error_text(r.error()));
+    return;
+  }
+  if (*r)
+    ++st.report.enqueued;
+  if (cursor_value > st.newest)
+    st.newest = cursor_value;
+}
+
+/// Continues with the next page, or the next resource after the last one.
+template <class Page>
+void after_page(poller_ptr self, const Page& page) {
+  auto& st = self->state;
+  auto seen = static_cast<std::int64_t>(st.page) * st.settings.page_size;
+  if (!st.failed && !page.items.empty() && seen < page.total_count) {
+    ++st.page;
+    start_resource(self);
+    return;
+  }
+  next_resource(self);
+}
+
+void fetch(poller_ptr self) {
+  auto& st = self->state;
+  auto on_error = [self](caf::error& e) {
+    auto se = shop_error_of(e);
+    note_error(self, std::string{"list "} + resources[self->state.resource]
+                       + ": "
+                       + (se ? se->message : self->system().render(e)));
+    next_resource(self);
+  };
+  auto timeout = st.settings.call_timeout;
+  switch (st.resource) {
+    case 0:
+      self
+        ->request(st.connector, timeout,
+                  shop_list_orders{st.since, st.settings.page_size, st.page})
+        .then(
+          [self](shop_order_page& page) {
+            for (auto& o : page.items) {
+              auto version = o.updated_at.empty() ? o.created_at : o.updated_at;
+              auto j = shop::to_json(o);
+              j["updated_at"] = version;
+              offer(self, "orders/create", {"orders/create", "orders/updated"},
+                    std::to_string(o.entity_id), version, o.created_at, j);
+            }
+            after_page(self, page);
+          },
+          on_error);
+      break;
+    case 1:
+      self
+        ->request(st.connector, timeout,
+                  shop_list_customers{st.since, st.settings.page_size,
+                                      st.page})
+        .then(
+          [self](shop_customer_page& page) {
+            for (auto& c : page.items)
+              offer(self, "customers/update",
+                    {"customers/create", "customers/update"},
+                    std::to_string(c.id), c.updated_at, c.updated_at,
+                    shop::to_json(c));
+            after_page(self, page);
+          },
+          on_error);
+      break;
+    default:
+      self
+        ->request(st.connector, timeout,
+                  shop_list_products{st.since, st.settings.page_size,
+                                     st.page})
+        .then(
+          [self](shop_product_page& page) {
+            for (auto& p : page.items)
+              offer(self, "products/update", {"products/update"},
+                    std::to_string(p.id), p.updated_at, p.updated_at,
+                    shop::to_json(p));
+            after_page(self, page);
+          },
+          on_error);
+  }
+}
+
+void start_resource(poller_ptr self) {
+  auto& st = self->state;
+  if (st.resource >= std::size(resources)) {
+    ++st.report.cycles;
+    st.running = false;
+    self->delayed_send(self, st.settings.interval, shop_poll_atom::value);
+    return;
+  }
+  if (st.page == 1) {
+    st.failed = false;
+    auto cursor = st.store->cursor(resources[st.resource]);
+    if (!cursor) {
+      note_error(self, persistence::db_error_text(cursor.error()));
+      ++st.resource;
+      start_resource(self);
+      return;
+    }
+    st.newest = *cursor;
+    st.since.clear();
+    if (!cursor->empty())
+      st.since = shop::shift_timestamp(*cursor, -st.settings.overlap.count())
+                   .value_or("");
+  }
+  fetch(self);
+}
+
+shop_poller_actor::behavior_type
+shop_poller(poller_ptr self, shop_poller_settings settings,
+            shop_connector_actor connector,
+            std::shared_ptr<persistence::shop_poll_store> store) {
+  auto& st = self->state;
+  st.settings = settings;
+  st.settings.page_size = std::clamp(st.settings.page_size, 1, 500);
+  st.connector = std::move(connector);
+  st.store = std::move(store);
+  self->send(self, shop_poll_atom::value);
+  return {
+    [self](shop_poll_atom) {
+      auto& st = self->state;
+      if (st.running)
+        return;
+      st.running = true;
+      st.resource = 0;
+      st.page = 1;
+      start_resource(self);
+    },
+    [self](caf::get_atom) { return self->state.report; },
+  };
+}
+
+} // namespace
+
+shop_poller_actor
+spawn_shop_poller(caf::actor_system& sys, shop_poller_settings settings,
+                  shop_connector_actor connector,
+                  std::shared_ptr<persistence::shop_poll_store> store) {
+  return sys.spawn<caf::detached>(shop_poller, settings, std::move(connector),
+                                  std::move(store));
+}
+
+} // namespace ferry

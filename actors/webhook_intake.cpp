@@ -1,0 +1,305 @@
+#include "actors/webhook_intake.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "actors/backlog.hpp"
+#include "monitoring/log.hpp"
+#include "persistence/errors.hpp"
+#include "protocols/webhook_signature.hpp"
+
+namespace ferry {
+
+namespace {
+
+constexpr std::size_t max_event_id = 128;
+
+bool valid_event_id(const std::string& id) {
+  return !id.empty() && id.size() <= max_event_id
+         && std::all_of(id.begin(), id.end(), [](char c) {
+              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                     || (c >= '0' && c <= '9') || c == '-' || c == '_'
+                     || c == '.' || c == ':';
+            });
+}
+
+webhook_verdict refuse(int status, std::string reason) {
+  webhook_verdict v;
+  v.status = status;
+  v.reason = std::move(reason);
+  return v;
+}
+
+} // namespace
+
+webhook_verdict check_shop_webhook(const http::request& r,
+                                   const webhook_intake_settings& s) {
+  if (r.body.size() > s.max_body_bytes)
+    return refuse(413, "body exceeds " + std::to_string(s.max_body_bytes)
+                         + " bytes");
+  auto signature = r.headers.get("X-Shop-Hmac-Sha256");
+  if (!signature || signature->empty())
+    return refuse(401, "X-Shop-Hmac-Sha256 is missing");
+  if (!webhook::verify(r.body, *signature, s.secrets))
+    return refuse(401, "X-Shop-Hmac-Sha256 does not match the body");
+  // From here on the request is authentic: the reasons may be specific.
+  auto id = r.headers.get("X-Shop-Event-Id");
+  if (!id || id->empty())
+    return refuse(400, "X-Shop-Event-Id is missing");
+  if (!valid_event_id(*id))
+    return refuse(400, "X-Shop-Event-Id is not an event id (1-128 of "
+                       "A-Z a-z 0-9 - _ . :)");
+  auto topic = r.headers.get("X-Shop-Topic");
+  if (!topic || topic->empty())
+    return refuse(400, "X-Shop-Topic is missing");
+  if (std::find(s.topics.begin(), s.topics.end(), *topic) == s.topics.end()) {
+    // Echo the topic only if short and printable: it is the sender's text.
+    bool printable = topic->size() <= 64
+                     && std::all_of(topic->begin(), topic->end(), [](char c) {
+                          return c >= 0x20 && c < 0x7f;
+                        });
+    return refuse(400, "X-Shop-Topic '" + (printable ? *topic : "?")
+                         + "' is not a known topic");
+  }
+  try {
+    auto json = nlohmann::json::parse(r.body);
+    if (!json.is_object())
+      return refuse(400, "body is not a JSON object");
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann quotes the bytes it read last; they may be personal data, so
+    // the reason keeps the position and the kind of error only.
+    std::string what = e.what();
+    auto start = what.find("] ");
+    what = start == std::string::npos ? what : what.substr(start + 2);
+    what = what.substr(0, what.find("; last read"));
+    return refuse(400, "body is not valid JSON (byte " + std::to_string(e.byte)
+                         + "): " + what);
+  } catch (const nlohmann::json::exception&) {
+    // Found by the fuzzer: a number too large for a double is out_of_range,
+    // not a parse_error.
+    return refuse(400, "body is not valid JSON: a number is out of range");
+  }
+  webhook_verdict ok;
+  ok.event.source = shop_webhook_source;
+  ok.event.event_id = *id;
+  ok.event.topic = *topic;
+  ok.event.payload = r.body;
+  return ok;
+}
+
+struct webhook_intake::impl {
+  struct job {
+    persistence::inbox_event event;
+    http::respond_fn respond;
+    std::chrono::steady_clock::time_point queued;
+  };
+
+  webhook_intake_settings settings;
+  inbox_commit commit;
+  const throttle_gate* gate;
+  prometheus::Family<prometheus::Counter>& outcomes;
+  prometheus::Counter& accepted;
+  prometheus::Counter& duplicate;
+  prometheus::Counter& unauthorized;
+  prometheus::Counter& too_large;
+  prometheus::Counter& bad_request;
+  prometheus::Counter& throttled;
+  prometheus::Counter& unavailable;
+  prometheus::Histogram& commit_seconds;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<job> queue;
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  impl(webhook_intake_settings s, inbox_commit c, const throttle_gate* g,
+       prometheus::Registry& registry)
+    : settings(std::move(s)),
+      commit(std::move(c)),
+      gate(g),
+      outcomes(prometheus::BuildCounter()
+                 .Name("ferry_webhooks_total")
+                 .Help("Shop webhook deliveries by outcome")
+                 .Register(registry)),
+      accepted(outcomes.Add({{"outcome", "accepted"}})),
+      duplicate(outcomes.Add({{"outcome", "duplicate"}})),
+      unauthorized(outcomes.Add({{"outcome", "unauthorized"}})),
+      too_large(outcomes.Add({{"outcome", "too_large"}})),
+      bad_request(outcomes.Add({{"outcome", "bad_request"}})),
+      throttled(outcomes.Add({{"outcome", "throttled"}})),
+      unavailable(outcomes.Add({{"outcome", "unavailable"}})),
+      commit_seconds(prometheus::BuildHistogram()
+                       .Name("ferry_webhook_commit_seconds")
+                       .Help("Time from receipt to the inbox commit of a "
+                             "shop webhook")
+                       .Register(registry)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{
+                                  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                  0.1, 0.25, 0.5, 1, 2.5, 5})) {
+    if (settings.secrets.empty()
+        || std::all_of(settings.secrets.begin(), settings.secrets.end(),
+                       [](const std::string& x) { return x.empty(); }))
+      throw std::invalid_argument(
+        "webhook intake: no webhook secret configured (shop.webhook_secret)");
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, settings.workers);
+         ++i)
+      workers.emplace_back([this] { work(); });
+  }
+
+  ~impl() {
+    std::deque<job> left;
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      stopping = true;
+      left.swap(queue);
+    }
+    wake.notify_all();
+    for (auto& w : workers)
+      w.join();
+    for (auto& j : left)
+      j.respond(busy(settings.retry_after, "shutting down"));
+  }
+
+  static http::response busy(std::chrono::seconds retry_after,
+                             const std::string& why) {
+    auto res = http::response::error(503, "unavailable", why);
+    res.headers.set("Retry-After", std::to_string(retry_after.count()));
+    return res;
+  }
+
+  void handle(http::request&& r, http::respond_fn respond) {
+    auto verdict = check_shop_webhook(r, settings);
+    if (verdict.status != 0) {
+      (verdict.status == 401   ? unauthorized
+       : verdict.status == 413 ? too_large
+                               : bad_request)
+        .Increment();
+      monitoring::log_warn("webhook", "shop webhook refused",
+                           {{"status", verdict.status},
+                            {"reason", verdict.reason},
+                            {"remote", r.remote_address}});
+      respond(http::response::error(
+        verdict.status,
+        verdict.status == 401   ? "unauthorized"
+        : verdict.status == 413 ? "payload_too_large"
+                                : "bad_request",
+        verdict.reason));
+      return;
+    }
+    if (gate != nullptr && gate->paused()) {
+      throttled.Increment();
+      respond(busy(gate->retry_after(), "backlog over its watermark"));
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      if (!stopping && queue.size() < settings.max_queued) {
+        queue.push_back(job{std::move(verdict.event), std::move(respond),
+                            std::chrono::steady_clock::now()});
+        wake.notify_one();
+        return;
+      }
+    }
+    throttled.Increment();
+    respond(busy(settings.retry_after, "too many webhooks waiting"));
+  }
+
+  void work() {
+    for (;;) {
+      job j;
+      {
+        std::unique_lock<std::mutex> lock{mutex};
+        wake.wait(lock, [this] { return stopping || !queue.empty(); });
+        if (stopping)
+          return;
+        j = std::move(queue.front());
+        queue.pop_front();
+      }
+      run(j);
+    }
+  }
+
+  void run(job& j) {
+    caf::expected<bool> inserted{false};
+    try {
+      inserted = commit(j.event);
+    } catch (const std::exception& e) {
+      inserted = persistence::make_db_error(persistence::db_errc::unavailable,
+                                            std::string("inbox commit: ")
+                                              + e.what());
+    }
+    commit_seconds.Observe(std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - j.queued)
+                             .count());
+    if (!inserted) {
+      auto code = persistence::db_error_code(inserted.error());
+      auto text = persistence::db_error_text(inserted.error());
+      if (code == persistence::db_errc::rejected) {
+        // PostgreSQL refused the payload (say a \u0000 in a jsonb string):
+        // redelivering will not help.
+        bad_request.Increment();
+        monitoring::log_warn("webhook", "shop webhook payload rejected",
+                             {{"event_id", j.event.event_id},
+                              {"topic", j.event.topic},
+                              {"reason", text}});
+        j.respond(http::response::error(400, "bad_request",
+                                        "payload rejected by the inbox"));
+        return;
+      }
+      unavailable.Increment();
+      monitoring::log_error("webhook", "shop webhook not committed",
+                            {{"event_id", j.event.event_id},
+                             {"topic", j.event.topic},
+                             {"reason", text}});
+      j.respond(busy(settings.retry_after, "inbox unavailable"));
+      return;
+    }
+    (*inserted ? accepted : duplicate).Increment();
+    j.respond(http::response::json(
+      200, {{"status", *inserted ? "accepted" : "duplicate"},
+            {"event_id", j.event.event_id}}));
+  }
+};
+
+webhook_intake::webhook_intake(webhook_intake_settings s, inbox_commit commit,
+                               const throttle_gate* gate,
+                               prometheus::Registry& registry)
+  : impl_(std::make_shared<impl>(std::move(s), std::move(commit), gate,
+                                 registry)) {
+}
+
+webhook_intake::webhook_intake(webhook_intake_settings s,
+                               persistence::inbox_store& store,
+                               const throttle_gate* gate,
+                               prometheus::Registry& registry)
+  : webhook_intake(
+    std::move(s),
+    [&store](const persistence::inbox_event& e) {
+      return store.insert_if_absent(e);
+    },
+    gate, registry) {
+}
+
+webhook_intake::~webhook_intake() = default;
+
+http::handler webhook_intake::handler() {
+  return [i = impl_.get()](http::request&& r, http::respond_fn respond) {
+    i->handle(std::move(r), std::move(respond));
+  };
+}
+
+void webhook_intake::add_routes(http::router& r) {
+  r.add("POST", "/webhooks/shop", handler());
+}
+
+} // namespace ferry

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "config/ferry_config.hpp"
+#include "persistence/pg_pool.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+/// The `ferry` sub-commands. Each takes the arguments after its name and
+/// returns the process exit status: 0 success, 1 failure, 2 bad usage.
+namespace ferry::app {
+
+/// `ferry check-config FILE`: every error as FILE:LINE: key.path: message.
+int check_config_command(const std::vector<std::string>& args);
+
+/// `ferry migrate [--config FILE]`: applies pending database migrations.
+int migrate_command(const std::vector<std::string>& args);
+
+/// `ferry run [--config FILE]`: runs until SIGTERM/SIGINT, then drains.
+int run_command(const std::vector<std::string>& args);
+
+/// The usage text of `ferry help`.
+std::string usage_text();
+
+/// The value of `--config FILE` (or `--config=FILE`) in `args`, else
+/// $FERRY_CONFIG, else none (the built-in defaults). Sets `bad_usage` on an
+/// unknown argument or a missing FILE.
+std::optional<std::string>
+config_path_argument(const std::vector<std::string>& args,
+                     std::string& bad_usage);
+
+/// Loads the config for `run`/`migrate` (file or defaults, then the
+/// environment); prints every error to stderr and returns nullopt on any.
+std::optional<config::ferry_config>
+load_or_report(const std::optional<std::string>& path);
+
+/// The PostgreSQL pool settings of `config` (database.*), for a pool of
+/// `max_size` connections whose metrics are labelled `name`.
+persistence::pg_pool_options pool_options(const config::ferry_config& config,
+                                          std::size_t max_size,
+                                          std::string name);
+
+} // namespace ferry::app

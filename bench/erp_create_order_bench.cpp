@@ -1,0 +1,126 @@
+// CreateSalesOrder calls per second through the erp_connector actor against
+// ferry-sim-erp (zero added latency), beside a bare erp_client loop with the
+// same number of sessions, in the same run. Goal: subject >= 0.8 x baseline.
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+#include <prometheus/registry.h>
+
+#include "actors/erp_connector.hpp"
+#include "actors/message_types.hpp"
+#include "tests/protocols/erp_sim_fixture.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+constexpr std::size_t sessions = 8;
+constexpr auto measure_for = std::chrono::seconds{8};
+
+std::string order_id(const char* run, std::uint64_t n) {
+  return std::string{"WEB-"} + run + "-" + std::to_string(n);
+}
+
+double bare_loop(const ferry::test::erp_simulator& sim) {
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> failed{false};
+  auto until = clock_type::now() + measure_for;
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < sessions; ++i)
+    threads.emplace_back([&] {
+      ferry::erp_client client{sim.client_settings()};
+      while (clock_type::now() < until) {
+        auto r = client.create_sales_order(
+          ferry::test::sample_order(order_id("bare", next++)));
+        if (r)
+          ++done;
+        else
+          failed = true;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  if (failed)
+    std::cerr << "bare loop: some calls failed\n";
+  return static_cast<double>(done) / measure_for.count();
+}
+
+double through_actor(const ferry::test::erp_simulator& sim) {
+  // The registry must outlive the actor system: the connector may update
+  // a gauge after its last answer went out.
+  prometheus::Registry registry;
+  caf::actor_system_config cfg;
+  ferry::register_message_types(cfg);
+  caf::actor_system sys{cfg};
+  ferry::erp_connector_settings s;
+  auto cs = sim.client_settings();
+  s.endpoint = cs.endpoint;
+  s.username = cs.username;
+  s.password = cs.password;
+  s.ca_file = cs.ca_file;
+  s.max_sessions = sessions;
+  auto connector = ferry::spawn_erp_connector(sys, s, registry);
+  caf::scoped_actor self{sys};
+  std::uint64_t sent = 0;
+  std::uint64_t done = 0;
+  std::uint64_t failed = 0;
+  // Twice the sessions outstanding, so that a session never waits for the
+  // actor to hand it the next call.
+  for (std::size_t i = 0; i < 2 * sessions; ++i)
+    self->send(connector, ferry::erp_create_sales_order{
+                            ferry::test::sample_order(order_id("actor", sent++))});
+  auto until = clock_type::now() + measure_for;
+  std::uint64_t outstanding = 2 * sessions;
+  bool measuring = true;
+  while (outstanding > 0) {
+    self->receive([&](ferry::erp_created_sales_order&) { ++done; },
+                  [&](caf::error&) { ++failed; });
+    --outstanding;
+    if (measuring && clock_type::now() >= until)
+      measuring = false;
+    if (measuring) {
+      self->send(connector,
+                 ferry::erp_create_sales_order{
+                   ferry::test::sample_order(order_id("actor", sent++))});
+      ++outstanding;
+    }
+  }
+  if (failed)
+    std::cerr << "actor: " << failed << " calls failed\n";
+  self->send_exit(connector, caf::exit_reason::user_shutdown);
+  return static_cast<double>(done) / measure_for.count();
+}
+
+} // namespace
+
+int main() {
+  ferry::test::erp_simulator sim{{"--no-fsync"}};
+  // Warm-up: certificates, connections, the simulator's first allocations.
+  {
+    ferry::erp_client warm{sim.client_settings()};
+    for (int i = 0; i < 20; ++i)
+      (void) warm.create_sales_order(
+        ferry::test::sample_order(order_id("warm", static_cast<std::uint64_t>(i))));
+  }
+  double baseline = bare_loop(sim);
+  double subject = through_actor(sim);
+  nlohmann::json out = {
+    {"name", "erp_create_order"},
+    {"subject", {{"label", "CreateSalesOrder via erp_connector (8 sessions)"},
+                 {"value", subject},
+                 {"unit", "calls/s"}}},
+    {"baseline", {{"label", "bare erp_client loop (8 sessions)"},
+                  {"value", baseline},
+                  {"unit", "calls/s"}}},
+    {"ratio", baseline > 0 ? subject / baseline : 0},
+    {"goal", ">= 0.8"},
+    {"extra", {{"seconds_each", measure_for.count()}}}};
+  std::cout << out.dump() << std::endl;
+  return 0;
+}

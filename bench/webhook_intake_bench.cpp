@@ -1,0 +1,202 @@
+// Webhook intake throughput and ack latency (HMAC check + durable inbox
+// commit over HTTPS) beside pgbench's single-row insert TPS on the same
+// PostgreSQL, in the same run, with the same number of database sessions.
+// Prints one JSON object (docs/DEVELOPING.md, "Benchmarks").
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <regex>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <prometheus/registry.h>
+
+#include "actors/webhook_intake.hpp"
+#include "persistence/inbox_store.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/pg_pool.hpp"
+#include "protocols/http/client.hpp"
+#include "protocols/http/server.hpp"
+#include "protocols/tls.hpp"
+#include "protocols/webhook_signature.hpp"
+#include "tests/support/services.hpp"
+
+using namespace ferry;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
+}
+
+/// pgbench's TPS for a one-row INSERT of a comparable JSON payload, with
+/// `sessions` clients for `seconds`.
+double pgbench_tps(const std::string& url, int sessions, int seconds,
+                   const std::string& dir) {
+  {
+    pqxx::connection c{url};
+    pqxx::nontransaction tx{c};
+    tx.exec("CREATE TABLE IF NOT EXISTS pgbench_rows (id bigserial PRIMARY "
+            "KEY, event_id text NOT NULL UNIQUE, payload jsonb NOT NULL, "
+            "received_at timestamptz NOT NULL DEFAULT now())");
+  }
+  std::string script = dir + "/insert.sql";
+  std::ofstream(script)
+    << "INSERT INTO pgbench_rows (event_id, payload) VALUES "
+       "(gen_random_uuid()::text, "
+       "'{\"entity_id\":1001,\"increment_id\":\"000001001\",\"status\":"
+       "\"pending\",\"grand_total\":5412.40}') ON CONFLICT DO NOTHING;\n";
+  std::string out = dir + "/pgbench.out";
+  std::string cmd = "/usr/lib/postgresql/15/bin/pgbench -n -c "
+                    + std::to_string(sessions) + " -j 2 -T "
+                    + std::to_string(seconds) + " -f " + script + " '" + url
+                    + "' > " + out + " 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    std::ifstream in(out);
+    std::cerr << "pgbench failed:\n" << in.rdbuf() << "\n";
+    return 0;
+  }
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::smatch m;
+  if (std::regex_search(text, m, std::regex(R"(tps = ([0-9.]+))")))
+    return std::stod(m[1]);
+  std::cerr << "no tps in pgbench output:\n" << text << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main() {
+  const int seconds = env_int("FERRY_BENCH_SECONDS", 10);
+  const int sessions = 8; // database sessions on both sides
+  const int senders = 16; // concurrent deliveries in flight
+  test::scratch_database db;
+  test::temp_dir dir;
+  auto certs = tls::ensure_self_signed_certificate(dir.path() + "/certs");
+
+  double baseline = pgbench_tps(db.url(), sessions, seconds, dir.path());
+
+  prometheus::Registry registry;
+  persistence::pg_pool_options po;
+  po.url = db.url();
+  po.max_size = sessions;
+  persistence::pg_pool pool{po, registry};
+  if (auto m = persistence::migrate(pool); !m) {
+    std::cerr << "migrations failed: "
+              << persistence::db_error_text(m.error()) << "\n";
+    return 1;
+  }
+  persistence::inbox_store store{pool};
+  webhook_intake_settings ws;
+  ws.secrets = {"bench-secret"};
+  ws.workers = sessions;
+  ws.max_queued = 1024;
+  webhook_intake intake{ws, store, nullptr, registry};
+  http::router r;
+  intake.add_routes(r);
+  http::server_settings ss;
+  ss.cert_file = certs.cert_file;
+  ss.key_file = certs.key_file;
+  ss.io_threads = 2;
+  http::server server{ss, std::move(r)};
+  auto port = server.start();
+  http::client_settings cs;
+  cs.ca_file = certs.ca_file;
+  cs.max_connections_per_host = senders;
+  http::client client{cs};
+  std::string url = "https://localhost:" + std::to_string(port)
+                    + "/webhooks/shop";
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> failed{0};
+  std::vector<std::vector<double>> latencies(senders);
+  std::vector<std::thread> threads;
+  auto started = steady::now();
+  for (int t = 0; t < senders; ++t) {
+    threads.emplace_back([&, t] {
+      for (long i = 0; !stop.load(); ++i) {
+        std::string body =
+          nlohmann::json{{"entity_id", t * 10'000'000 + i},
+                         {"increment_id", std::to_string(i)},
+                         {"status", "pending"},
+                         {"grand_total", 5412.40}}
+            .dump();
+        http::client_request req{"POST", url, {}, body, {}};
+        req.headers.set("Content-Type", "application/json");
+        req.headers.set("X-Shop-Topic", "orders/create");
+        req.headers.set("X-Shop-Event-Id",
+                        "bench-" + std::to_string(t) + "-" + std::to_string(i));
+        req.headers.set("X-Shop-Hmac-Sha256",
+                        webhook::sign("bench-secret", body));
+        auto sent = steady::now();
+        auto res = client.send(std::move(req));
+        auto took = std::chrono::duration<double, std::milli>(steady::now()
+                                                              - sent)
+                      .count();
+        if (res.response && res.response->status == 200)
+          latencies[t].push_back(took);
+        else
+          ++failed;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& th : threads)
+    th.join();
+  double elapsed =
+    std::chrono::duration<double>(steady::now() - started).count();
+  server.stop();
+
+  std::vector<double> all;
+  for (auto& v : latencies)
+    all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) {
+    return all.empty() ? 0.0
+                       : all[std::min(all.size() - 1,
+                                      static_cast<std::size_t>(
+                                        p * static_cast<double>(all.size())))];
+  };
+  double rps = static_cast<double>(all.size()) / elapsed;
+  long stored = 0;
+  {
+    pqxx::connection c{db.url()};
+    pqxx::nontransaction tx{c};
+    stored = tx.exec1("SELECT count(*) FROM inbox")[0].as<long>();
+  }
+  nlohmann::json result{
+    {"name", "webhook_intake"},
+    {"subject",
+     {{"label", "webhook intake (HTTPS + HMAC + inbox commit)"},
+      {"value", rps},
+      {"unit", "req/s"}}},
+    {"baseline",
+     {{"label", "pgbench single-row insert"},
+      {"value", baseline},
+      {"unit", "tps"}}},
+    {"ratio", baseline > 0 ? rps / baseline : 0.0},
+    {"goal", ">= 0.5 of pgbench TPS, ack p50 < 5 ms"},
+    {"extra",
+     {{"ack_p50_ms", pct(0.50)},
+      {"ack_p99_ms", pct(0.99)},
+      {"acknowledged", all.size()},
+      {"failed", failed.load()},
+      {"inbox_rows", stored},
+      {"db_sessions", sessions},
+      {"concurrent_senders", senders},
+      {"seconds", seconds}}}};
+  std::cout << result.dump() << std::endl;
+  // Every acknowledged delivery must be durable; anything else is a bug
+  // worth failing the bench run for.
+  return stored == static_cast<long>(all.size()) ? 0 : 1;
+}

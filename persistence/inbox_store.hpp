@@ -1,0 +1,81 @@
+#pragma once
+
+#include "persistence/pg_pool.hpp"
+
+#include <caf/expected.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <pqxx/transaction_base>
+#include <string>
+#include <vector>
+
+namespace ferry::persistence {
+
+/// An incoming event (a webhook, an ERP notification) as received.
+struct inbox_event {
+  /// Who sent it: "shop", "erp", ...
+  std::string source;
+  /// The sender's id of the event; unique per source.
+  std::string event_id;
+  /// What it is about: "order.created", ...
+  std::string topic;
+  /// The raw JSON text; must be valid JSON (stored as jsonb).
+  std::string payload;
+};
+
+/// An inbox row claimed by a node for processing.
+struct claimed_event {
+  /// The row id, used to complete or fail the claim.
+  std::int64_t id = 0;
+  /// The event itself.
+  inbox_event event;
+  /// How many times it has been claimed, this claim included.
+  int attempts = 0;
+};
+
+/// The `inbox` table: events are committed here before they are
+/// acknowledged, and claimed by the nodes of a cluster with
+/// `FOR UPDATE SKIP LOCKED` and leases that expire, so that the claims of a
+/// node that died are taken over once their lease ends.
+class inbox_store {
+public:
+  /// Uses connections of `pool`; the pool must outlive the store.
+  explicit inbox_store(pg_pool& pool);
+
+  /// Inserts unless (source, event_id) exists; true when this call inserted
+  /// it, false for a duplicate. Committed on return. `db_errc::rejected`
+  /// when the payload is not valid JSON or a field is empty.
+  caf::expected<bool> insert_if_absent(const inbox_event& event);
+
+  /// The same inside a caller's transaction (for persistence code that
+  /// commits the event together with the work it creates). Throws pqxx
+  /// exceptions.
+  static bool insert_if_absent(pqxx::transaction_base& tx,
+                               const inbox_event& event);
+
+  /// Claims up to `limit` events for `node` for `lease`, oldest first:
+  /// pending ones and those whose lease expired. `topic` restricts the
+  /// claim to one topic.
+  caf::expected<std::vector<claimed_event>>
+  claim(const std::string& node, std::size_t limit, std::chrono::seconds lease,
+        const std::optional<std::string>& topic = std::nullopt);
+
+  /// Marks a claimed event done. False when `node` no longer holds the claim
+  /// (its lease expired and another node took it).
+  caf::expected<bool> complete(std::int64_t id, const std::string& node);
+
+  /// Gives up a claim after a failure: back to pending for another attempt
+  /// when `retry`, else `failed` for good. `error` is stored, masked.
+  /// False when `node` no longer holds the claim.
+  caf::expected<bool> fail(std::int64_t id, const std::string& node,
+                           const std::string& error, bool retry);
+
+  /// Events not finished yet (pending or processing): the inbox backlog.
+  caf::expected<std::int64_t> open_count();
+
+private:
+  pg_pool& pool_;
+};
+
+} // namespace ferry::persistence

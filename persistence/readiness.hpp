@@ -1,0 +1,23 @@
+#pragma once
+
+#include "monitoring/ops_server.hpp"
+#include "persistence/pg_pool.hpp"
+#include "persistence/redis_client.hpp"
+
+/// The readiness probes persistence offers to the ops server's /readyz.
+/// Each is bounded by the pool's and the client's time-outs.
+namespace ferry::persistence {
+
+/// "postgresql": a pooled connection answers `SELECT 1` (waits at most
+/// `acquire_timeout` for a free connection).
+monitoring::readiness_probe
+postgres_probe(pg_pool& pool, std::chrono::milliseconds acquire_timeout =
+                                  std::chrono::milliseconds(1000));
+
+/// "migrations": every embedded migration is recorded in the database.
+monitoring::readiness_probe migrations_probe(pg_pool& pool);
+
+/// "redis": PING answers PONG.
+monitoring::readiness_probe redis_probe(redis_client& redis);
+
+} // namespace ferry::persistence

@@ -1,0 +1,130 @@
+#include "persistence/sync_log_store.hpp"
+
+#include "mapping/masking.hpp"
+
+#include <pqxx/pqxx>
+
+namespace ferry::persistence {
+
+namespace {
+
+sync_direction direction_from(const std::string& text) {
+  if (text == "erp_to_shop")
+    return sync_direction::erp_to_shop;
+  if (text == "internal")
+    return sync_direction::internal;
+  return sync_direction::shop_to_erp;
+}
+
+sync_outcome outcome_from(const std::string& text) {
+  if (text == "retry")
+    return sync_outcome::retry;
+  if (text == "failed")
+    return sync_outcome::failed;
+  if (text == "skipped")
+    return sync_outcome::skipped;
+  return sync_outcome::ok;
+}
+
+std::optional<std::string> optional_text(const std::string& text) {
+  if (text.empty())
+    return std::nullopt;
+  return text;
+}
+
+} // namespace
+
+const char* to_string(sync_direction direction) {
+  switch (direction) {
+    case sync_direction::shop_to_erp:
+      return "shop_to_erp";
+    case sync_direction::erp_to_shop:
+      return "erp_to_shop";
+    case sync_direction::internal:
+      return "internal";
+  }
+  return "internal";
+}
+
+const char* to_string(sync_outcome outcome) {
+  switch (outcome) {
+    case sync_outcome::ok:
+      return "ok";
+    case sync_outcome::retry:
+      return "retry";
+    case sync_outcome::failed:
+      return "failed";
+    case sync_outcome::skipped:
+      return "skipped";
+  }
+  return "failed";
+}
+
+sync_log_store::sync_log_store(pg_pool& pool) : pool_(pool) {}
+
+std::int64_t sync_log_store::write(pqxx::transaction_base& tx,
+                                   const sync_log_entry& entry) {
+  std::optional<std::string> payload;
+  if (!entry.payload.is_null())
+    payload = mapping::mask_json(entry.payload).dump();
+  return tx
+      .exec_params1(
+          "INSERT INTO sync_log (entity, direction, entity_id, external_id,"
+          " attempt, latency_ms, outcome, message, payload)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id",
+          entry.entity, std::string(to_string(entry.direction)),
+          mapping::mask_text(entry.entity_id),
+          optional_text(mapping::mask_text(entry.external_id)), entry.attempt,
+          entry.latency_ms, std::string(to_string(entry.outcome)),
+          optional_text(mapping::mask_text(entry.message)), payload)[0]
+      .as<std::int64_t>();
+}
+
+caf::expected<std::int64_t> sync_log_store::write(const sync_log_entry& entry) {
+  if (entry.entity.empty())
+    return make_db_error(db_errc::rejected, "sync log: field entity is empty");
+  return pool_.with_connection("sync log for " + entry.entity,
+                               [&](pqxx::connection& conn) {
+                                 pqxx::work tx(conn);
+                                 auto id = write(tx, entry);
+                                 tx.commit();
+                                 return id;
+                               });
+}
+
+caf::expected<std::vector<sync_log_record>>
+sync_log_store::recent(std::size_t limit,
+                       const std::optional<std::string>& entity) {
+  return pool_.with_connection("sync log: recent", [&](pqxx::connection& conn) {
+    pqxx::read_transaction tx(conn);
+    auto rows = tx.exec_params(
+        "SELECT id, to_char(at AT TIME ZONE 'UTC',"
+        "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+        " entity, direction, entity_id, coalesce(external_id, ''), attempt,"
+        " latency_ms, outcome, coalesce(message, ''),"
+        " coalesce(payload::text, 'null')"
+        " FROM sync_log WHERE ($1::text IS NULL OR entity = $1)"
+        " ORDER BY id DESC LIMIT $2",
+        entity, static_cast<std::int64_t>(limit));
+    std::vector<sync_log_record> out;
+    for (const auto& row : rows) {
+      sync_log_record rec;
+      rec.id = row[0].as<std::int64_t>();
+      rec.at = row[1].as<std::string>();
+      rec.entry.entity = row[2].as<std::string>();
+      rec.entry.direction = direction_from(row[3].as<std::string>());
+      rec.entry.entity_id = row[4].as<std::string>();
+      rec.entry.external_id = row[5].as<std::string>();
+      rec.entry.attempt = row[6].as<int>();
+      if (!row[7].is_null())
+        rec.entry.latency_ms = row[7].as<std::int64_t>();
+      rec.entry.outcome = outcome_from(row[8].as<std::string>());
+      rec.entry.message = row[9].as<std::string>();
+      rec.entry.payload = nlohmann::json::parse(row[10].as<std::string>());
+      out.push_back(std::move(rec));
+    }
+    return out;
+  });
+}
+
+} // namespace ferry::persistence

@@ -1,0 +1,127 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "protocols/http/client.hpp"
+#include "protocols/http/server.hpp"
+#include "simulators/shop/rate_limiter.hpp"
+#include "simulators/shop/shop_state.hpp"
+#include "simulators/shop/token_store.hpp"
+#include "simulators/shop/traffic_generator.hpp"
+#include "simulators/shop/webhook_queue.hpp"
+
+namespace ferry::sim_shop {
+
+/// Everything ferry-sim-shop is started with (see README.md for the flags).
+struct simulator_options {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+  uint16_t admin_port = 0;
+  /// Empty: in-memory only.
+  std::string data_dir;
+  /// Empty: a self-signed certificate in `data_dir` (or a temp folder).
+  std::string cert_file, key_file;
+  std::string webhook_url;
+  std::string webhook_secret = "shop-webhook-secret";
+  /// CA to verify the webhook receiver with; empty: the system store.
+  std::string webhook_ca_file;
+  bool webhook_verify = true;
+  std::map<std::string, std::string> clients{{"ferry", "ferry-secret"}};
+  std::uint64_t seed = 1;
+  int seed_products = 50;
+  int seed_customers = 20;
+  int sources = 3;
+  std::chrono::seconds token_ttl{3600};
+  rate_limiter::settings rate{};
+  webhook_schedule schedule{};
+  traffic_settings traffic{};
+};
+
+/// Runtime fault knobs (admin `/admin/faults`).
+struct fault_settings {
+  std::chrono::milliseconds latency{0};
+  /// Share of API calls answered 500 (after auth and the rate limit).
+  double error_rate = 0;
+  /// During a storm this share of API calls get 429 with `Retry-After`.
+  double storm_share = 1.0;
+  int storm_retry_after_seconds = 1;
+  std::chrono::steady_clock::time_point storm_until{};
+  webhook_faults webhooks{};
+};
+
+/// The reference shop: the contract over HTTPS, an admin API over plain
+/// HTTP on loopback, webhook delivery and the traffic generator.
+class simulator {
+public:
+  explicit simulator(simulator_options o);
+  ~simulator();
+  simulator(const simulator&) = delete;
+  simulator& operator=(const simulator&) = delete;
+
+  /// Loads the journal, seeds, binds both servers and starts the
+  /// background threads; returns {https_port, admin_port}.
+  std::pair<uint16_t, uint16_t> start();
+  void stop();
+
+  /// The contract's routes (for the HTTPS server, or tests without one).
+  http::router api_router();
+  /// The admin routes.
+  http::router admin_router();
+
+  shop_state& state() { return *state_; }
+  webhook_queue& webhooks() { return *webhooks_; }
+  token_store& tokens() { return *tokens_; }
+  rate_limiter& limiter() { return limiter_; }
+
+private:
+  using sync_handler
+    = std::function<http::response(const http::request&, const std::string&)>;
+  http::handler api(sync_handler h);
+  void respond_later(http::respond_fn respond, http::response r,
+                     std::chrono::milliseconds delay);
+  void delay_loop();
+  void webhook_loop();
+  void traffic_loop();
+  void on_change(const change_event& e);
+  void deliver(webhook_delivery d);
+
+  simulator_options options_;
+  std::unique_ptr<shop_state> state_;
+  std::unique_ptr<token_store> tokens_;
+  std::unique_ptr<webhook_queue> webhooks_;
+  rate_limiter limiter_;
+  traffic_generator traffic_gen_;
+
+  std::mutex knobs_mutex_;
+  fault_settings faults_;
+  traffic_settings traffic_;
+  std::string webhook_url_;
+  std::mt19937_64 fault_rng_;
+
+  std::unique_ptr<http::client> client_;
+  std::unique_ptr<http::server> api_server_;
+  std::unique_ptr<http::server> admin_server_;
+
+  std::atomic<bool> running_{false};
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  std::multimap<std::chrono::steady_clock::time_point,
+                std::pair<http::respond_fn, http::response>>
+    delayed_;
+  std::thread delay_thread_;
+  std::thread webhook_thread_;
+  std::thread traffic_thread_;
+  std::atomic<int> in_flight_webhooks_{0};
+};
+
+} // namespace ferry::sim_shop
