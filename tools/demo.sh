@@ -72,7 +72,7 @@ run_demo() {
     --webhook-url "https://127.0.0.1:$api_port/webhooks/shop" \
     --webhook-insecure \
     --seed 42 --seed-products 200 --seed-customers 50 --sources 2 \
-    --traffic --orders-per-second 0.2 --customers-per-second 0.05 \
+    --traffic on --orders-per-second 0.2 --customers-per-second 0.05 \
     --high-value-share 0.1 --approval-threshold 5000.00 \
     >"$dir/shop.log" 2>&1 &
   STARTED_PIDS+=("$!")
