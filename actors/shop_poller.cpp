@@ -14,7 +14,7 @@ constexpr const char* resources[] = {"orders", "customers", "products"};
 
 struct poller_state {
   shop_poller_settings settings;
-  shop_connector_actor connector;
+  shop_connector_resolver connector;
   std::shared_ptr<persistence::shop_poll_store> store;
   shop_poll_report report;
   bool running = false;
@@ -98,7 +98,7 @@ void fetch(poller_ptr self) {
   switch (st.resource) {
     case 0:
       self
-        ->request(st.connector, timeout,
+        ->request(st.connector(), timeout,
                   shop_list_orders{st.since, st.settings.page_size, st.page})
         .then(
           [self](shop_order_page& page) {
@@ -115,7 +115,7 @@ void fetch(poller_ptr self) {
       break;
     case 1:
       self
-        ->request(st.connector, timeout,
+        ->request(st.connector(), timeout,
                   shop_list_customers{st.since, st.settings.page_size,
                                       st.page})
         .then(
@@ -131,7 +131,7 @@ void fetch(poller_ptr self) {
       break;
     default:
       self
-        ->request(st.connector, timeout,
+        ->request(st.connector(), timeout,
                   shop_list_products{st.since, st.settings.page_size,
                                      st.page})
         .then(
@@ -174,7 +174,7 @@ void start_resource(poller_ptr self) {
 
 shop_poller_actor::behavior_type
 shop_poller(poller_ptr self, shop_poller_settings settings,
-            shop_connector_actor connector,
+            shop_connector_resolver connector,
             std::shared_ptr<persistence::shop_poll_store> store) {
   auto& st = self->state;
   st.settings = settings;
@@ -201,6 +201,14 @@ shop_poller(poller_ptr self, shop_poller_settings settings,
 shop_poller_actor
 spawn_shop_poller(caf::actor_system& sys, shop_poller_settings settings,
                   shop_connector_actor connector,
+                  std::shared_ptr<persistence::shop_poll_store> store) {
+  return spawn_shop_poller(
+      sys, settings, [connector] { return connector; }, std::move(store));
+}
+
+shop_poller_actor
+spawn_shop_poller(caf::actor_system& sys, shop_poller_settings settings,
+                  shop_connector_resolver connector,
                   std::shared_ptr<persistence::shop_poll_store> store) {
   return sys.spawn<caf::detached>(shop_poller, settings, std::move(connector),
                                   std::move(store));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <caf/actor_system.hpp>
@@ -40,7 +41,16 @@ using shop_poller_actor
   = caf::typed_actor<caf::reacts_to<shop_poll_atom>,
                      caf::replies_to<caf::get_atom>::with<shop_poll_report>>;
 
+/// The connector to call now (a supervisor may have restarted it since).
+using shop_connector_resolver = std::function<shop_connector_actor()>;
+
 /// Spawns the poller; `store` is shared with whoever else uses the pool.
+shop_poller_actor
+spawn_shop_poller(caf::actor_system& sys, shop_poller_settings settings,
+                  shop_connector_resolver connector,
+                  std::shared_ptr<persistence::shop_poll_store> store);
+
+/// The same with one fixed connector.
 shop_poller_actor
 spawn_shop_poller(caf::actor_system& sys, shop_poller_settings settings,
                   shop_connector_actor connector,

@@ -76,10 +76,13 @@ struct api_endpoint::impl {
 api_endpoint::api_endpoint(const config::ferry_config& config,
                            persistence::pg_pool& pool,
                            prometheus::Registry& registry,
-                           const throttle_gate* gate)
+                           const throttle_gate* gate,
+                           const route_adder& add_routes)
   : impl_(std::make_unique<impl>(config, pool, registry, gate)) {
   http::router router;
   impl_->issuer.add_routes(router);
+  if (add_routes)
+    add_routes(impl_->issuer, router);
   if (impl_->intake)
     router.add("POST", config.api.webhook_path, impl_->intake->handler());
   impl_->server =

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <prometheus/registry.h>
@@ -7,19 +8,26 @@
 #include "actors/backlog.hpp"
 #include "config/ferry_config.hpp"
 #include "persistence/pg_pool.hpp"
+#include "protocols/http/server.hpp"
+#include "protocols/oauth/token_issuer.hpp"
 
 namespace ferry::app {
 
 /// Ferry's own HTTPS API as `ferry run` serves it: the OAuth 2.0 token
-/// endpoint and the shop's webhook intake (the routes of later features are
-/// added here). With neither api.tls_cert_file nor api.tls_key_file set, a
+/// endpoint, the shop's webhook intake and the routes `add_routes` adds
+/// (each area's, see components.hpp). With neither api.tls_cert_file nor api.tls_key_file set, a
 /// self-signed certificate under node.data_dir/certs is used (demo only).
 class api_endpoint {
 public:
+  /// Adds routes; handlers wrap themselves with `issuer.require_scopes`.
+  using route_adder =
+    std::function<void(const oauth::token_issuer& issuer, http::router&)>;
+
   /// Binds api.listen; throws std::runtime_error naming what failed. `pool`,
   /// `registry` and `gate` must outlive this object.
   api_endpoint(const config::ferry_config& config, persistence::pg_pool& pool,
-               prometheus::Registry& registry, const throttle_gate* gate);
+               prometheus::Registry& registry, const throttle_gate* gate,
+               const route_adder& add_routes = {});
   ~api_endpoint();
   api_endpoint(const api_endpoint&) = delete;
   api_endpoint& operator=(const api_endpoint&) = delete;

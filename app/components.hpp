@@ -1,14 +1,22 @@
 #pragma once
 
+#include "actors/connector_directory.hpp"
 #include "actors/supervisor.hpp"
 #include "config/ferry_config.hpp"
 #include "persistence/pg_pool.hpp"
+#include "protocols/http/server.hpp"
+#include "protocols/oauth/token_issuer.hpp"
 
+#include <caf/actor_system.hpp>
+#include <memory>
 #include <prometheus/registry.h>
 #include <vector>
 
-/// What `ferry run` puts under its root supervisor. This is the one place
-/// where the application's components are wired together.
+/// What `ferry run` puts under its root supervisor and on its API. This is
+/// the one place where the application's components are wired together:
+/// each area (connectors, orders, catalog, pricing) has its own
+/// `app/<area>_components.cpp` defining the two functions declared for it
+/// below, so that areas grow without touching each other.
 namespace ferry::app {
 
 /// What components are built from; everything outlives the actor system.
@@ -16,9 +24,41 @@ struct component_context {
   const config::ferry_config& config;
   prometheus::Registry& registry;
   persistence::pg_pool& pool;
+  caf::actor_system& system;
+  /// The current connector handles (set by the connectors' factories).
+  std::shared_ptr<connector_directory> connectors;
 };
 
-/// The root supervisor's children, in start order (stopped in reverse).
+/// What API routes are built from. The API server starts after the root
+/// supervisor and stops before it, so handlers may send to actors.
+struct api_context {
+  component_context& components;
+  /// Wraps handlers with the OAuth 2.0 scope check
+  /// (`issuer.require_scopes({"orders:read"}, handler)`).
+  const oauth::token_issuer& issuer;
+};
+
+/// The root supervisor's children, in start order (stopped in reverse):
+/// connectors first, then each area's.
 std::vector<child_spec> root_children(component_context& context);
+
+/// Every area's routes on Ferry's API (besides /oauth/token and the
+/// webhook intake, which api_endpoint adds itself).
+void add_api_routes(api_context& context, http::router& router);
+
+/// The ERP and shop connectors and the shop poller.
+void add_connector_children(component_context& c, std::vector<child_spec>& out);
+
+/// Issue 5: order sagas, approvals, ERP status back.
+void add_order_children(component_context& c, std::vector<child_spec>& out);
+void add_order_routes(api_context& c, http::router& router);
+
+/// Issue 6: products, inventory, reservations.
+void add_catalog_children(component_context& c, std::vector<child_spec>& out);
+void add_catalog_routes(api_context& c, http::router& router);
+
+/// Issue 7: customers, price lists, pricing actors.
+void add_pricing_children(component_context& c, std::vector<child_spec>& out);
+void add_pricing_routes(api_context& c, http::router& router);
 
 } // namespace ferry::app

@@ -183,25 +183,35 @@ int run_command(const std::vector<std::string>& args) {
     config->throttle.max_oldest_age, config->throttle.max_oldest_age / 5,
     std::chrono::duration_cast<std::chrono::seconds>(
       config->throttle.retry_after)});
-  std::unique_ptr<api_endpoint> api;
-  try {
-    api = std::make_unique<api_endpoint>(*config, pool, registry,
-                                         webhook_gate.get());
-  } catch (const std::exception& e) {
-    mon::log_error(component, "cannot serve the API",
-                   {{"listen", config->api.listen}, {"error", e.what()}});
-    return 1;
-  }
-
   std::atomic<bool> stopping{false};
   int status = 0;
   {
     caf::actor_system_config cfg;
     register_message_types(cfg);
     caf::actor_system system{cfg};
-    component_context context{*config, registry, pool};
+    component_context context{*config, registry, pool, system,
+                              std::make_shared<connector_directory>()};
     auto root = spawn_supervisor(system, registry, root_settings(*config),
                                  root_children(context));
+
+    // After the root supervisor, so that handlers find the actors they send
+    // to; destroyed before the actor system (it is declared inside its
+    // scope), so that no handler outlives them.
+    std::unique_ptr<api_endpoint> api;
+    try {
+      api = std::make_unique<api_endpoint>(
+          *config, pool, registry, webhook_gate.get(),
+          [&context](const oauth::token_issuer& issuer, http::router& router) {
+            api_context routes{context, issuer};
+            add_api_routes(routes, router);
+          });
+    } catch (const std::exception& e) {
+      mon::log_error(component, "cannot serve the API",
+                     {{"listen", config->api.listen}, {"error", e.what()}});
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      ops.reset();
+      return 1;
+    }
 
     ops->add_probe({"shutdown", [&stopping] {
                       return stopping ? mon::probe_result{false, "draining"}
@@ -249,8 +259,9 @@ int run_command(const std::vector<std::string>& args) {
                               {{"error", system.render(error)}});
               caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
             });
-    // The ops server's probes reference the actor system: stop serving
-    // before it goes away.
+    // The API's handlers and the ops server's probes reference the actor
+    // system: stop serving before it goes away.
+    api.reset();
     ops.reset();
   }
   mon::log_info(component, "stopped", {{"exit_status", status}});

@@ -1,0 +1,9 @@
+#include "app/components.hpp"
+
+namespace ferry::app {
+
+void add_order_children(component_context&, std::vector<child_spec>&) {}
+
+void add_order_routes(api_context&, http::router&) {}
+
+} // namespace ferry::app
