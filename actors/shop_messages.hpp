@@ -16,36 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/money_inspect.hpp"
 #include "mapping/shop_types.hpp"
-
-namespace ferry {
-
-#ifndef FERRY_MONEY_INSPECT_DEFINED
-#  define FERRY_MONEY_INSPECT_DEFINED
-/// 0.17 inspection of money (its minor units).
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, money& x) {
-  auto minor = x.minor();
-  auto load = caf::meta::load_callback([&]() -> caf::error {
-    x = money::from_minor(minor);
-    return caf::none;
-  });
-  return f(caf::meta::type_name("money"), minor, load);
-}
-
-/// 0.17 inspection of decimal (its millionths).
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, decimal& x) {
-  auto units = x.units();
-  auto load = caf::meta::load_callback([&]() -> caf::error {
-    x = decimal::from_units(units);
-    return caf::none;
-  });
-  return f(caf::meta::type_name("decimal"), units, load);
-}
-#endif
-
-} // namespace ferry
 
 namespace ferry::shop {
 

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <pthread.h>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 namespace ferry {
@@ -93,6 +94,19 @@ int wait_for_termination_signal(
     // EINTR (another signal's handler ran): wait for the rest.
     if (errno != EINTR)
       return 0;
+  }
+}
+
+bool release_timers(caf::actor_system& sys,
+                    std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    sys.clock().cancel_all();
+    if (sys.registry().running() == 0)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 

@@ -39,4 +39,14 @@ void request_termination();
 int wait_for_termination_signal(
     std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
+/// Call after the tree is stopped, before the actor system goes away. A
+/// pending delayed message (a poller's next cycle, a retry's backoff) holds
+/// a strong reference to the actor it will wake, and ~actor_system waits
+/// until every detached actor is destroyed: one poller idling through a
+/// 60 s interval would hold the process that long. Cancels every pending
+/// timer, again each time an actor still stopping may have set one, until
+/// no actor is running or `timeout` passed; true when none is running.
+bool release_timers(caf::actor_system& sys,
+                    std::chrono::milliseconds timeout);
+
 } // namespace ferry

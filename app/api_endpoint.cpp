@@ -19,6 +19,14 @@ oauth::token_issuer_settings issuer_settings(const config::ferry_config& c) {
     settings.clients.push_back({client.id, client.secret_sha256, client.scopes});
   settings.token_lifetime =
     std::chrono::duration_cast<std::chrono::seconds>(c.api.token_ttl);
+  // The issuer makes a random key when none is given: tokens then pass on
+  // this process only, which breaks a cluster behind a load balancer.
+  settings.signing_key = c.api.signing_key;
+  if (settings.signing_key.empty())
+    monitoring::log_warn(
+      "api", "api.signing_key is not set: access tokens are signed with a "
+             "random key of this process and are not accepted by other "
+             "nodes or after a restart");
   return settings;
 }
 

@@ -1,9 +1,365 @@
 #include "app/components.hpp"
 
+#include "actors/customer_sync.hpp"
+#include "actors/price_list_poller.hpp"
+#include "actors/pricing_actor.hpp"
+#include "actors/pricing_loader.hpp"
+#include "actors/pricing_registry.hpp"
+#include "actors/pricing_source.hpp"
+#include "persistence/customer_store.hpp"
+#include "persistence/price_cache.hpp"
+#include "persistence/price_list_store.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <nlohmann/json.hpp>
+
 namespace ferry::app {
 
-void add_pricing_children(component_context&, std::vector<child_spec>&) {}
+namespace {
 
-void add_pricing_routes(api_context&, http::router&) {}
+persistence::redis_options redis_of(const config::ferry_config& c) {
+  persistence::redis_options o;
+  o.host = c.redis.host;
+  o.port = c.redis.port;
+  o.timeout = c.redis.timeout;
+  if (!c.redis.password.empty())
+    o.password = c.redis.password;
+  return o;
+}
+
+// What the pricing children share; lives as long as any of them.
+struct pricing_parts {
+  persistence::price_list_store lists;
+  persistence::customer_store customers;
+  persistence::redis_client source_redis;
+  persistence::redis_client poller_redis;
+  std::shared_ptr<persistence::price_cache> source_cache;
+  std::shared_ptr<persistence::price_cache> poller_cache;
+  std::shared_ptr<pricing_source> source;
+
+  explicit pricing_parts(component_context& c)
+      : lists(c.pool),
+        customers(c.pool),
+        source_redis(redis_of(c.config)),
+        poller_redis(redis_of(c.config)) {
+    source_cache = std::make_shared<persistence::price_cache>(
+      source_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
+    poller_cache = std::make_shared<persistence::price_cache>(
+      poller_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
+    pricing_source_settings s;
+    s.base_currency = c.config.pricing.base_currency;
+    source = std::make_shared<pricing_source>(lists, customers,
+                                              source_cache.get(), c.registry,
+                                              s);
+  }
+};
+
+// Owns the invalidation listener; forwards what it hears to the registry
+// current at that moment.
+struct listener_state {
+  std::unique_ptr<persistence::price_invalidation_listener> listener;
+  static inline const char* name = "price_invalidation";
+};
+
+caf::behavior price_invalidation(
+  caf::stateful_actor<listener_state>* self,
+  persistence::redis_options options, std::string channel) {
+  auto* sys = &self->system();
+  self->state.listener =
+    std::make_unique<persistence::price_invalidation_listener>(
+      std::move(options), std::move(channel),
+      [sys](std::optional<std::int64_t> version) {
+        auto reg = sys->registry().get<pricing_registry_actor>(
+          pricing_registry_name);
+        if (reg)
+          caf::anon_send(reg, pricing_invalidate_atom::value,
+                         version.value_or(-1));
+      });
+  return {
+    [self](caf::get_atom) { return self->state.listener->subscribed(); },
+  };
+}
+
+// -- the API ------------------------------------------------------------------
+
+constexpr std::size_t max_batch = 100;
+
+nlohmann::json answer_json(const price_answer& a) {
+  nlohmann::json j{{"sku", a.sku}, {"qty", a.quantity.to_string()}};
+  if (a.status != 200) {
+    j["status"] = a.status;
+    j["error"] = a.error;
+    j["message"] = a.message;
+    return j;
+  }
+  j["status"] = 200;
+  j["unit_price"] = a.quote.unit_price.to_string();
+  j["list_price"] = a.quote.list_price.to_string();
+  j["currency"] = a.quote.currency;
+  j["rule"] = to_string(a.quote.rule);
+  j["price_list"] = a.quote.price_list_code;
+  j["tier_min_quantity"] = a.quote.tier_min_quantity.to_string();
+  return j;
+}
+
+// Sends `query` to the current registry from a short-lived actor and
+// answers from there: the io thread returns at once.
+void ask_registry(caf::actor_system& sys, price_query query, bool batch,
+                  http::respond_fn respond) {
+  auto reg =
+    sys.registry().get<pricing_registry_actor>(pricing_registry_name);
+  if (!reg) {
+    respond(http::response::error(503, "unavailable",
+                                  "pricing is not running"));
+    return;
+  }
+  sys.spawn([reg, query = std::move(query), batch,
+             respond](caf::event_based_actor* self) mutable {
+    auto customer = query.customer_id;
+    self->request(reg, std::chrono::seconds(20), std::move(query))
+      .then(
+        [self, batch, respond, customer](price_reply& reply) {
+          bool all_hit = !reply.answers.empty();
+          for (const auto& a : reply.answers)
+            all_hit = all_hit && a.cache_hit;
+          http::response res;
+          if (!batch) {
+            const auto& a = reply.answers.at(0);
+            if (a.status != 200) {
+              res = http::response::error(a.status, a.error, a.message);
+            } else {
+              auto j = answer_json(a);
+              j.erase("status");
+              j["customer_id"] = customer;
+              res = http::response::json(200, j);
+            }
+          } else {
+            nlohmann::json items = nlohmann::json::array();
+            for (const auto& a : reply.answers)
+              items.push_back(answer_json(a));
+            res = http::response::json(
+              200, {{"customer_id", customer}, {"items", std::move(items)}});
+          }
+          res.headers.set("X-Cache", all_hit ? "hit" : "miss");
+          respond(std::move(res));
+          self->quit();
+        },
+        [self, respond](caf::error& err) {
+          respond(http::response::error(
+            503, "unavailable",
+            "pricing did not answer: " + self->system().render(err)));
+          self->quit();
+        });
+  });
+}
+
+// The quantity as given: a positive decimal with at most six fraction
+// digits.
+std::optional<decimal> parse_quantity(const std::string& text) {
+  auto q = decimal::parse(text);
+  if (!q || *q <= decimal{})
+    return std::nullopt;
+  return q;
+}
+
+bool valid_currency(const std::string& c) {
+  if (c.empty())
+    return true;
+  if (c.size() != 3)
+    return false;
+  for (char ch : c)
+    if (ch < 'A' || ch > 'Z')
+      return false;
+  return true;
+}
+
+} // namespace
+
+void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
+  auto parts = std::make_shared<pricing_parts>(c);
+  auto& config = c.config;
+  auto& registry = c.registry;
+
+  child_spec pricing;
+  pricing.kind = "pricing";
+  pricing.start = [parts, &config, &registry](caf::actor_system& sys) {
+    auto loaders = spawn_pricing_loaders(sys, parts->source, 4);
+    pricing_actor_settings actor_settings;
+    actor_settings.ttl = config.pricing.cache_ttl;
+    actor_settings.idle_timeout = config.pricing.idle_timeout;
+    pricing_registry_settings settings;
+    settings.max_actors = static_cast<std::size_t>(config.pricing.max_actors);
+    auto factory = [loaders, actor_settings](caf::actor_system& s,
+                                             const std::string& customer) {
+      return spawn_pricing_actor(s, customer, loaders, actor_settings);
+    };
+    auto reg = spawn_pricing_registry(sys, settings, factory, loaders,
+                                      registry);
+    sys.registry().put(pricing_registry_name, reg);
+    return caf::actor_cast<caf::actor>(reg);
+  };
+  out.push_back(std::move(pricing));
+
+  child_spec invalidation;
+  invalidation.kind = "price_invalidation";
+  invalidation.start = [parts, &config](caf::actor_system& sys) {
+    return sys.spawn(price_invalidation, redis_of(config),
+                     parts->poller_cache->channel());
+  };
+  out.push_back(std::move(invalidation));
+
+  child_spec poller;
+  poller.kind = "price_list_poller";
+  poller.role = child_role::producer;
+  auto directory = c.connectors;
+  poller.start = [parts, directory, &config](caf::actor_system& sys) {
+    price_list_poller_settings s;
+    s.interval = config.pricing.poll_interval;
+    auto store = std::shared_ptr<persistence::price_list_store>(
+      parts, &parts->lists);
+    auto poller = spawn_price_list_poller(
+      sys, s, [directory] { return directory->erp(); }, store,
+      parts->poller_cache);
+    return caf::actor_cast<caf::actor>(poller);
+  };
+  out.push_back(std::move(poller));
+
+  child_spec customers;
+  customers.kind = "customer_sync";
+  customers.role = child_role::producer;
+  auto* pool = &c.pool;
+  customers.start = [parts, directory, &config, pool](caf::actor_system& sys) {
+    customer_sync_settings s;
+    s.node_id = config.node.id.empty() ? "ferry" : config.node.id;
+    s.erp_poll_interval = config.customers.poll_interval;
+    s.group_of_price_group = config.customers.price_group_to_group_id;
+    customer_sync_stores stores;
+    stores.inbox = std::make_shared<persistence::inbox_store>(*pool);
+    stores.customers = std::shared_ptr<persistence::customer_store>(
+      parts, &parts->customers);
+    stores.dead_letters =
+      std::make_shared<persistence::dead_letter_store>(*pool);
+    stores.sync_log = std::make_shared<persistence::sync_log_store>(*pool);
+    stores.echoes = std::make_shared<persistence::echo_store>(*pool);
+    stores.cursors = std::shared_ptr<persistence::price_list_store>(
+      parts, &parts->lists);
+    auto sync = spawn_customer_sync(
+      sys, s, [directory] { return directory->erp(); },
+      [directory] { return directory->shop(); }, std::move(stores));
+    return caf::actor_cast<caf::actor>(sync);
+  };
+  out.push_back(std::move(customers));
+}
+
+void add_pricing_routes(api_context& context, http::router& router) {
+  auto* sys = &context.components.system;
+
+  router.add(
+    "GET", "/api/v1/prices",
+    context.issuer.require_scopes(
+      {"prices:read"}, [sys](http::request&& req, http::respond_fn respond) {
+        auto get = [&](const char* name) {
+          auto it = req.query.find(name);
+          return it == req.query.end() ? std::string{} : it->second;
+        };
+        auto sku = get("sku");
+        auto qty_text = get("qty");
+        auto currency = get("currency");
+        if (sku.empty()) {
+          respond(http::response::error(400, "bad_request",
+                                        "query parameter sku is missing"));
+          return;
+        }
+        if (qty_text.empty())
+          qty_text = "1";
+        auto qty = parse_quantity(qty_text);
+        if (!qty) {
+          respond(http::response::error(
+            400, "bad_quantity",
+            "query parameter qty must be a number above 0, got '" + qty_text
+              + "'"));
+          return;
+        }
+        if (!valid_currency(currency)) {
+          respond(http::response::error(
+            400, "bad_request",
+            "query parameter currency must be an ISO 4217 code"));
+          return;
+        }
+        price_query q;
+        q.customer_id = get("customer_id");
+        q.currency = currency;
+        q.items.push_back({sku, *qty});
+        ask_registry(*sys, std::move(q), false, std::move(respond));
+      }));
+
+  router.add(
+    "POST", "/api/v1/prices/batch",
+    context.issuer.require_scopes(
+      {"prices:read"}, [sys](http::request&& req, http::respond_fn respond) {
+        auto body = nlohmann::json::parse(req.body, nullptr, false);
+        if (body.is_discarded() || !body.is_object()) {
+          respond(http::response::error(400, "bad_request",
+                                        "the body must be a JSON object"));
+          return;
+        }
+        price_query q;
+        auto text = [&](const nlohmann::json& j, const char* key) {
+          auto it = j.find(key);
+          if (it == j.end() || it->is_null())
+            return std::string{};
+          return it->is_string() ? it->get<std::string>() : it->dump();
+        };
+        q.customer_id = text(body, "customer_id");
+        q.currency = text(body, "currency");
+        if (!valid_currency(q.currency)) {
+          respond(http::response::error(
+            400, "bad_request", "currency must be an ISO 4217 code"));
+          return;
+        }
+        auto items = body.find("items");
+        if (items == body.end() || !items->is_array() || items->empty()) {
+          respond(http::response::error(
+            400, "bad_request", "items must be a non-empty array"));
+          return;
+        }
+        if (items->size() > max_batch) {
+          respond(http::response::error(
+            400, "bad_request",
+            "items holds " + std::to_string(items->size())
+              + " entries, at most " + std::to_string(max_batch)
+              + " are allowed"));
+          return;
+        }
+        std::size_t index = 0;
+        for (const auto& item : *items) {
+          auto where = "items[" + std::to_string(index++) + "]";
+          if (!item.is_object()) {
+            respond(http::response::error(400, "bad_request",
+                                          where + " must be an object"));
+            return;
+          }
+          auto sku = text(item, "sku");
+          auto qty_text = text(item, "qty");
+          if (sku.empty()) {
+            respond(http::response::error(400, "bad_request",
+                                          where + ".sku is missing"));
+            return;
+          }
+          auto qty = parse_quantity(qty_text.empty() ? "1" : qty_text);
+          if (!qty) {
+            respond(http::response::error(
+              400, "bad_quantity",
+              where + ".qty must be a number above 0, got '" + qty_text
+                + "'"));
+            return;
+          }
+          q.items.push_back({sku, *qty});
+        }
+        ask_registry(*sys, std::move(q), true, std::move(respond));
+      }));
+}
 
 } // namespace ferry::app

@@ -1,5 +1,6 @@
 #include "actors/message_types.hpp"
 #include "actors/runtime_messages.hpp"
+#include "actors/shutdown.hpp"
 #include "actors/supervisor.hpp"
 #include "app/commands.hpp"
 #include "app/api_endpoint.hpp"
@@ -213,15 +214,18 @@ int run_command(const std::vector<std::string>& args) {
       return 1;
     }
 
-    ops->add_probe({"shutdown", [&stopping] {
-                      return stopping ? mon::probe_result{false, "draining"}
-                                      : mon::probe_result{true, "running"};
-                    }});
-    ops->add_probe(persistence::postgres_probe(pool));
-    ops->add_probe(persistence::migrations_probe(pool));
-    ops->add_probe(persistence::redis_probe(redis_for_probe));
-    ops->add_probe(
-        {"actors", [&system, root] { return supervisor_probe(system, root); }});
+    // All at once: /readyz answers 503 until probes exist, and must not
+    // answer 200 having checked only some of them.
+    ops->add_probes(
+        {{"shutdown",
+          [&stopping] {
+            return stopping ? mon::probe_result{false, "draining"}
+                            : mon::probe_result{true, "running"};
+          }},
+         persistence::postgres_probe(pool), persistence::migrations_probe(pool),
+         persistence::optional_redis_probe(redis_for_probe),
+         {"actors",
+          [&system, root] { return supervisor_probe(system, root); }}});
     mon::log_info(component, "running",
                   {{"ops_port", ops->port()},
                    {"api_port", api->port()},
@@ -242,26 +246,31 @@ int run_command(const std::vector<std::string>& args) {
           {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
     }
 
-    caf::scoped_actor self{system};
-    self->request(root, drain_budget + 2s, drain_atom::value,
-                  caf::timespan{drain_budget})
-        .receive(
-            [&](const drain_report& report) {
-              mon::log_info(component, "drained",
-                            {{"drained", report.drained},
-                             {"stopped", report.stopped},
-                             {"killed", report.killed}});
-            },
-            [&](const caf::error& error) {
-              // An escalated root is already gone: nothing left to drain.
-              if (!escalated)
-                mon::log_warn(component, "drain did not complete",
-                              {{"error", system.render(error)}});
-              caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-            });
-    // The API's handlers and the ops server's probes reference the actor
-    // system: stop serving before it goes away.
+    {
+      caf::scoped_actor self{system};
+      self->request(root, drain_budget + 2s, drain_atom::value,
+                    caf::timespan{drain_budget})
+          .receive(
+              [&](const drain_report& report) {
+                mon::log_info(component, "drained",
+                              {{"drained", report.drained},
+                               {"stopped", report.stopped},
+                               {"killed", report.killed}});
+              },
+              [&](const caf::error& error) {
+                // An escalated root is already gone: nothing left to drain.
+                if (!escalated)
+                  mon::log_warn(component, "drain did not complete",
+                                {{"error", system.render(error)}});
+              });
+    }
+    // The API's handlers and the ops server's probes reference actors:
+    // stop serving before the actor system goes away.
     api.reset();
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    if (!release_timers(system, 2s))
+      mon::log_warn(component, "actors still running after the drain",
+                    {{"running", system.registry().running()}});
     ops.reset();
   }
   mon::log_info(component, "stopped", {{"exit_status", status}});

@@ -81,6 +81,10 @@ struct api_section {
   std::string public_base_url = "https://127.0.0.1:8443";
   milliseconds token_ttl{std::chrono::seconds(3600)};
   std::vector<api_client> clients;
+  /// Secret key that signs the API's access tokens; every node of a cluster
+  /// needs the same one to accept the others' tokens. At least 32 bytes;
+  /// empty: each process makes a random key (one node only).
+  std::string signing_key;
   std::uint64_t max_body_bytes = 1024 * 1024;
   /// Path at which the shop's webhooks are received.
   std::string webhook_path = "/webhooks/shop";
@@ -227,6 +231,8 @@ struct inventory_section {
 struct customers_section {
   /// ERP PriceGroup → shop customer group_id.
   std::map<std::string, int> price_group_to_group_id;
+  /// How often GetCustomers is polled for ERP-side changes.
+  milliseconds poll_interval{std::chrono::seconds(60)};
 };
 
 /// `catalog.field_owner`: which side wins per product field.
@@ -249,6 +255,10 @@ struct pricing_section {
   milliseconds cache_ttl{std::chrono::seconds(300)};
   int max_actors = 10000;
   milliseconds idle_timeout{std::chrono::seconds(60)};
+  /// How often GetPriceLists (and base prices) are polled.
+  milliseconds poll_interval{std::chrono::seconds(30)};
+  /// ISO 4217 currency of the ERP's BasePrice (asked when none is given).
+  std::string base_currency = "USD";
 };
 
 /// `logging`.
@@ -318,8 +328,9 @@ load_result load_config_text(std::string_view yaml, const environment& env,
 /// `password` parameter, percent-encoded. Holds a secret: never log it.
 std::string connection_url(const database_section& database);
 
-/// The effective config for logging: secrets (and a password inside
-/// database.url, and client secret hashes) as "***", durations as "10s".
+/// The effective config for logging: secrets (every key that
+/// mapping::is_secret_key names, and a password inside database.url) as
+/// "***", e-mail addresses masked, durations as "10s".
 nlohmann::json to_redacted_json(const ferry_config& config);
 
 /// "500ms", "10s", "5m", "2h": the largest unit that divides `d` exactly.

@@ -86,17 +86,44 @@ bool is_email_char(char c) {
          c == '+' || c == '-';
 }
 
-nlohmann::json mask_as(field_kind kind, const nlohmann::json& value) {
+// A secret value as logs show it. An unset secret (empty string) shows as
+// unset and a list of secrets keeps its length: that leaks nothing and tells
+// the reader what is configured.
+nlohmann::json hidden(const nlohmann::json& value) {
+  if (value.is_null() ||
+      (value.is_string() && value.get_ref<const std::string&>().empty()))
+    return value;
+  if (value.is_array()) {
+    auto out = nlohmann::json::array();
+    for (const auto& child : value)
+      out.push_back(hidden(child));
+    return out;
+  }
+  return "***";
+}
+
+// `catalog.field_owner` maps catalog field names (`name`, `price`, ...) to
+// the system that owns them: its keys name fields, they are not fields of a
+// person.
+bool names_catalog_fields(std::string_view key) {
+  return normalise_key(key) == "fieldowner";
+}
+
+nlohmann::json mask_as(field_kind kind, const nlohmann::json& value,
+                       std::string_view key = {}) {
   if (value.is_null())
     return value;
   if (kind == field_kind::secret)
-    return "***";
+    return hidden(value);
   if (value.is_object()) {
     auto out = nlohmann::json::object();
-    for (const auto& [key, child] : value.items()) {
-      auto child_kind = classify_field(key);
-      out[key] =
-          mask_as(child_kind == field_kind::plain ? kind : child_kind, child);
+    for (const auto& [child_key, child] : value.items()) {
+      auto child_kind = classify_field(child_key);
+      if (child_kind != field_kind::secret && names_catalog_fields(key))
+        child_kind = field_kind::plain;
+      out[child_key] =
+          mask_as(child_kind == field_kind::plain ? kind : child_kind, child,
+                  child_key);
     }
     return out;
   }
@@ -129,14 +156,35 @@ nlohmann::json mask_as(field_kind kind, const nlohmann::json& value) {
 
 } // namespace
 
-field_kind classify_field(std::string_view key) {
+bool is_secret_key(std::string_view key) {
   auto k = normalise_key(key);
-  static constexpr std::array<std::string_view, 8> secrets{
-      "password",      "passwd", "secret",     "token",
-      "authorization", "apikey", "credential", "cookie"};
+  static constexpr std::array<std::string_view, 10> secrets{
+      "password", "passwd",     "secret", "token",      "authorization",
+      "apikey",   "credential", "cookie", "signingkey", "privatekey"};
+  // Where the last secret word ends: what follows qualifies it.
+  std::size_t tail = std::string::npos;
   for (auto s : secrets)
-    if (contains(k, s))
-      return field_kind::secret;
+    if (auto at = k.rfind(s); at != std::string::npos)
+      if (tail == std::string::npos || at + s.size() > tail)
+        tail = at + s.size();
+  if (tail == std::string::npos)
+    return false;
+  // Words that make the field about the secret (its lifetime, kind, where to
+  // get it or which file holds it), not the secret itself.
+  static constexpr std::array<std::string_view, 12> describing{
+      "ttl",     "type",     "url",  "uri",  "endpoint", "expiry",
+      "expires", "lifetime", "file", "path", "count",    "length"};
+  auto rest = std::string_view(k).substr(tail);
+  for (auto d : describing)
+    if (rest.rfind(d, 0) == 0)
+      return false;
+  return true;
+}
+
+field_kind classify_field(std::string_view key) {
+  if (is_secret_key(key))
+    return field_kind::secret;
+  auto k = normalise_key(key);
   if (contains(k, "email") || k == "mail")
     return field_kind::email;
   if (contains(k, "phone") || contains(k, "mobile") || ends_with(k, "fax"))
@@ -221,11 +269,27 @@ std::string mask_text(std::string_view text) {
 }
 
 nlohmann::json mask_field(std::string_view key, const nlohmann::json& value) {
-  return mask_as(classify_field(key), value);
+  return mask_as(classify_field(key), value, key);
 }
 
 nlohmann::json mask_json(const nlohmann::json& doc) {
   return mask_as(field_kind::plain, doc);
+}
+
+nlohmann::json hide_secrets(const nlohmann::json& doc) {
+  if (doc.is_object()) {
+    auto out = nlohmann::json::object();
+    for (const auto& [key, child] : doc.items())
+      out[key] = is_secret_key(key) ? hidden(child) : hide_secrets(child);
+    return out;
+  }
+  if (doc.is_array()) {
+    auto out = nlohmann::json::array();
+    for (const auto& child : doc)
+      out.push_back(hide_secrets(child));
+    return out;
+  }
+  return doc;
 }
 
 } // namespace ferry::mapping

@@ -22,10 +22,18 @@ enum class field_kind {
   /// A postal address or part of one: `address`, `street`, `address_line1`,
   /// `billing_address` (a nested object is masked as a whole), ...
   address,
-  /// A secret: names containing password, passwd, secret, token,
-  /// authorization, apikey, credential or cookie; shown as `***` only.
+  /// A secret (see `is_secret_key`); shown as `***` only.
   secret,
 };
+
+/// Whether the field named `key` holds a secret: the one test used by the
+/// logger and by the config's redaction. True for names containing password,
+/// passwd, secret, token, authorization, apikey, credential, cookie,
+/// signingkey or privatekey (case, `_`, `-` and `.` ignored), unless what
+/// follows the secret word says the field describes the secret rather than
+/// holding it: `token_ttl`, `token_type`, `token_url`, `secret_file`, ...
+/// Anything else after it (`secret_sha256`, `password_digest`) stays secret.
+bool is_secret_key(std::string_view key);
 
 /// The kind of the field named `key`.
 field_kind classify_field(std::string_view key);
@@ -55,7 +63,13 @@ nlohmann::json mask_field(std::string_view key, const nlohmann::json& value);
 
 /// A copy of `doc` with every personal or secret field masked by key, at any
 /// depth of objects and arrays. Nested values under a personal key (an
-/// address object, a list of phones) are masked as that kind.
+/// address object, a list of phones) are masked as that kind. The keys of a
+/// `field_owner` object are catalog field names, not personal fields.
 nlohmann::json mask_json(const nlohmann::json& doc);
+
+/// A copy of `doc` with only the values under secret keys (`is_secret_key`)
+/// replaced by `***`, at any depth; an empty string stays empty, so an unset
+/// secret still shows as unset. Personal data is left alone.
+nlohmann::json hide_secrets(const nlohmann::json& doc);
 
 } // namespace ferry::mapping

@@ -138,10 +138,20 @@ ops_server::~ops_server() {
 }
 
 void ops_server::add_probe(readiness_probe probe) {
-  auto slot = std::make_shared<probe_slot>();
-  slot->probe = std::move(probe);
+  std::vector<readiness_probe> one;
+  one.push_back(std::move(probe));
+  add_probes(std::move(one));
+}
+
+void ops_server::add_probes(std::vector<readiness_probe> probes) {
+  std::vector<std::shared_ptr<probe_slot>> slots;
+  for (auto& probe : probes) {
+    auto slot = std::make_shared<probe_slot>();
+    slot->probe = std::move(probe);
+    slots.push_back(std::move(slot));
+  }
   std::lock_guard<std::mutex> guard(impl_->probes_mtx);
-  impl_->probes.push_back(std::move(slot));
+  impl_->probes.insert(impl_->probes.end(), slots.begin(), slots.end());
 }
 
 int ops_server::port() const {
@@ -151,15 +161,12 @@ int ops_server::port() const {
 
 readiness_report ops_server::check_readiness() {
   std::vector<std::shared_ptr<probe_slot>> slots;
-  {
-    std::lock_guard<std::mutex> guard(impl_->probes_mtx);
-    slots = impl_->probes;
-  }
   // Start every probe first, then wait for all: a slow dependency costs one
   // time-out, not one per probe.
   std::vector<std::shared_ptr<probe_run>> runs;
   {
     std::lock_guard<std::mutex> guard(impl_->probes_mtx);
+    slots = impl_->probes;
     for (auto& slot : slots) {
       if (slot->in_flight) {
         std::lock_guard<std::mutex> run_guard(slot->in_flight->mtx);
@@ -188,6 +195,14 @@ readiness_report ops_server::check_readiness() {
   auto deadline =
       std::chrono::steady_clock::now() + impl_->options.probe_timeout;
   readiness_report report;
+  if (slots.empty()) {
+    // The server listens before the process has built what the probes
+    // check; an empty report would say "ready" having checked nothing.
+    report.ready = false;
+    report.probes.push_back(
+        {"startup", {false, "starting: no readiness checks registered yet"}});
+    return report;
+  }
   for (std::size_t i = 0; i < slots.size(); ++i) {
     auto& run = runs[i];
     std::unique_lock<std::mutex> run_guard(run->mtx);

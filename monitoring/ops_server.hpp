@@ -43,7 +43,8 @@ struct probe_report {
 
 /// All probes' results.
 struct readiness_report {
-  /// Whether every probe passed (true when there are none).
+  /// Whether every probe passed. False while none is registered: a process
+  /// still starting has checked nothing and must not get traffic.
   bool ready = true;
   /// In registration order.
   std::vector<probe_report> probes;
@@ -64,7 +65,8 @@ struct ops_server_options {
 
 /// Serves GET /metrics (Prometheus text format of `registry`), /healthz
 /// (200 "ok" while the process runs), /readyz (200 when every probe
-/// passes, else 503; JSON body listing each probe) and /dashboard (the page
+/// passes, else 503; JSON body listing each probe; 503 with a "startup"
+/// line until the first probe is registered) and /dashboard (the page
 /// of monitoring/dashboard.hpp, which reads the other two). Starts listening in the
 /// constructor; the destructor stops serving and waits (up to 30 s) for
 /// probe runs still in flight, so what probes capture may be destroyed
@@ -80,6 +82,11 @@ public:
 
   /// Adds a readiness check; safe while serving.
   void add_probe(readiness_probe probe);
+
+  /// Adds several checks at once, so that no /readyz answer is computed
+  /// from only some of them (a node must not look ready because its
+  /// database probe was not registered yet).
+  void add_probes(std::vector<readiness_probe> probes);
 
   /// The bound port (the real one when listening on port 0).
   int port() const;

@@ -48,4 +48,15 @@ monitoring::readiness_probe redis_probe(redis_client& redis) {
       }};
 }
 
+monitoring::readiness_probe optional_redis_probe(redis_client& redis) {
+  return {"redis", [&redis] {
+            auto pong = redis.ping();
+            if (!pong)
+              return monitoring::probe_result{
+                  true, "degraded: " + db_error_text(pong.error()) +
+                            "; prices are computed from PostgreSQL"};
+            return monitoring::probe_result{true, "ok"};
+          }};
+}
+
 } // namespace ferry::persistence

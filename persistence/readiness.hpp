@@ -20,4 +20,10 @@ monitoring::readiness_probe migrations_probe(pg_pool& pool);
 /// "redis": PING answers PONG.
 monitoring::readiness_probe redis_probe(redis_client& redis);
 
+/// "redis" for a node that works on without Redis (prices then come from
+/// PostgreSQL, slower but correct): always ready, the detail says whether
+/// Redis answers, so that a Redis outage does not take every node out of
+/// the load balancer at once.
+monitoring::readiness_probe optional_redis_probe(redis_client& redis);
+
 } // namespace ferry::persistence

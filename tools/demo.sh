@@ -57,7 +57,7 @@ run_demo() {
   "$bin/simulators/erp/ferry-sim-erp" --port 0 --admin-port 0 \
     --data-dir "$dir/erp" --username ferry \
     --password-file "$dir/secrets/erp_password" --seed 42 \
-    --seed-items 200 --seed-customers 50 --warehouses 2 \
+    --seed-items 200 --seed-customers 50 --warehouses 2 --charges-item SHIPPING \
     >"$dir/erp.log" 2>&1 &
   STARTED_PIDS+=("$!")
   local erp_ready

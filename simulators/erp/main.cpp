@@ -26,6 +26,8 @@ struct options {
   std::string username = "ferry";
   std::string password_file;
   bool fsync = true;
+  /// The ERP's zone: OrderDate is local time there (ERP-SOAP.md).
+  std::string timezone = "America/Chicago";
   ferry::sim::seed_settings seed;
 };
 
@@ -34,7 +36,9 @@ struct options {
             << "usage: ferry-sim-erp [--port N] [--admin-port N] "
                "[--data-dir DIR] [--cert PEM --key PEM] [--username U] "
                "[--password-file FILE] [--seed N] [--seed-items N] "
-               "[--seed-customers N] [--warehouses K] [--no-fsync]\n";
+               "[--seed-customers N] [--warehouses K] [--charges-item CODE] "
+               "[--no-fsync] "
+               "[--timezone IANA-NAME]\n";
   std::exit(2);
 }
 
@@ -81,13 +85,20 @@ options parse(int argc, char** argv) {
       o.seed.customers = int_arg(a, next());
     else if (a == "--warehouses")
       o.seed.warehouses = int_arg(a, next());
+    else if (a == "--charges-item")
+      o.seed.charges_item = next();
     else if (a == "--no-fsync")
       o.fsync = false;
+    else if (a == "--timezone")
+      o.timezone = next();
     else
       usage("unknown argument '" + a + "'");
   }
   if (o.cert_file.empty() != o.key_file.empty())
     usage("--cert and --key go together");
+  // Before any thread: it sets TZ for the process.
+  if (!ferry::sim::set_erp_time_zone(o.timezone))
+    usage("--timezone '" + o.timezone + "' is no IANA time zone name");
   return o;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <fcntl.h>
 #include <random>
 #include <stdexcept>
@@ -304,7 +306,49 @@ bool valid_local_date_time(const std::string& text) {
   return true;
 }
 
+// Whether `text` (already in OrderDate form) names a wall-clock time that
+// exists in the process's local zone: no February 30th, and no time skipped
+// by a daylight-saving change (02:30 on a spring-forward day in Chicago).
+// mktime normalises such a time to another one; the round trip shows it.
+bool exists_in_local_zone(const std::string& text) {
+  std::tm tm{};
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
+                  &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec) != 6)
+    return false;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_isdst = -1;
+  std::tm asked = tm;
+  auto t = std::mktime(&tm);
+  std::tm back{};
+  if (t == static_cast<std::time_t>(-1) || !::localtime_r(&t, &back))
+    return false;
+  return back.tm_year == asked.tm_year && back.tm_mon == asked.tm_mon &&
+         back.tm_mday == asked.tm_mday && back.tm_hour == asked.tm_hour &&
+         back.tm_min == asked.tm_min && back.tm_sec == asked.tm_sec;
+}
+
+std::string local_zone_name() {
+  const char* tz = std::getenv("TZ");
+  return tz != nullptr && *tz != '\0' ? tz : "UTC";
+}
+
 } // namespace
+
+bool set_erp_time_zone(const std::string& iana_name,
+                       const std::string& zoneinfo_dir) {
+  if (iana_name.empty() || iana_name.front() == '/' ||
+      iana_name.find("..") != std::string::npos)
+    return false;
+  struct stat st{};
+  if (::stat((zoneinfo_dir + "/" + iana_name).c_str(), &st) != 0 ||
+      !S_ISREG(st.st_mode))
+    return false;
+  ::setenv("TZ", iana_name.c_str(), 1);
+  ::tzset();
+  return true;
+}
 
 sim_store::sim_store(std::string data_dir, const seed_settings& s, bool fsync)
   : data_dir_(std::move(data_dir)), fsync_(fsync) {
@@ -422,6 +466,17 @@ void sim_store::seed(const seed_settings& s) {
     add("warehouse", {{"WarehouseCode", code},
                       {"Name", std::string{"Warehouse "} + code},
                       {"IsActive", true}});
+  }
+  if (!s.charges_item.empty()) {
+    erp_item item;
+    item.item_code = s.charges_item;
+    item.item_name = "Shipping and tax charges";
+    item.base_price = money::from_minor(0);
+    item.weight = decimal::from_units(0);
+    item.weight_unit = erp_weight_unit::kg;
+    item.is_active = true;
+    item.modified_at = utc_text(now);
+    add("item", to_json(item));
   }
   for (int i = 1; i <= s.items; ++i) {
     char code[16];
@@ -652,6 +707,13 @@ erp_created_sales_order sim_store::create_sales_order(erp_sales_order o,
     f = fault(erp_fault_code::validation,
               "SalesOrder.OrderDate '" + o.order_date
                 + "' is not ERP local time YYYY-MM-DDTHH:MM:SS");
+    return {};
+  }
+  if (!exists_in_local_zone(o.order_date)) {
+    f = fault(erp_fault_code::validation,
+              "SalesOrder.OrderDate '" + o.order_date
+                + "' is no local time in " + local_zone_name()
+                + " (no such date, or skipped by a daylight-saving change)");
     return {};
   }
   if (o.currency_code.size() != 3) {

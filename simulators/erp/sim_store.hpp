@@ -31,7 +31,18 @@ struct seed_settings {
   int items = 20;
   int customers = 10;
   int warehouses = 2;
+  /// When set, also a non-stock item of this code for the shipping and tax
+  /// lines of orders (what a real ERP calls its freight or charges item).
+  std::string charges_item;
 };
+
+/// Makes `iana_name` ("America/Chicago") the ERP's time zone for this
+/// process: OrderDate is local time there (contracts/ERP-SOAP.md), so a
+/// date that does not exist on its wall clock is a Validation fault. Sets
+/// TZ; call it once, before any thread starts. False (nothing changed) when
+/// the zone is not a file under `zoneinfo_dir`. Without a call: UTC.
+bool set_erp_time_zone(const std::string& iana_name,
+                       const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
 
 /// The ERP's data and rules: in memory, every change appended to a journal
 /// (JSON lines, fsync'd) under the data folder and replayed at start.

@@ -79,7 +79,8 @@ TEST(ferry_config, example_mentions_every_key) {
     for (const auto& [key, value] : keys.items()) {
       EXPECT_NE(text.find(key + ":"), std::string::npos)
           << section << "." << key << " missing from the example";
-      if (key == "password" || key == "client_secret") {
+      if (key == "password" || key == "client_secret" ||
+          key == "signing_key") {
         EXPECT_NE(text.find(key + "_file:"), std::string::npos)
             << section << "." << key << "_file missing from the example";
       }
@@ -495,4 +496,47 @@ TEST(config_values, closest_key_finds_typos_only) {
   EXPECT_EQ(closest_key("max_session", keys), "max_sessions");
   EXPECT_EQ(closest_key("endpiont", keys), "endpoint");
   EXPECT_FALSE(closest_key("colour", keys));
+}
+
+// api.signing_key: the token signing key every node of a cluster shares.
+TEST(ferry_config, signing_key_from_file_or_environment_never_shown) {
+  const std::string key(40, 'k');
+  ferry::test::temp_dir dir;
+  write_file(dir.path() + "/signing", key + "\n");
+  auto from_file = load("api:\n  signing_key_file: signing\n", {}, dir.path());
+  ASSERT_TRUE(from_file.ok()) << all_errors(from_file);
+  EXPECT_EQ(from_file.config.api.signing_key, key);
+  auto from_env = load("api:\n  signing_key: " + std::string(32, 'f') + "\n",
+                       {{"FERRY_API_SIGNING_KEY", key}});
+  ASSERT_TRUE(from_env.ok()) << all_errors(from_env);
+  EXPECT_EQ(from_env.config.api.signing_key, key) << "env overrides the file";
+  EXPECT_EQ(to_redacted_json(from_env.config)["api"]["signing_key"], "***");
+  EXPECT_EQ(to_redacted_json(from_env.config).dump().find(key),
+            std::string::npos);
+  EXPECT_EQ(to_redacted_json(load("").config)["api"]["signing_key"], "")
+      << "unset shows as unset";
+}
+
+TEST(ferry_config_errors, short_signing_key_names_the_key_not_the_value) {
+  auto e = only_error("api:\n  signing_key: tooshort\n");
+  EXPECT_EQ(e.key_path, "api.signing_key");
+  EXPECT_NE(e.message.find("at least 32 bytes"), std::string::npos)
+      << e.message;
+  EXPECT_EQ(format_error(e).find("tooshort"), std::string::npos);
+}
+
+// The effective config stays readable: only secrets are hidden, e-mail
+// addresses are masked one by one.
+TEST(ferry_config, redacted_json_hides_secrets_only) {
+  auto r = load("smtp:\n  approver_emails: [boss@example.com, "
+                "deputy@example.com]\n",
+                {{"FERRY_SHOP_WEBHOOK_SECRETS", "old-hook,new-hook"}});
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  auto json = to_redacted_json(r.config);
+  EXPECT_EQ(json["api"]["token_ttl"], "1h");
+  EXPECT_EQ(json["catalog"]["field_owner"]["name"], "erp");
+  EXPECT_EQ(json["smtp"]["approver_emails"],
+            nlohmann::json({"b***@example.com", "d***@example.com"}));
+  EXPECT_EQ(json["shop"]["webhook_secrets"], nlohmann::json({"***", "***"}));
+  EXPECT_EQ(json["shop"]["client_secret"], "") << "unset shows as unset";
 }

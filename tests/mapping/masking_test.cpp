@@ -175,3 +175,43 @@ TEST(masking, secret_fields_hide_even_structured_values) {
   EXPECT_EQ(mask_field("token", json(12345)), json("***"));
   EXPECT_EQ(mask_field("password", json()), json());
 }
+
+// One test decides what is secret, for the logger and the config's
+// redaction alike; a field that only describes a secret stays readable.
+TEST(masking, secret_keys_hold_secrets_not_facts_about_them) {
+  for (const char* key :
+       {"password", "db_password", "password_digest", "client_secret",
+        "webhook_secrets", "secret_sha256", "access_token", "refresh-token",
+        "Authorization", "api_key", "x-api-key", "credentials", "Set-Cookie",
+        "signing_key", "private_key"})
+    EXPECT_TRUE(is_secret_key(key)) << key;
+  for (const char* key :
+       {"token_ttl", "token_type", "tokenUrl", "token_endpoint",
+        "token_expires_in", "password_file", "webhook_secret_file", "key",
+        "tls_key_file", "key_prefix", "name", "sku"})
+    EXPECT_FALSE(is_secret_key(key)) << key;
+}
+
+TEST(masking, hide_secrets_leaves_personal_data_and_unset_secrets_alone) {
+  auto doc = json::parse(R"({
+    "smtp": {"password": "pw", "from": "ferry@example.com"},
+    "shop": {"client_secret": "", "webhook_secrets": ["a", "b"]},
+    "api": {"token_ttl": "1h", "clients": [{"id": "c", "secret_sha256": "ab"}]}
+  })");
+  auto expected = json::parse(R"({
+    "smtp": {"password": "***", "from": "ferry@example.com"},
+    "shop": {"client_secret": "", "webhook_secrets": ["***", "***"]},
+    "api": {"token_ttl": "1h", "clients": [{"id": "c", "secret_sha256": "***"}]}
+  })");
+  EXPECT_EQ(hide_secrets(doc), expected);
+}
+
+TEST(masking, field_owner_keys_are_field_names_not_names_of_people) {
+  auto doc = json::parse(R"({
+    "catalog": {"field_owner": {"name": "erp", "price": "erp"}},
+    "customer": {"name": "Ann Lee"}
+  })");
+  auto masked = mask_json(doc);
+  EXPECT_EQ(masked["catalog"]["field_owner"]["name"], "erp");
+  EXPECT_EQ(masked["customer"]["name"], "A** L**");
+}

@@ -1,5 +1,7 @@
 #include "monitoring/log.hpp"
 
+#include "config/ferry_config.hpp"
+
 #include <gtest/gtest.h>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -114,4 +116,28 @@ TEST(log_levels, parse_names) {
   EXPECT_EQ(level, log_level::warn);
   EXPECT_FALSE(parse_log_level("verbose", level));
   EXPECT_EQ(level, log_level::warn) << "unchanged on bad input";
+}
+
+// The effective-config line `ferry run` writes at start: secrets hidden,
+// e-mail addresses masked one by one, everything else readable.
+TEST_F(captured_log, effective_config_line_hides_secrets_and_stays_useful) {
+  auto loaded = ferry::config::load_config_text(
+      "smtp:\n  approver_emails: [boss@example.com, deputy@example.com]\n"
+      "  password: smtp-pw\n"
+      "api:\n  signing_key: " + std::string(32, 'S') + "\n",
+      {}, "test.yaml", ".");
+  ASSERT_TRUE(loaded.ok());
+  log_info("run", "effective config",
+           {{"config", ferry::config::to_redacted_json(loaded.config)}});
+  ASSERT_EQ(lines_.size(), 1u);
+  EXPECT_EQ(lines_[0].find("smtp-pw"), std::string::npos) << lines_[0];
+  EXPECT_EQ(lines_[0].find("SSSS"), std::string::npos) << lines_[0];
+  EXPECT_EQ(lines_[0].find("boss@"), std::string::npos) << lines_[0];
+  auto config = line(0)["config"];
+  EXPECT_EQ(config["api"]["token_ttl"], "1h");
+  EXPECT_EQ(config["api"]["signing_key"], "***");
+  EXPECT_EQ(config["smtp"]["password"], "***");
+  EXPECT_EQ(config["catalog"]["field_owner"]["name"], "erp");
+  EXPECT_EQ(config["smtp"]["approver_emails"],
+            json({"b***@example.com", "d***@example.com"}));
 }

@@ -12,6 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 using namespace ferry::monitoring;
 using ferry::test::http_get;
@@ -85,9 +88,6 @@ TEST(ops_server, build_info_defaults_to_this_build) {
 TEST(ops_server, readyz_is_200_when_every_probe_passes) {
   prometheus::Registry registry;
   ops_server server(any_port(), registry);
-  auto empty = http_get(server.port(), "/readyz");
-  EXPECT_EQ(empty.status, 200) << "no probe, nothing to wait for";
-
   server.add_probe({"postgresql", [] { return probe_result{true, "ok"}; }});
   server.add_probe({"redis", [] { return probe_result{true, "ok"}; }});
   auto answer = http_get(server.port(), "/readyz");
@@ -122,6 +122,30 @@ TEST(ops_server, readyz_is_503_naming_the_failing_probe) {
   EXPECT_EQ(body["probes"][1]["detail"], "connection refused");
   EXPECT_EQ(body["probes"][2]["ok"], false);
   EXPECT_EQ(body["probes"][2]["detail"], "probe failed: boom");
+}
+
+// `ferry run` listens before it has built what the probes check; until
+// they are registered /readyz must not say ready (a CI run read a 200
+// without the "postgresql" line right after the first 200).
+TEST(ops_server, readyz_is_503_until_the_probes_are_registered) {
+  prometheus::Registry registry;
+  ops_server server(any_port(), registry);
+  auto starting = http_get(server.port(), "/readyz");
+  EXPECT_EQ(starting.status, 503);
+  auto body = json::parse(starting.body);
+  EXPECT_EQ(body["ready"], false);
+  EXPECT_EQ(body["probes"][0]["name"], "startup");
+  EXPECT_EQ(body["probes"][0]["detail"],
+            "starting: no readiness checks registered yet");
+
+  server.add_probes({{"postgresql", [] { return probe_result{true, "ok"}; }},
+                     {"redis", [] { return probe_result{true, "ok"}; }}});
+  auto ready = http_get(server.port(), "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  body = json::parse(ready.body);
+  ASSERT_EQ(body["probes"].size(), 2u) << ready.body;
+  EXPECT_EQ(body["probes"][0]["name"], "postgresql");
+  EXPECT_EQ(body["probes"][1]["name"], "redis");
 }
 
 TEST(ops_server, a_hanging_probe_costs_one_timeout_and_is_not_restarted) {
@@ -178,4 +202,62 @@ TEST(ops_server, dashboard_is_a_page_that_reads_readiness_and_metrics) {
   EXPECT_NE(answer.headers.find("text/html"), std::string::npos);
   EXPECT_NE(answer.body.find("fetch(\"/readyz\")"), std::string::npos);
   EXPECT_NE(answer.body.find("fetch(\"/metrics\")"), std::string::npos);
+}
+
+// A scraper and a load balancer polling /readyz at once, while probe runs
+// are in flight, overlap and sometimes outlive the time-out: every answer
+// must be a whole HTTP response (status line, Content-Length matching the
+// body, the JSON report naming every probe), never an empty one.
+TEST(ops_server, concurrent_readyz_requests_all_get_a_whole_answer) {
+  prometheus::Registry registry;
+  auto options = any_port(150ms);
+  options.threads = 4; // as `ferry run` configures it
+  ops_server server(options, registry);
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  server.add_probe({"fast", [] { return probe_result{true, "ok"}; }});
+  server.add_probe({"jittery", [calls] {
+                      // Every fourth run outlives the time-out.
+                      auto n = ++*calls;
+                      std::this_thread::sleep_for(n % 4 == 0 ? 200ms : 5ms);
+                      return probe_result{true, "ok"};
+                    }});
+
+  constexpr int senders = 12;
+  constexpr int requests_each = 15;
+  std::mutex failures_mtx;
+  std::vector<std::string> failures;
+  std::vector<std::thread> threads;
+  for (int s = 0; s < senders; ++s)
+    threads.emplace_back([&] {
+      for (int i = 0; i < requests_each; ++i) {
+        std::string problem;
+        try {
+          auto answer = http_get(server.port(), "/readyz");
+          auto length = answer.headers.find("Content-Length: ");
+          if (answer.status != 200 && answer.status != 503)
+            problem = "status " + std::to_string(answer.status);
+          else if (length == std::string::npos ||
+                   std::stoul(answer.headers.substr(length + 16)) !=
+                       answer.body.size())
+            problem = "body length does not match Content-Length";
+          else if (auto body = json::parse(answer.body, nullptr, false);
+                   body.is_discarded() || body["probes"].size() != 2)
+            problem = "not the whole report";
+          if (!problem.empty())
+            problem += " (headers: " + answer.headers +
+                       ", body: " + answer.body + ")";
+        } catch (const std::exception& e) {
+          problem = e.what();
+        }
+        if (!problem.empty()) {
+          std::lock_guard<std::mutex> guard(failures_mtx);
+          failures.push_back(problem);
+        }
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  EXPECT_TRUE(failures.empty())
+      << failures.size() << " of " << senders * requests_each
+      << " answers broken; first: " << failures.front();
 }

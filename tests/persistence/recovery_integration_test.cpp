@@ -154,3 +154,32 @@ TEST(recovery, redis_killed_readiness_reflects_it_and_recovers) {
   ASSERT_TRUE(again) << db_error_text(again.error());
   EXPECT_EQ(again->integer, 1);
 }
+
+// What `ferry run` uses: prices fall back to PostgreSQL, so a Redis outage
+// shows in the detail and keeps the node ready.
+TEST(recovery, redis_killed_keeps_a_node_ready_with_the_optional_probe) {
+  ferry::test::private_redis redis;
+  prometheus::Registry registry;
+  redis_options options;
+  options.port = redis.port();
+  options.timeout = 500ms;
+  redis_client probe_client(options);
+  ferry::monitoring::ops_server server(ops_options(), registry);
+  server.add_probe(optional_redis_probe(probe_client));
+  ASSERT_TRUE(wait_until([&] { return readyz(server) == 200; }));
+  EXPECT_EQ(probe(server, "redis")["detail"], "ok");
+
+  redis.kill();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return probe(server, "redis")["detail"].get<std::string>().rfind(
+                   "degraded: ", 0) == 0;
+      },
+      60s));
+  EXPECT_EQ(readyz(server), 200);
+  EXPECT_EQ(probe(server, "redis")["ok"], true);
+
+  redis.start();
+  ASSERT_TRUE(wait_until(
+      [&] { return probe(server, "redis")["detail"] == "ok"; }, 60s));
+}

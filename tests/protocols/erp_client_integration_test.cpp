@@ -106,6 +106,37 @@ TEST_F(erp_contract, maps_every_sales_order_fault_to_its_typed_error) {
   EXPECT_EQ(missing.error().code, erp_fault_code::not_found);
 }
 
+// OrderDate is local time in the ERP's zone (America/Chicago by default):
+// a wall-clock time that zone never shows is refused, naming the field; the
+// hour that repeats when clocks go back is a real local time.
+TEST_F(erp_contract, order_date_must_exist_in_the_erps_time_zone) {
+  auto c = client();
+  auto gap = sample_order(unique_id("WEB-"));
+  gap.order_date = "2026-03-08T02:30:00"; // clocks jump 02:00 → 03:00
+  auto e1 = c.create_sales_order(gap);
+  ASSERT_FALSE(e1);
+  EXPECT_EQ(e1.error().kind, erp_error_kind::client_fault);
+  EXPECT_EQ(e1.error().code, erp_fault_code::validation);
+  EXPECT_NE(e1.error().message.find("OrderDate"), std::string::npos)
+    << e1.error().message;
+  EXPECT_NE(e1.error().message.find("America/Chicago"), std::string::npos)
+    << e1.error().message;
+
+  auto no_such_day = sample_order(unique_id("WEB-"));
+  no_such_day.order_date = "2026-02-30T10:00:00";
+  auto e2 = c.create_sales_order(no_such_day);
+  ASSERT_FALSE(e2);
+  EXPECT_EQ(e2.error().code, erp_fault_code::validation);
+
+  auto repeated_hour = sample_order(unique_id("WEB-"));
+  repeated_hour.order_date = "2026-11-01T01:30:00"; // 01:00–02:00 twice
+  auto ok = c.create_sales_order(repeated_hour);
+  ASSERT_TRUE(ok) << ok.error().message;
+  auto back = c.get_sales_order(repeated_hour.external_order_id);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back.value().order_date, "2026-11-01T01:30:00");
+}
+
 TEST_F(erp_contract, customers_are_unique_by_email_case_insensitively) {
   auto c = client();
   erp_customer ann;

@@ -74,6 +74,42 @@ TEST(erp_response, an_unexpected_element_is_a_bad_response) {
   EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
 }
 
+// Decision (issue 3): answers are read strictly against the contract's
+// fields (every required one, nothing else). A field Ferry does not know may
+// change what the others mean, and money and orders must not be guessed at:
+// the answer is a typed bad_response, seen in the connector's metrics and
+// breaker, and the WSDL is updated on purpose. The vendor versions its
+// namespace (urn:ferry:erp:v1) for such changes. The order of the fields
+// carries no meaning, and gSOAP reads them in any order even when strict.
+TEST(erp_response, fields_out_of_contract_order_still_decode) {
+  auto body = envelope(
+    "<erp:CreateSalesOrderResponse><erp:Status>Open</erp:Status>"
+    "<erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+    "</erp:CreateSalesOrderResponse>");
+  auto e = decode_erp_response("CreateSalesOrder", http(body));
+  EXPECT_FALSE(e) << e->message;
+}
+
+TEST(erp_response, a_missing_required_field_is_a_bad_response) {
+  auto body = envelope(
+    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+    "</erp:CreateSalesOrderResponse>");
+  auto e = decode_erp_response("CreateSalesOrder", http(body));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
+}
+
+TEST(erp_response, an_element_of_another_namespace_is_a_bad_response) {
+  auto body = envelope(
+    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+    "<erp:Status>Open</erp:Status>"
+    "<x:Extra xmlns:x=\"urn:vendor:extension\">1</x:Extra>"
+    "</erp:CreateSalesOrderResponse>");
+  auto e = decode_erp_response("CreateSalesOrder", http(body));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
+}
+
 TEST(erp_response, money_with_three_fraction_digits_is_a_bad_response) {
   auto body = envelope(
     "<erp:GetSalesOrderResponse><erp:SalesOrder>"

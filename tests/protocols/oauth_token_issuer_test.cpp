@@ -202,6 +202,26 @@ TEST(oauth_middleware, a_token_signed_by_another_key_is_401_invalid_token) {
             std::string::npos);
 }
 
+// Two nodes of a cluster configured with the same api.signing_key: a token
+// either issues passes on the other, both ways.
+TEST(oauth_middleware, nodes_sharing_a_signing_key_accept_each_others_tokens) {
+  const std::string key = "0123456789abcdef0123456789abcdef-cluster";
+  api node_a{key};
+  api node_b{key};
+  auto from_a = node_a.token_for("shop", "shop-secret");
+  auto from_b = node_b.token_for("shop", "shop-secret");
+  auto on_b = node_b.get_prices("Bearer " + from_a);
+  EXPECT_EQ(on_b.status, 200) << on_b.body;
+  EXPECT_EQ(nlohmann::json::parse(on_b.body)["caller"], "shop");
+  EXPECT_EQ(node_a.get_prices("Bearer " + from_b).status, 200);
+  // Without the shared key (each process makes its own), they do not.
+  api lone{""};
+  EXPECT_EQ(lone.get_prices("Bearer " + from_a).status, 401);
+  EXPECT_EQ(node_a.get_prices("Bearer " + lone.token_for("shop", "shop-secret"))
+                .status,
+            401);
+}
+
 TEST(oauth_middleware, a_token_with_an_edited_scope_is_401_invalid_token) {
   api a;
   auto token = a.token_for("ops", "ops-secret");

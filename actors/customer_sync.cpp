@@ -1,0 +1,478 @@
+#include "actors/customer_sync.hpp"
+
+#include "mapping/content_hash.hpp"
+#include "mapping/customer_mapping.hpp"
+#include "mapping/email.hpp"
+#include "mapping/masking.hpp"
+#include "monitoring/log.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+#include <deque>
+
+namespace ferry {
+
+namespace {
+
+using persistence::db_error_text;
+using persistence::sync_direction;
+using persistence::sync_outcome;
+
+constexpr const char* erp_cursor = "customers.erp";
+
+struct sync_state {
+  customer_sync_settings settings;
+  std::function<erp_connector_actor()> erp;
+  std::function<shop_connector_actor()> shop;
+  customer_sync_stores stores;
+  customer_sync_report report;
+  std::deque<persistence::claimed_event> queue;
+  bool claiming = false;
+  bool polling = false;
+  std::string newest;
+  static inline const char* name = "customer_sync";
+};
+
+using sync_pointer = customer_sync_actor::stateful_pointer<sync_state>;
+
+using clock_type = std::chrono::steady_clock;
+
+void next_event(sync_pointer self);
+
+void log_sync(sync_state& st, sync_direction dir, const std::string& id,
+              const std::string& external, sync_outcome outcome,
+              const std::string& message,
+              std::optional<std::int64_t> latency_ms = std::nullopt) {
+  persistence::sync_log_entry e;
+  e.entity = "customer";
+  e.direction = dir;
+  e.entity_id = id;
+  e.external_id = external;
+  e.outcome = outcome;
+  e.message = message;
+  e.latency_ms = latency_ms;
+  if (!st.stores.sync_log->write(e)) {
+    ++st.report.errors;
+    st.report.last_error = "sync_log write failed";
+  }
+}
+
+// Rejected for good: dead-letter with the reason, event failed.
+void reject(sync_pointer self, const persistence::claimed_event& ev,
+            const std::string& entity_id, const std::string& reason) {
+  auto& st = self->state;
+  auto put = st.stores.dead_letters->put("shop", "customer", entity_id,
+                                         reason, ev.event.payload);
+  if (!put) {
+    // Keep the event pending rather than lose it.
+    st.stores.inbox->fail(ev.id, st.settings.node_id,
+                          "dead-letter write failed: "
+                            + db_error_text(put.error()),
+                          true);
+    ++st.report.errors;
+    return;
+  }
+  ++st.report.dead_lettered;
+  monitoring::log_warn("customer_sync", "shop customer dead-lettered",
+                       {{"shop_customer", entity_id},
+                        {"reason", mapping::mask_text(reason)}});
+  st.stores.inbox->fail(ev.id, st.settings.node_id, reason, false);
+  log_sync(st, sync_direction::shop_to_erp, entity_id, {},
+           sync_outcome::failed, reason);
+}
+
+// Transient: the event goes back to pending for another claim.
+void retry_later(sync_pointer self, const persistence::claimed_event& ev,
+                 const std::string& entity_id, const std::string& why) {
+  auto& st = self->state;
+  ++st.report.errors;
+  st.report.last_error = why;
+  monitoring::log_warn("customer_sync", "shop customer sync will be retried",
+                       {{"shop_customer", entity_id},
+                        {"error", mapping::mask_text(why)}});
+  st.stores.inbox->fail(ev.id, st.settings.node_id, why, true);
+  log_sync(st, sync_direction::shop_to_erp, entity_id, {},
+           sync_outcome::retry, why);
+}
+
+void finish_event(sync_pointer self, const persistence::claimed_event& ev,
+                  const shop::shop_customer& shop_customer,
+                  const std::string& customer_no, bool created,
+                  clock_type::time_point started) {
+  auto& st = self->state;
+  auto id = std::to_string(shop_customer.id);
+  auto shared = st.stores.customers->link(shop_customer.id, customer_no);
+  if (!shared) {
+    retry_later(self, ev, id, db_error_text(shared.error()));
+    next_event(self);
+    return;
+  }
+  auto shop = st.shop();
+  if (!shop) {
+    retry_later(self, ev, id, "no shop connector");
+    next_event(self);
+    return;
+  }
+  shop_update_customer update;
+  update.id = shop_customer.id;
+  update.custom_attributes.push_back(
+    {erp_customer_no_attribute, customer_no});
+  self->request(shop, st.settings.call_timeout, update)
+    .then(
+      [self, ev, id, customer_no, created, shared = *shared,
+       started](shop::shop_customer&) {
+        auto& st = self->state;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    clock_type::now() - started)
+                    .count();
+        if (created)
+          ++st.report.created;
+        else
+          ++st.report.linked;
+        if (shared)
+          ++st.report.shared;
+        std::string message
+          = created ? "created ERP customer"
+                    : "mapped to the existing ERP customer with this email";
+        if (shared)
+          message += "; duplicate: another shop account already maps to "
+                     "this ERP customer";
+        log_sync(st, sync_direction::shop_to_erp, id, customer_no,
+                 sync_outcome::ok, message, ms);
+        st.stores.inbox->complete(ev.id, st.settings.node_id);
+        next_event(self);
+      },
+      [self, ev, id](caf::error& err) {
+        retry_later(self, ev, id,
+                    "erp_customer_no write-back: "
+                      + self->system().render(err));
+        next_event(self);
+      });
+}
+
+void create_in_erp(sync_pointer self, const persistence::claimed_event& ev,
+                   const shop::shop_customer& c, erp_connector_actor erp,
+                   clock_type::time_point started) {
+  auto& st = self->state;
+  auto record = erp_customer_from_shop(c);
+  auto id = std::to_string(c.id);
+  self->request(erp, st.settings.call_timeout, erp_create_customer{record})
+    .then(
+      [self, ev, c, record, started](erp_customer_no& no) mutable {
+        auto& st = self->state;
+        record.customer_no = no.value;
+        // Its echo: the ERP → shop poll will see this customer appear.
+        st.stores.echoes->record("customer", "erp", no.value,
+                                 erp_customer_hash(record));
+        st.stores.customers->upsert(record);
+        finish_event(self, ev, c, no.value, true, started);
+      },
+      [self, ev, c, id, started](caf::error& err) {
+        auto e = erp_error_of(err);
+        if (e && e->code == erp_fault_code::duplicate_customer
+            && !e->existing_key.empty()) {
+          // Created meanwhile (another node, or a lost answer): map to it.
+          finish_event(self, ev, c, e->existing_key, false, started);
+          return;
+        }
+        if (e && !e->retryable()
+            && e->kind != erp_error_kind::outcome_unknown) {
+          reject(self, ev, id, "CreateCustomer refused: " + e->message);
+          next_event(self);
+          return;
+        }
+        retry_later(self, ev, id,
+                    "CreateCustomer: " + self->system().render(err));
+        next_event(self);
+      });
+}
+
+void handle_event(sync_pointer self, persistence::claimed_event ev) {
+  auto& st = self->state;
+  auto started = clock_type::now();
+  auto dom = shop::parse_exact(ev.event.payload);
+  if (!dom) {
+    reject(self, ev, ev.event.event_id, "payload is not JSON: " + dom.error);
+    next_event(self);
+    return;
+  }
+  auto parsed = shop::customer_from_json(*dom);
+  if (!parsed) {
+    // Name the shop's customer id when the payload has one.
+    auto raw_id = dom->is_object() ? dom->find("id") : dom->end();
+    auto entity_id = dom->is_object() && raw_id != dom->end()
+                         && raw_id->is_number_integer()
+                       ? std::to_string(raw_id->get<std::int64_t>())
+                       : ev.event.event_id;
+    reject(self, ev, entity_id, parsed.error);
+    next_event(self);
+    return;
+  }
+  auto c = *parsed;
+  auto id = std::to_string(c.id);
+  if (auto why = customer_problem(c)) {
+    reject(self, ev, id, *why);
+    next_event(self);
+    return;
+  }
+  auto erp = st.erp();
+  if (!erp) {
+    retry_later(self, ev, id, "no ERP connector");
+    next_event(self);
+    return;
+  }
+  self
+    ->request(erp, st.settings.call_timeout,
+              erp_find_customer{normalize_email(c.email)})
+    .then(
+      [self, ev, c, erp, started](erp_customer_lookup& found) {
+        auto& st = self->state;
+        if (!found.found) {
+          create_in_erp(self, ev, c, erp, started);
+          return;
+        }
+        st.stores.customers->upsert(found.customer);
+        finish_event(self, ev, c, found.customer.customer_no, false,
+                     started);
+      },
+      [self, ev, id](caf::error& err) {
+        retry_later(self, ev, id,
+                    "FindCustomer: " + self->system().render(err));
+        next_event(self);
+      });
+}
+
+void next_event(sync_pointer self) {
+  auto& st = self->state;
+  if (st.queue.empty()) {
+    st.claiming = false;
+    self->delayed_send(self, st.settings.claim_interval,
+                       customer_tick_atom::value);
+    return;
+  }
+  auto ev = std::move(st.queue.front());
+  st.queue.pop_front();
+  handle_event(self, std::move(ev));
+}
+
+// -- ERP → shop ----------------------------------------------------------------
+
+void finish_poll(sync_pointer self, const std::string& error) {
+  auto& st = self->state;
+  if (!error.empty()) {
+    ++st.report.errors;
+    st.report.last_error = error;
+  }
+  st.polling = false;
+  self->delayed_send(self, st.settings.erp_poll_interval,
+                     pricing_tick_atom::value);
+}
+
+// Applies one changed ERP customer to each linked shop account, then `done`.
+void apply_to_shop(sync_pointer self, erp_customer c,
+                   std::vector<std::int64_t> accounts,
+                   std::function<void()> done) {
+  auto& st = self->state;
+  if (accounts.empty()) {
+    done();
+    return;
+  }
+  auto shop = st.shop();
+  if (!shop) {
+    ++st.report.errors;
+    st.report.last_error = "no shop connector";
+    done();
+    return;
+  }
+  auto account = accounts.back();
+  accounts.pop_back();
+  self->request(shop, st.settings.call_timeout, shop_get_customer{account})
+    .then(
+      [self, c, accounts, done, account,
+       shop](shop::shop_customer& current) mutable {
+        auto& st = self->state;
+        auto changes = shop_changes_from_erp(c, current,
+                                             st.settings.group_of_price_group);
+        if (!changes.any()) {
+          apply_to_shop(self, c, accounts, done);
+          return;
+        }
+        shop_update_customer update;
+        update.id = account;
+        update.firstname = changes.firstname;
+        update.lastname = changes.lastname;
+        update.group_id = changes.group_id;
+        self->request(shop, st.settings.call_timeout, update)
+          .then(
+            [self, c, accounts, done, account](shop::shop_customer&) mutable {
+              auto& st = self->state;
+              ++st.report.shop_updates;
+              st.stores.echoes->record("customer", "shop",
+                                       std::to_string(account),
+                                       erp_customer_hash(c));
+              log_sync(st, sync_direction::erp_to_shop, c.customer_no,
+                       std::to_string(account), sync_outcome::ok,
+                       "names/group applied to the shop account");
+              apply_to_shop(self, c, accounts, done);
+            },
+            [self, c, accounts, done, account](caf::error& err) mutable {
+              auto& st = self->state;
+              ++st.report.errors;
+              st.report.last_error = self->system().render(err);
+              log_sync(st, sync_direction::erp_to_shop, c.customer_no,
+                       std::to_string(account), sync_outcome::failed,
+                       "shop update failed: " + st.report.last_error);
+              apply_to_shop(self, c, accounts, done);
+            });
+      },
+      [self, c, accounts, done](caf::error& err) mutable {
+        auto& st = self->state;
+        ++st.report.errors;
+        st.report.last_error = self->system().render(err);
+        apply_to_shop(self, c, accounts, done);
+      });
+}
+
+// Handles rows[i..] of a page one after another, then `done`.
+void apply_rows(sync_pointer self, std::shared_ptr<std::vector<erp_customer>> rows,
+                std::size_t i, std::function<void()> done) {
+  auto& st = self->state;
+  while (i < rows->size()) {
+    const auto& c = (*rows)[i++];
+    if (c.modified_at > st.newest)
+      st.newest = c.modified_at;
+    auto changed = st.stores.customers->upsert(c);
+    if (!changed) {
+      ++st.report.errors;
+      st.report.last_error = db_error_text(changed.error());
+      continue;
+    }
+    if (!*changed)
+      continue;
+    auto echo = st.stores.echoes->is_echo("customer", "erp", c.customer_no,
+                                          erp_customer_hash(c));
+    if (echo && *echo) {
+      ++st.report.echoes;
+      continue;
+    }
+    auto accounts = st.stores.customers->shop_accounts_of(c.customer_no);
+    if (!accounts) {
+      ++st.report.errors;
+      continue;
+    }
+    auto linked = *accounts;
+    // An ERP customer that names its shop account is linked to it.
+    if (linked.empty() && !c.external_customer_id.empty()
+        && c.external_customer_id.find_first_not_of("0123456789")
+             == std::string::npos
+        && c.external_customer_id.size() < 18) {
+      auto shop_id = std::stoll(c.external_customer_id);
+      if (st.stores.customers->link(shop_id, c.customer_no))
+        linked.push_back(shop_id);
+    }
+    apply_to_shop(self, c, linked, [self, rows, i, done] {
+      apply_rows(self, rows, i, done);
+    });
+    return;
+  }
+  done();
+}
+
+void poll_page(sync_pointer self, std::string since, std::string token) {
+  auto& st = self->state;
+  auto erp = st.erp();
+  if (!erp) {
+    finish_poll(self, "customer poll: no ERP connector");
+    return;
+  }
+  erp_get_customers req;
+  req.page.modified_since = since;
+  req.page.page_size = st.settings.page_size;
+  req.page.page_token = token;
+  self->request(erp, st.settings.call_timeout, req)
+    .then(
+      [self, since](erp_page<erp_customer>& page) {
+        auto rows = std::make_shared<std::vector<erp_customer>>(
+          std::move(page.rows));
+        auto next = page.next_page_token;
+        apply_rows(self, rows, 0, [self, since, next] {
+          auto& st = self->state;
+          if (!next.empty()) {
+            poll_page(self, since, next);
+            return;
+          }
+          if (!st.newest.empty() && st.newest != since) {
+            auto saved = st.stores.cursors->set_cursor(erp_cursor, st.newest);
+            if (!saved) {
+              finish_poll(self, db_error_text(saved.error()));
+              return;
+            }
+          }
+          finish_poll(self, {});
+        });
+      },
+      [self](caf::error& err) {
+        finish_poll(self, "GetCustomers: " + self->system().render(err));
+      });
+}
+
+customer_sync_actor::behavior_type
+customer_sync(sync_pointer self, customer_sync_settings settings,
+              std::function<erp_connector_actor()> erp,
+              std::function<shop_connector_actor()> shop,
+              customer_sync_stores stores) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.erp = std::move(erp);
+  st.shop = std::move(shop);
+  st.stores = std::move(stores);
+  self->send(self, customer_tick_atom::value);
+  self->send(self, pricing_tick_atom::value);
+  return {
+    [self](customer_tick_atom) {
+      auto& st = self->state;
+      if (st.claiming)
+        return;
+      st.claiming = true;
+      auto claimed = st.stores.inbox->claim(st.settings.node_id,
+                                            st.settings.claim_batch,
+                                            st.settings.lease,
+                                            std::string{"customers/create"});
+      if (!claimed) {
+        ++st.report.errors;
+        st.report.last_error = db_error_text(claimed.error());
+      } else {
+        for (auto& ev : *claimed)
+          st.queue.push_back(std::move(ev));
+      }
+      next_event(self);
+    },
+    [self](pricing_tick_atom) {
+      auto& st = self->state;
+      if (st.polling)
+        return;
+      st.polling = true;
+      st.newest.clear();
+      auto since = st.stores.cursors->cursor(erp_cursor);
+      if (!since) {
+        finish_poll(self, db_error_text(since.error()));
+        return;
+      }
+      poll_page(self, *since, {});
+    },
+    [self](caf::get_atom) { return self->state.report; },
+  };
+}
+
+} // namespace
+
+customer_sync_actor
+spawn_customer_sync(caf::actor_system& sys, customer_sync_settings settings,
+                    std::function<erp_connector_actor()> erp,
+                    std::function<shop_connector_actor()> shop,
+                    customer_sync_stores stores) {
+  return sys.spawn<caf::detached>(customer_sync, std::move(settings),
+                                  std::move(erp), std::move(shop),
+                                  std::move(stores));
+}
+
+} // namespace ferry

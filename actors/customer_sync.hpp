@@ -1,0 +1,77 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/erp_connector.hpp"
+#include "actors/pricing_messages.hpp"
+#include "actors/shop_connector.hpp"
+#include "persistence/customer_store.hpp"
+#include "persistence/dead_letter_store.hpp"
+#include "persistence/echo_store.hpp"
+#include "persistence/inbox_store.hpp"
+#include "persistence/price_list_store.hpp"
+#include "persistence/sync_log_store.hpp"
+
+namespace ferry {
+
+/// Customers both ways.
+///
+/// Shop → ERP: claims `customers/create` inbox events (topic-filtered, with
+/// a lease) every `claim_interval`; validates the account (a failure goes to
+/// the dead-letter table with its reason); looks the normalized email up
+/// with FindCustomer and creates the customer only when missing (a second
+/// shop account of a known email maps to that ERP customer and is flagged
+/// in the sync log); writes the CustomerNo back to the shop
+/// (`erp_customer_no`). Transient failures leave the event for a retry.
+///
+/// ERP → shop: every `erp_poll_interval`, GetCustomers from the persisted
+/// cursor "customers.erp"; names and PriceGroup (→ shop group_id through
+/// `group_of_price_group`) of changed customers are applied to their linked
+/// shop accounts. A change whose content hash is what Ferry itself wrote to
+/// the ERP is an echo and is not synced back.
+///
+/// Runs detached (PostgreSQL calls block). (customer_tick_atom) claims now,
+/// (pricing_tick_atom) polls the ERP now, (get_atom) reports.
+using customer_sync_actor = caf::typed_actor<
+  caf::reacts_to<customer_tick_atom>, caf::reacts_to<pricing_tick_atom>,
+  caf::replies_to<caf::get_atom>::with<customer_sync_report>>;
+
+/// The stores the sync uses (shared with others on the same pool).
+struct customer_sync_stores {
+  std::shared_ptr<persistence::inbox_store> inbox;
+  std::shared_ptr<persistence::customer_store> customers;
+  std::shared_ptr<persistence::dead_letter_store> dead_letters;
+  std::shared_ptr<persistence::sync_log_store> sync_log;
+  std::shared_ptr<persistence::echo_store> echoes;
+  /// For the ERP cursor (sync_cursor).
+  std::shared_ptr<persistence::price_list_store> cursors;
+};
+
+/// The sync's settings.
+struct customer_sync_settings {
+  std::string node_id = "ferry";
+  std::chrono::milliseconds claim_interval{200};
+  std::chrono::milliseconds erp_poll_interval{60000};
+  std::chrono::seconds lease{60};
+  std::size_t claim_batch = 20;
+  int page_size = 200;
+  std::chrono::milliseconds call_timeout{60000};
+  std::map<std::string, int> group_of_price_group;
+};
+
+/// Spawns the sync; both loops start at once.
+customer_sync_actor
+spawn_customer_sync(caf::actor_system& sys, customer_sync_settings settings,
+                    std::function<erp_connector_actor()> erp,
+                    std::function<shop_connector_actor()> shop,
+                    customer_sync_stores stores);
+
+} // namespace ferry

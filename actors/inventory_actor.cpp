@@ -1,0 +1,265 @@
+#include "actors/inventory_actor.hpp"
+
+#include "monitoring/log.hpp"
+#include "persistence/dead_letter_store.hpp"
+#include "persistence/echo_store.hpp"
+#include "persistence/errors.hpp"
+#include "persistence/product_store.hpp"
+#include "persistence/reservation_store.hpp"
+
+#include <algorithm>
+#include <caf/all.hpp>
+#include <set>
+
+namespace ferry {
+
+namespace {
+
+/// The echo-store entity of the backorder setting Ferry last put per SKU
+/// ("1" or "0").
+constexpr const char* backorders_entity = "backorders";
+
+struct inventory_state {
+  inventory_settings settings;
+  persistence::pg_pool* pool = nullptr;
+  erp_resolver erp;
+  shop_resolver shop;
+  inventory_report report;
+  /// The latest level seen per SKU, for pushes caused by reservations.
+  std::map<std::string, erp_stock_level> known;
+  /// The database time of the last reservation check.
+  std::string reservations_seen;
+  bool first_cycle = true;
+  std::set<std::string> unmapped_logged;
+  /// What was last pushed per SKU (quantity, status): the cursor is
+  /// inclusive, so the newest level comes again and is not pushed twice.
+  std::map<std::string, std::pair<decimal, int>> pushed;
+  std::uint64_t timer = 0;
+  static inline const char* name = "inventory";
+};
+
+using inventory_ptr = inventory_actor::stateful_pointer<inventory_state>;
+
+void note_error(inventory_ptr self, const caf::error& e) {
+  ++self->state.report.errors;
+  self->state.report.last_error = describe_error(self->system(), e);
+}
+
+std::string cursor_name(const inventory_state& st) {
+  return "erp_stock:" + st.settings.warehouse_code;
+}
+
+void check_unmapped(inventory_ptr self) {
+  auto& st = self->state;
+  if (st.settings.report_unmapped_of.empty())
+    return;
+  auto list = blocking_request<erp_warehouse_list>(
+      self->system(), st.erp(), st.settings.call_timeout, erp_get_warehouses{});
+  if (!list) {
+    note_error(self, list.error());
+    return;
+  }
+  st.report.unmapped.clear();
+  for (const auto& w : list->rows) {
+    if (!w.is_active || st.settings.report_unmapped_of.count(w.warehouse_code))
+      continue;
+    st.report.unmapped.push_back(w.warehouse_code);
+    if (st.unmapped_logged.insert(w.warehouse_code).second)
+      monitoring::log_warn(
+          "inventory",
+          "ERP warehouse has no shop source in inventory.warehouses; its "
+          "stock is not synced",
+          {{"warehouse", w.warehouse_code}});
+  }
+}
+
+/// Reads the changed levels of the warehouse into `st.known`; their SKUs
+/// and the newest ModifiedAt. False on a failed call.
+bool read_levels(inventory_ptr self, std::set<std::string>& dirty,
+                 std::string& newest) {
+  auto& st = self->state;
+  persistence::product_store cursors(*st.pool);
+  auto cursor = cursors.cursor(cursor_name(st));
+  if (!cursor) {
+    note_error(self, cursor.error());
+    return false;
+  }
+  newest = *cursor;
+  erp_page_request page{st.first_cycle ? std::string{} : *cursor,
+                        st.settings.page_size, ""};
+  for (;;) {
+    auto levels = blocking_request<erp_page<erp_stock_level>>(
+        self->system(), st.erp(), st.settings.call_timeout,
+        erp_get_stock_levels{page, st.settings.warehouse_code});
+    if (!levels) {
+      note_error(self, levels.error());
+      return false;
+    }
+    st.report.levels_read += levels->rows.size();
+    for (auto& level : levels->rows) {
+      if (level.warehouse_code != st.settings.warehouse_code)
+        continue;
+      newest = std::max(newest, level.modified_at);
+      auto& slot = st.known[level.item_code];
+      // Pages come in change order: a later row is the newer level.
+      if (slot.item_code.empty() || level.modified_at >= slot.modified_at)
+        slot = level;
+      dirty.insert(level.item_code);
+    }
+    if (levels->next_page_token.empty())
+      return true;
+    page.page_token = levels->next_page_token;
+  }
+}
+
+/// Adds the known SKUs whose reservations changed since the last check.
+bool read_reservation_changes(inventory_ptr self,
+                              std::set<std::string>& dirty) {
+  auto& st = self->state;
+  persistence::reservation_store reservations(*st.pool);
+  auto changed = reservations.changed_since(st.reservations_seen);
+  if (!changed) {
+    note_error(self, changed.error());
+    return false;
+  }
+  for (auto& sku : changed->first)
+    if (st.known.count(sku))
+      dirty.insert(sku);
+  st.reservations_seen = changed->second;
+  return true;
+}
+
+bool push(inventory_ptr self, const std::set<std::string>& dirty) {
+  auto& st = self->state;
+  if (dirty.empty())
+    return true;
+  std::vector<std::string> skus(dirty.begin(), dirty.end());
+  persistence::reservation_store reservations(*st.pool);
+  auto open = reservations.open_quantities(skus);
+  if (!open) {
+    note_error(self, open.error());
+    return false;
+  }
+  persistence::echo_store echoes(*st.pool);
+  auto backorders_set = echoes.hashes(backorders_entity, "shop", skus);
+  if (!backorders_set) {
+    note_error(self, backorders_set.error());
+    return false;
+  }
+  std::vector<shop::shop_source_item> items;
+  for (const auto& sku : skus) {
+    const auto& level = st.known.at(sku);
+    auto reserved = open->count(sku) ? open->at(sku) : 0;
+    auto free = level.available - decimal::from_int(reserved);
+    shop::shop_source_item item;
+    item.sku = sku;
+    item.source_code = st.settings.source_code;
+    item.quantity = std::max(free, decimal{});
+    item.status = item.quantity > decimal{} || level.allow_backorder ? 1 : 0;
+    auto last_push = st.pushed.find(sku);
+    if (last_push == st.pushed.end() ||
+        last_push->second != std::make_pair(item.quantity, item.status))
+      items.push_back(std::move(item));
+
+    auto want = level.allow_backorder ? "1" : "0";
+    auto last = backorders_set->find(sku);
+    bool was_set = last != backorders_set->end() && last->second == "1";
+    if (level.allow_backorder == was_set)
+      continue;
+    // Recorded once the shop took it; a failed call fails the cycle, whose
+    // levels are then read again.
+    auto set = blocking_request<bool>(
+        self->system(), st.shop(), st.settings.call_timeout,
+        shop_set_backorders{sku, level.allow_backorder ? 1 : 0});
+    if (!set) {
+      note_error(self, set.error());
+      return false;
+    }
+    auto recorded = echoes.record(backorders_entity, "shop", sku, want);
+    if (!recorded) {
+      note_error(self, recorded.error());
+      return false;
+    }
+    ++st.report.backorder_changes;
+  }
+  if (items.empty())
+    return true;
+  auto results = blocking_request<shop_bulk_results>(
+      self->system(), st.shop(), st.settings.call_timeout,
+      shop_set_source_items{items});
+  if (!results) {
+    note_error(self, results.error());
+    return false;
+  }
+  st.report.push_calls += (items.size() + 999) / 1000;
+  persistence::dead_letter_store letters(*st.pool);
+  for (std::size_t i = 0; i < results->results.size(); ++i) {
+    const auto& r = results->results[i];
+    if (r.status == "ok") {
+      ++st.report.pushed;
+      if (i < items.size())
+        st.pushed[items[i].sku] = {items[i].quantity, items[i].status};
+      continue;
+    }
+    ++st.report.rejected;
+    auto payload = i < items.size() ? shop::dump_exact(shop::to_json(items[i]))
+                                    : std::string{};
+    auto put =
+        letters.put("shop", "stock", r.sku,
+                    "shop refused the source item: " + r.message, payload);
+    if (!put)
+      note_error(self, put.error());
+  }
+  return true;
+}
+
+void cycle(inventory_ptr self) {
+  auto& st = self->state;
+  check_unmapped(self);
+  std::set<std::string> dirty;
+  std::string newest;
+  if (read_levels(self, dirty, newest) &&
+      read_reservation_changes(self, dirty) && push(self, dirty)) {
+    st.first_cycle = false;
+    persistence::product_store cursors(*st.pool);
+    auto saved = cursors.save_cursor(cursor_name(st), newest);
+    if (!saved)
+      note_error(self, saved.error());
+  }
+  ++st.report.cycles;
+  self->delayed_send(self, st.settings.interval, product_cycle_atom::value,
+                     ++st.timer);
+}
+
+inventory_actor::behavior_type inventory(inventory_ptr self,
+                                         persistence::pg_pool* pool,
+                                         erp_resolver erp, shop_resolver shop,
+                                         inventory_settings settings) {
+  auto& st = self->state;
+  settings.page_size = std::clamp(settings.page_size, 1, 1000);
+  st.settings = std::move(settings);
+  st.pool = pool;
+  st.erp = std::move(erp);
+  st.shop = std::move(shop);
+  self->send(self, product_cycle_atom::value);
+  return {
+      [self](product_cycle_atom) { cycle(self); },
+      [self](product_cycle_atom, std::uint64_t timer) {
+        if (timer == self->state.timer)
+          cycle(self);
+      },
+      [self](caf::get_atom) { return self->state.report; },
+  };
+}
+
+} // namespace
+
+inventory_actor spawn_inventory_actor(caf::actor_system& sys,
+                                      persistence::pg_pool& pool,
+                                      erp_resolver erp, shop_resolver shop,
+                                      inventory_settings settings) {
+  return sys.spawn<caf::detached>(inventory, &pool, std::move(erp),
+                                  std::move(shop), std::move(settings));
+}
+
+} // namespace ferry

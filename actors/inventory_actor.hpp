@@ -1,0 +1,58 @@
+#pragma once
+
+#include "actors/catalog_messages.hpp"
+#include "actors/product_pipeline.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace ferry {
+
+/// One warehouse's stock sync.
+struct inventory_settings {
+  /// The ERP's WarehouseCode this actor polls.
+  std::string warehouse_code;
+  /// The shop's source_code it pushes to (from `inventory.warehouses`).
+  std::string source_code;
+  /// Time between the end of one cycle and the start of the next.
+  std::chrono::milliseconds interval{10'000};
+  /// Stock levels per GetStockLevels page (1–1000).
+  int page_size = 1000;
+  /// How long one connector call may take, retries included.
+  std::chrono::milliseconds call_timeout{120'000};
+  /// When not empty (give it to one actor only): the whole
+  /// `inventory.warehouses` mapping; each cycle then reads GetWarehouses and
+  /// reports every active ERP warehouse missing from it (in the report and
+  /// as a warning log line once per warehouse), never guessing a source.
+  std::map<std::string, std::string> report_unmapped_of;
+};
+
+/// Stock of one ERP warehouse to its shop source. Each cycle walks
+/// `GetStockLevels` of the warehouse from its persisted cursor
+/// ("erp_stock:<code>"), keeps only the latest level per SKU (many changes
+/// to one SKU become one push), and pushes them with one bulk
+/// `POST /inventory/source-items` (split by the connector at 1000):
+/// quantity = Available − open reservations (persistence/
+/// reservation_store.hpp), never below 0; status 1 when that is above 0,
+/// else 0 unless the item allows backorders, then status 1 and the
+/// product's `backorders` set to 1 (changed in the shop only when it
+/// differs from what Ferry last set). SKUs whose reservations changed are
+/// pushed again in the next cycle from the last level seen. The first
+/// cycle after a start walks from the beginning, so that the levels of
+/// every SKU are known. Runs detached.
+using inventory_actor =
+    caf::typed_actor<caf::reacts_to<product_cycle_atom>,
+                     caf::reacts_to<product_cycle_atom, std::uint64_t>,
+                     caf::replies_to<caf::get_atom>::with<inventory_report>>;
+
+inventory_actor spawn_inventory_actor(caf::actor_system& sys,
+                                      persistence::pg_pool& pool,
+                                      erp_resolver erp, shop_resolver shop,
+                                      inventory_settings settings);
+
+} // namespace ferry

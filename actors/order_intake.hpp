@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/order_saga.hpp"
+#include "actors/orders_messages.hpp"
+#include "persistence/pg_pool.hpp"
+
+namespace ferry {
+
+/// What the order intake needs; app/ maps the configuration onto it.
+struct order_intake_settings {
+  order_saga_settings saga;
+  /// The inbox topic of new orders.
+  std::string topic = "orders/create";
+  /// The inbox topic of order changes (echoes of Ferry's own comments).
+  std::string update_topic = "orders/updated";
+  /// Inbox events claimed per round.
+  std::size_t batch = 100;
+  /// How long an inbox claim lasts.
+  std::chrono::seconds inbox_lease{60};
+  /// Saga actors running at once on this node (each is a thread: it waits
+  /// on PostgreSQL); more runnable sagas wait in the table.
+  std::size_t max_running = 32;
+  /// Between rounds when the last one found nothing to do.
+  std::chrono::milliseconds poll_interval{200};
+};
+
+/// Turns `orders/create` inbox events into order sagas and runs them: each
+/// round claims inbox events (topic-filtered, leased), creates one saga row
+/// per order (a duplicate or replayed webhook of a known order changes
+/// nothing; an unreadable one is dead-lettered), completes the events, then
+/// claims runnable sagas up to `max_running` and starts a saga actor for
+/// each. At start it gives up the claims of its node's previous run, so
+/// after a crash every unfinished saga resumes from its last committed
+/// state. Answers (get_atom) with its report.
+using order_intake_actor =
+  caf::typed_actor<caf::reacts_to<order_tick_atom>,
+                   caf::replies_to<caf::get_atom>::with<order_intake_report>>;
+
+/// Spawns the intake (detached: it waits on PostgreSQL).
+order_intake_actor
+spawn_order_intake(caf::actor_system& sys, order_intake_settings settings,
+                   persistence::pg_pool& pool,
+                   std::shared_ptr<connector_directory> connectors);
+
+} // namespace ferry

@@ -1,0 +1,259 @@
+#include "actors/pricing_source.hpp"
+
+#include "mapping/price_json.hpp"
+
+#include <optional>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+namespace ferry {
+
+namespace {
+
+bool all_digits(const std::string& s) {
+  if (s.empty() || s.size() > 18)
+    return false;
+  for (char c : s)
+    if (c < '0' || c > '9')
+      return false;
+  return true;
+}
+
+price_answer failed(const price_item& item, int status, std::string error,
+                    std::string message) {
+  price_answer a;
+  a.sku = item.sku;
+  a.quantity = item.quantity;
+  a.status = status;
+  a.error = std::move(error);
+  a.message = std::move(message);
+  return a;
+}
+
+std::int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+pricing_source::pricing_source(persistence::price_list_store& lists,
+                               persistence::customer_store& customers,
+                               persistence::price_cache* cache,
+                               prometheus::Registry& registry,
+                               pricing_source_settings settings)
+    : lists_(lists),
+      customers_(customers),
+      cache_(cache),
+      settings_(std::move(settings)),
+      breaker_(settings_.redis_breaker),
+      available_(prometheus::BuildGauge()
+                   .Name("ferry_pricing_redis_available")
+                   .Help("1 while prices use the Redis cache, 0 while they "
+                         "come from PostgreSQL only")
+                   .Register(registry)
+                   .Add({})),
+      fallbacks_(prometheus::BuildCounter()
+                   .Name("ferry_pricing_redis_fallbacks_total")
+                   .Help("Price lookups done without Redis (down or "
+                         "breaker open)")
+                   .Register(registry)
+                   .Add({})),
+      hits_(prometheus::BuildCounter()
+              .Name("ferry_pricing_lookups_total")
+              .Help("Price lookups below the actors' memory, by result")
+              .Register(registry)
+              .Add({{"result", "hit"}})),
+      computed_(prometheus::BuildCounter()
+                  .Name("ferry_pricing_lookups_total")
+                  .Help("Price lookups below the actors' memory, by result")
+                  .Register(registry)
+                  .Add({{"result", "computed"}})),
+      errors_(prometheus::BuildCounter()
+                .Name("ferry_pricing_lookups_total")
+                .Help("Price lookups below the actors' memory, by result")
+                .Register(registry)
+                .Add({{"result", "error"}})) {
+  if (!settings_.now_utc)
+    settings_.now_utc = system_now;
+  available_.Set(cache_ != nullptr ? 1 : 0);
+}
+
+bool pricing_source::redis_available() const {
+  std::lock_guard<std::mutex> guard(mtx_);
+  return cache_ != nullptr
+         && breaker_.current() != circuit_breaker::state::open;
+}
+
+bool pricing_source::redis_allowed() {
+  if (cache_ == nullptr)
+    return false;
+  std::lock_guard<std::mutex> guard(mtx_);
+  auto ok = breaker_.allow(circuit_breaker::clock::now());
+  if (!ok)
+    fallbacks_.Increment();
+  return ok;
+}
+
+void pricing_source::redis_outcome(bool ok) {
+  std::lock_guard<std::mutex> guard(mtx_);
+  auto now = circuit_breaker::clock::now();
+  if (ok)
+    breaker_.record_success(now);
+  else
+    breaker_.record_failure(now);
+  if (!ok)
+    fallbacks_.Increment();
+  available_.Set(breaker_.current() == circuit_breaker::state::open ? 0 : 1);
+}
+
+pricing_customer pricing_source::resolve(const std::string& customer_id,
+                                         std::string& error) {
+  pricing_customer out;
+  out.resolved = true;
+  if (customer_id.empty())
+    return out;
+  std::string customer_no = customer_id;
+  if (all_digits(customer_id)) {
+    // A shop customer id; an ERP number is never all digits ("C000123").
+    auto linked = customers_.customer_no_of(std::stoll(customer_id));
+    if (!linked) {
+      error = persistence::db_error_text(linked.error());
+      out.resolved = false;
+      return out;
+    }
+    if (!*linked)
+      return out;
+    customer_no = **linked;
+  }
+  auto found = customers_.find(customer_no);
+  if (!found) {
+    error = persistence::db_error_text(found.error());
+    out.resolved = false;
+    return out;
+  }
+  if (!*found) {
+    // Not synced yet (or a shop id without a link): its own lists still
+    // apply, it just has no group; with none it gets base prices.
+    if (!all_digits(customer_id))
+      out.customer_no = customer_no;
+    return out;
+  }
+  if ((*found)->is_active) {
+    out.customer_no = (*found)->customer_no;
+    out.price_group = (*found)->price_group;
+  }
+  return out;
+}
+
+price_load_result pricing_source::load(const price_load& request) {
+  price_load_result out;
+  const auto& query = request.query;
+  std::string error;
+  out.customer = request.customer.resolved
+                   ? request.customer
+                   : resolve(query.customer_id, error);
+  auto currency = query.currency.empty() ? settings_.base_currency
+                                         : query.currency;
+  auto who = (out.customer.customer_no.empty() ? std::string{"-"}
+                                               : out.customer.customer_no)
+             + ":" + out.customer.price_group;
+  std::optional<std::vector<erp_price_list>> lists;
+  for (const auto& item : query.items) {
+    if (!out.customer.resolved) {
+      errors_.Increment();
+      out.reply.answers.push_back(
+        failed(item, 503, "unavailable",
+               "prices cannot be computed now: " + error));
+      continue;
+    }
+    if (item.quantity <= decimal{}) {
+      out.reply.answers.push_back(
+        failed(item, 400, "bad_quantity",
+               "qty must be above 0 for SKU " + item.sku));
+      continue;
+    }
+    auto key = "q:" + who + ":" + item.sku + ":" + item.quantity.to_string()
+               + ":" + currency;
+    std::optional<std::int64_t> version;
+    if (redis_allowed()) {
+      auto found = cache_->lookup(key);
+      redis_outcome(static_cast<bool>(found));
+      if (found) {
+        version = found->version;
+        if (found->value) {
+          if (auto quote = price_quote_from_json(*found->value)) {
+            price_answer a;
+            a.sku = item.sku;
+            a.quantity = item.quantity;
+            a.quote = std::move(*quote);
+            a.cache_hit = true;
+            hits_.Increment();
+            out.reply.answers.push_back(std::move(a));
+            continue;
+          }
+        }
+      }
+    }
+    auto base = lists_.base_price(item.sku);
+    if (!base) {
+      errors_.Increment();
+      out.reply.answers.push_back(
+        failed(item, 503, "unavailable",
+               "prices cannot be computed now: "
+                 + persistence::db_error_text(base.error())));
+      continue;
+    }
+    if (!*base) {
+      out.reply.answers.push_back(
+        failed(item, 404, "unknown_sku", "unknown SKU " + item.sku));
+      continue;
+    }
+    if (!lists) {
+      auto loaded = lists_.lists_for(out.customer.customer_no,
+                                     out.customer.price_group);
+      if (!loaded) {
+        errors_.Increment();
+        out.reply.answers.push_back(
+          failed(item, 503, "unavailable",
+                 "prices cannot be computed now: "
+                   + persistence::db_error_text(loaded.error())));
+        continue;
+      }
+      lists = std::move(*loaded);
+    }
+    price_question q;
+    q.customer_no = out.customer.customer_no;
+    q.price_group = out.customer.price_group;
+    q.item_code = item.sku;
+    q.quantity = item.quantity;
+    q.currency = currency;
+    q.now_utc = settings_.now_utc();
+    price_facts facts{**base, settings_.base_currency, *lists};
+    auto outcome = resolve_price(q, facts);
+    if (!outcome.quote) {
+      bool qty = outcome.refusal == price_refusal::bad_quantity;
+      out.reply.answers.push_back(
+        failed(item, qty ? 400 : 422,
+               qty ? "bad_quantity" : "currency_unavailable",
+               outcome.reason));
+      continue;
+    }
+    computed_.Increment();
+    if (version && redis_allowed()) {
+      auto stored = cache_->store(*version, key,
+                                  price_quote_to_json(*outcome.quote));
+      redis_outcome(static_cast<bool>(stored));
+    }
+    price_answer a;
+    a.sku = item.sku;
+    a.quantity = item.quantity;
+    a.quote = std::move(*outcome.quote);
+    out.reply.answers.push_back(std::move(a));
+  }
+  return out;
+}
+
+} // namespace ferry

@@ -1,0 +1,97 @@
+#include "actors/product_update.hpp"
+
+#include "persistence/errors.hpp"
+#include "persistence/inbox_store.hpp"
+
+#include <caf/all.hpp>
+
+namespace ferry {
+
+namespace {
+
+constexpr const char* topic = "products/update";
+
+struct product_update_state {
+  std::unique_ptr<product_pipeline> pipeline;
+  std::unique_ptr<persistence::inbox_store> inbox;
+  product_update_settings settings;
+  product_sync_report report;
+  /// Tags the one pending timer (see product_sync.cpp).
+  std::uint64_t timer = 0;
+  static inline const char* name = "product_update";
+};
+
+using update_ptr = product_update_actor::stateful_pointer<product_update_state>;
+
+void note_error(update_ptr self, const std::string& text) {
+  ++self->state.report.errors;
+  self->state.report.last_error = text;
+}
+
+/// Applies one claimed batch; the number of events claimed.
+std::size_t drain_batch(update_ptr self) {
+  auto& st = self->state;
+  auto claimed = st.inbox->claim(st.settings.node, st.settings.batch,
+                                 st.settings.lease, std::string{topic});
+  if (!claimed) {
+    note_error(self, persistence::db_error_text(claimed.error()));
+    return 0;
+  }
+  for (const auto& event : *claimed) {
+    auto applied =
+        st.pipeline->apply_shop_update(event.event.payload, st.report);
+    if (applied) {
+      auto done = st.inbox->complete(event.id, st.settings.node);
+      if (!done)
+        note_error(self, persistence::db_error_text(done.error()));
+      continue;
+    }
+    auto text = describe_error(self->system(), applied.error());
+    note_error(self, text);
+    auto failed = st.inbox->fail(event.id, st.settings.node, text, true);
+    if (!failed)
+      note_error(self, persistence::db_error_text(failed.error()));
+  }
+  return claimed->size();
+}
+
+product_update_actor::behavior_type
+product_update(update_ptr self, persistence::pg_pool* pool, erp_resolver erp,
+               shop_resolver shop, product_update_settings settings) {
+  auto& st = self->state;
+  st.settings = settings;
+  st.pipeline =
+      std::make_unique<product_pipeline>(self->system(), *pool, std::move(erp),
+                                         std::move(shop), settings.pipeline);
+  st.inbox = std::make_unique<persistence::inbox_store>(*pool);
+  auto cycle = [self] {
+    auto& st = self->state;
+    auto claimed = drain_batch(self);
+    ++st.report.cycles;
+    // A full batch means more may be waiting: go on at once.
+    auto delay = claimed >= st.settings.batch ? std::chrono::milliseconds{0}
+                                              : st.settings.interval;
+    self->delayed_send(self, delay, product_cycle_atom::value, ++st.timer);
+  };
+  self->send(self, product_cycle_atom::value);
+  return {
+      [cycle](product_cycle_atom) { cycle(); },
+      [self, cycle](product_cycle_atom, std::uint64_t timer) {
+        if (timer == self->state.timer)
+          cycle();
+      },
+      [self](caf::get_atom) { return self->state.report; },
+  };
+}
+
+} // namespace
+
+product_update_actor spawn_product_update(caf::actor_system& sys,
+                                          persistence::pg_pool& pool,
+                                          erp_resolver erp, shop_resolver shop,
+                                          product_update_settings settings) {
+  return sys.spawn<caf::detached>(product_update, &pool, std::move(erp),
+                                  std::move(shop), std::move(settings));
+}
+
+} // namespace ferry

@@ -1,0 +1,157 @@
+// Orders per second from the shop's webhook to the ERP sales order (both
+// simulators at zero latency, `ferry run` as a process), and the p50/p99 of
+// that latency at half the measured rate, beside pgbench's built-in
+// 3-statement transaction (-N: UPDATE, SELECT, INSERT) TPS on the same
+// PostgreSQL in the same run.
+#include "tests/actors/order_sim_env.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <regex>
+#include <thread>
+
+using namespace std::chrono_literals;
+using ferry::test::json;
+using ferry::test::order_sim_env;
+
+namespace {
+
+int env_int(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
+}
+
+double pgbench_tps(const std::string& url, int seconds,
+                   const std::string& dir) {
+  std::string bin = std::getenv("FERRY_TEST_PG_BIN") != nullptr
+                      ? std::string{std::getenv("FERRY_TEST_PG_BIN")}
+                      : std::string{"/usr/lib/postgresql/15/bin"};
+  auto out = dir + "/pgbench.out";
+  auto init = bin + "/pgbench -i -q -s 1 '" + url + "' > " + out + " 2>&1";
+  auto run = bin + "/pgbench -n -N -c 4 -j 2 -T " + std::to_string(seconds)
+             + " '" + url + "' > " + out + " 2>&1";
+  if (std::system(init.c_str()) != 0 || std::system(run.c_str()) != 0)
+    return 0;
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::smatch m;
+  if (std::regex_search(text, m, std::regex(R"(tps = ([0-9.]+))")))
+    return std::stod(m[1]);
+  std::cerr << "no tps in pgbench output:\n" << text << "\n";
+  return 0;
+}
+
+/// Per order of `keys`: seconds from its first webhook in the inbox to its
+/// saga's `submitted` transition.
+std::vector<double> latencies(const std::string& url,
+                              const std::vector<std::string>& keys) {
+  pqxx::connection conn{url};
+  pqxx::read_transaction tx{conn};
+  std::vector<double> out;
+  for (const auto& key : keys) {
+    auto r = tx.exec_params(
+      "SELECT extract(epoch FROM (SELECT min(at) FROM sync_log WHERE "
+      "entity = 'order' AND entity_id = $1 AND message LIKE "
+      "'% -> submitted:%') - (SELECT min(received_at) FROM inbox WHERE "
+      "topic = 'orders/create' AND payload->>'increment_id' = $1))",
+      key);
+    if (!r.empty() && !r[0][0].is_null())
+      out.push_back(r[0][0].as<double>());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty())
+    return 0;
+  auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1));
+  return sorted[i];
+}
+
+} // namespace
+
+int main() {
+  const int burst = env_int("FERRY_BENCH_ORDERS", 400);
+  const int paced = env_int("FERRY_BENCH_PACED_ORDERS", 200);
+  order_sim_env env;
+  if (!env.wait_ready()) {
+    std::cerr << "ferry never ready:\n" << env.ferry().log() << "\n";
+    return 1;
+  }
+  env.add_product("IT-00001", "12.50");
+  std::vector<std::string> keys;
+  auto place = [&] {
+    auto o = env.place_order(
+      {{"guest_email", "bench" + std::to_string(keys.size()) + "@example.com"},
+       {"lines", {{{"sku", "IT-00001"}, {"qty", 1}}}}});
+    keys.push_back(o.value("increment_id", ""));
+  };
+  auto wait_all = [&](std::size_t n) {
+    return ferry::test::wait_until(
+      [&] { return env.erp_orders().size() >= n; }, 300s, 200ms);
+  };
+
+  // Throughput: a burst, from the first webhook to the last ERP order.
+  for (int i = 0; i < burst; ++i)
+    place();
+  if (!wait_all(keys.size()))
+    return 1;
+  double burst_seconds = 0;
+  {
+    pqxx::connection conn{env.database_url()};
+    pqxx::read_transaction tx{conn};
+    burst_seconds =
+      tx.exec1("SELECT extract(epoch FROM (SELECT max(at) FROM sync_log "
+               "WHERE message LIKE '% -> submitted:%') - (SELECT "
+               "min(received_at) FROM inbox WHERE topic = 'orders/create'))")
+        [0]
+          .as<double>();
+  }
+  double rate = burst / std::max(burst_seconds, 1e-3);
+
+  // Latency at half that rate.
+  std::vector<std::string> paced_keys;
+  auto interval = std::chrono::duration<double>(2.0 / rate);
+  auto next = std::chrono::steady_clock::now();
+  for (int i = 0; i < paced; ++i) {
+    // The load generator's pacing, not a wait for a condition.
+    std::this_thread::sleep_until(next);
+    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      interval);
+    place();
+    paced_keys.push_back(keys.back());
+  }
+  if (!wait_all(keys.size()))
+    return 1;
+  auto lat = latencies(env.database_url(), paced_keys);
+
+  ferry::test::scratch_database pgbench_db;
+  ferry::test::temp_dir dir;
+  double tps = pgbench_tps(pgbench_db.url(), 10, dir.path());
+
+  json result = {
+    {"name", "order_saga"},
+    {"subject",
+     {{"label", "orders/s webhook to ERP sales order"},
+      {"value", rate},
+      {"unit", "orders/s"}}},
+    {"baseline",
+     {{"label", "pgbench -N (3-statement transaction), 4 clients"},
+      {"value", tps},
+      {"unit", "tps"}}},
+    {"ratio", tps > 0 ? rate / tps : 0},
+    {"goal", ">= 0.3 of pgbench TPS; p99 < 100 ms at half load"},
+    {"extra",
+     {{"burst_orders", burst},
+      {"burst_seconds", burst_seconds},
+      {"paced_orders", paced},
+      {"paced_rate", rate / 2},
+      {"p50_ms", percentile(lat, 0.5) * 1000},
+      {"p99_ms", percentile(lat, 0.99) * 1000},
+      {"measured", lat.size()}}}};
+  std::cout << result.dump() << std::endl;
+  return 0;
+}

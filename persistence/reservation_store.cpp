@@ -1,0 +1,93 @@
+#include "persistence/reservation_store.hpp"
+
+#include "persistence/sql_array.hpp"
+
+#include <pqxx/pqxx>
+#include <stdexcept>
+
+namespace ferry::persistence {
+
+reservation_store::reservation_store(pg_pool& pool) : pool_(pool) {}
+
+void reservation_store::reserve(pqxx::transaction_base& tx,
+                                const std::string& order_key,
+                                const std::vector<reserved_line>& lines) {
+  if (order_key.empty())
+    throw std::invalid_argument("reservation: order key is empty");
+  std::map<std::string, std::int64_t> per_sku;
+  for (const auto& line : lines) {
+    if (line.sku.empty())
+      throw std::invalid_argument("reservation of order " + order_key +
+                                  ": a line has an empty sku");
+    if (line.quantity < 1)
+      throw std::invalid_argument("reservation of order " + order_key +
+                                  ": quantity of sku " + line.sku +
+                                  " must be at least 1, got " +
+                                  std::to_string(line.quantity));
+    per_sku[line.sku] += line.quantity;
+  }
+  // The order row is the idempotency guard: a concurrent second attempt
+  // waits on its unique key and then inserts nothing.
+  auto inserted = tx.exec_params(
+      "INSERT INTO stock_reservation_order (order_key) VALUES ($1)"
+      " ON CONFLICT (order_key) DO NOTHING RETURNING order_key",
+      order_key);
+  if (inserted.empty())
+    return;
+  for (const auto& [sku, quantity] : per_sku)
+    tx.exec_params("INSERT INTO stock_reservation (order_key, sku, quantity)"
+                   " VALUES ($1, $2, $3)",
+                   order_key, sku, quantity);
+}
+
+void reservation_store::release(pqxx::transaction_base& tx,
+                                const std::string& order_key) {
+  tx.exec_params("UPDATE stock_reservation_order SET released_at = now()"
+                 " WHERE order_key = $1 AND released_at IS NULL",
+                 order_key);
+  tx.exec_params("UPDATE stock_reservation SET released = true"
+                 " WHERE order_key = $1 AND NOT released",
+                 order_key);
+}
+
+caf::expected<std::map<std::string, std::int64_t>>
+reservation_store::open_quantities(const std::vector<std::string>& skus) {
+  std::map<std::string, std::int64_t> out;
+  if (skus.empty())
+    return out;
+  return pool_.with_connection(
+      "reservations: open quantities", [&](pqxx::connection& conn) {
+        std::map<std::string, std::int64_t> result;
+        pqxx::read_transaction tx(conn);
+        auto rows = tx.exec_params(
+            "SELECT sku, sum(quantity)::bigint FROM stock_reservation"
+            " WHERE NOT released AND sku = ANY($1::text[]) GROUP BY sku",
+            text_array_literal(skus));
+        for (const auto& row : rows)
+          result[row[0].as<std::string>()] = row[1].as<std::int64_t>();
+        return result;
+      });
+}
+
+caf::expected<std::pair<std::vector<std::string>, std::string>>
+reservation_store::changed_since(const std::string& since) {
+  return pool_.with_connection(
+      "reservations: changed SKUs", [&](pqxx::connection& conn) {
+        std::pair<std::vector<std::string>, std::string> out;
+        pqxx::read_transaction tx(conn);
+        out.second = tx.exec1("SELECT now()::text")[0].as<std::string>();
+        if (since.empty())
+          return out;
+        auto rows = tx.exec_params(
+            "SELECT DISTINCT r.sku FROM stock_reservation r"
+            " JOIN stock_reservation_order o USING (order_key)"
+            " WHERE o.reserved_at > $1::timestamptz - interval '5 seconds'"
+            " OR o.released_at > $1::timestamptz - interval '5 seconds'",
+            since);
+        for (const auto& row : rows)
+          out.first.push_back(row[0].as<std::string>());
+        return out;
+      });
+}
+
+} // namespace ferry::persistence

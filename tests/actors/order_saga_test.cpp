@@ -1,0 +1,486 @@
+// The order saga and its intake with fake ERP and shop connectors against a
+// migrated scratch database: every transition and failure branch, what is
+// committed at each step, and the resumption after a crash.
+#include "actors/order_intake.hpp"
+#include "actors/order_saga.hpp"
+
+#include "actors/message_types.hpp"
+#include "persistence/inbox_store.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/reservation_store.hpp"
+#include "tests/actors/order_fakes.hpp"
+#include "tests/support/services.hpp"
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+#include <prometheus/registry.h>
+
+using namespace ferry;
+using namespace std::chrono_literals;
+
+namespace {
+
+caf::actor_system_config& config() {
+  static caf::actor_system_config cfg = [] {
+    caf::actor_system_config c;
+    register_message_types(c);
+    return c;
+  }();
+  return cfg;
+}
+
+shop::shop_order make_order(const std::string& increment_id,
+                            const std::string& price = "12.50",
+                            const std::string& qty = "3") {
+  shop::shop_order o;
+  o.entity_id = std::stoll(increment_id);
+  o.increment_id = increment_id;
+  o.created_at = "2026-11-29 04:15:00";
+  o.customer_id = 42;
+  o.customer_email = "Ann@Example.com";
+  o.base_currency_code = "USD";
+  shop::shop_order_item item;
+  item.sku = "AB-1";
+  item.qty_ordered = *decimal::parse(qty);
+  item.price = *money::parse(price);
+  item.row_total = item.price.times(item.qty_ordered);
+  o.items = {item};
+  o.subtotal = item.row_total;
+  o.shipping_amount = *money::parse("5.00");
+  o.grand_total = o.subtotal + o.shipping_amount;
+  o.billing_address.firstname = "Ann";
+  o.billing_address.lastname = "Lee";
+  return o;
+}
+
+std::string payload_of(const shop::shop_order& o) {
+  return shop::dump_exact(shop::to_json(o));
+}
+
+class order_saga_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    auto report = persistence::migrate(pool_);
+    ASSERT_TRUE(report) << persistence::db_error_text(report.error());
+    connectors_->set_erp(sys_.spawn(test::fake_erp, erp_));
+    connectors_->set_shop(sys_.spawn(test::fake_shop, shop_));
+    settings_.node = "node-a";
+    settings_.retry_backoff = {5ms, 20ms, 2.0};
+    settings_.call_timeout = 5s;
+  }
+
+  void TearDown() override {
+    caf::anon_send_exit(connectors_->erp(), caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(connectors_->shop(), caf::exit_reason::user_shutdown);
+  }
+
+  /// Puts `o` into the saga table as the intake does.
+  void receive(const shop::shop_order& o) {
+    nlohmann::json data = {{"order_json", payload_of(o)},
+                           {"entity_id", o.entity_id},
+                           {"grand_total", o.grand_total.to_string()},
+                           {"currency", o.base_currency_code},
+                           {"parked", false}};
+    persistence::sync_log_entry log;
+    log.entity = "order";
+    log.entity_id = o.increment_id;
+    log.message = "received";
+    auto r = store_->receive(o.increment_id, data, log);
+    ASSERT_TRUE(r) << persistence::db_error_text(r.error());
+  }
+
+  /// Runs the saga of `key` until its actor ends (parked or done).
+  void run(const std::string& key) {
+    auto saga = spawn_order_saga(sys_, key, settings_, store_, connectors_);
+    caf::scoped_actor self{sys_};
+    self->wait_for(saga);
+  }
+
+  persistence::order_saga_row row(const std::string& key) {
+    auto r = store_->load(key);
+    EXPECT_TRUE(r && *r) << key;
+    return r && *r ? **r : persistence::order_saga_row{};
+  }
+
+  std::vector<std::string> messages(const std::string& key) {
+    std::vector<std::string> out;
+    auto h = store_->history("order", key);
+    EXPECT_TRUE(h);
+    if (h)
+      for (auto& rec : *h)
+        out.push_back(rec.entry.message);
+    return out;
+  }
+
+  std::int64_t count(const std::string& sql) {
+    pqxx::connection conn{db_.url()};
+    pqxx::read_transaction tx{conn};
+    return tx.exec1(sql)[0].as<std::int64_t>();
+  }
+
+  std::int64_t open_reserved(const std::string& sku) {
+    persistence::reservation_store r{pool_};
+    auto q = r.open_quantities({sku});
+    EXPECT_TRUE(q);
+    return q && q->count(sku) ? q->at(sku) : 0;
+  }
+
+  test::scratch_database db_;
+  prometheus::Registry registry_;
+  persistence::pg_pool pool_{{db_.url(), 8}, registry_};
+  std::shared_ptr<persistence::order_saga_store> store_ =
+    std::make_shared<persistence::order_saga_store>(pool_);
+  caf::actor_system sys_{config()};
+  std::shared_ptr<test::fake_erp_state> erp_ =
+    std::make_shared<test::fake_erp_state>();
+  std::shared_ptr<test::fake_shop_state> shop_ =
+    std::make_shared<test::fake_shop_state>();
+  std::shared_ptr<connector_directory> connectors_ =
+    std::make_shared<connector_directory>();
+  order_saga_settings settings_;
+};
+
+TEST_F(order_saga_test, new_customer_order_goes_to_the_erp_once) {
+  receive(make_order("1001"));
+  run("1001");
+  auto r = row("1001");
+  EXPECT_EQ(r.state, "submitted");
+  EXPECT_EQ(r.data.value("sales_order_no", ""), "SO-2");
+  EXPECT_EQ(r.data.value("erp_customer_no", ""), "C1");
+  EXPECT_TRUE(r.data.value("parked", false));
+  {
+    std::lock_guard<std::mutex> guard{erp_->mutex};
+    ASSERT_EQ(erp_->orders.size(), 1u);
+    auto& so = erp_->orders.at("WEB-1001");
+    EXPECT_EQ(so.order_date, "2026-11-28T22:15:00");
+    EXPECT_EQ(so.customer_no, "C1");
+    EXPECT_EQ(so.total_amount.to_string(), "42.50");
+    // The customer is looked up by the normalised address.
+    EXPECT_EQ(erp_->customers.count("ann@example.com"), 1u);
+    EXPECT_EQ(erp_->create_customer_calls, 1);
+  }
+  EXPECT_EQ(shop_->comments_of(1001),
+            std::vector<std::string>{"Ferry: ERP sales order SO-2"});
+  {
+    std::lock_guard<std::mutex> guard{shop_->mutex};
+    EXPECT_EQ(shop_->erp_customer_no[42], "C1");
+  }
+  auto log = messages("1001");
+  std::vector<std::string> expected = {
+    "received", "received -> validated",
+    "validated -> customer_ensured (created)",
+    "customer_ensured -> submitted: SO-2 (created)",
+    "ERP number commented on the shop order"};
+  EXPECT_EQ(log, expected);
+  EXPECT_EQ(open_reserved("AB-1"), 0) << "released when submitted";
+  EXPECT_EQ(count("SELECT count(*) FROM stock_reservation_order"), 1);
+  // Running it again changes nothing: it is parked.
+  run("1001");
+  EXPECT_EQ(row("1001").version, r.version);
+  EXPECT_EQ(erp_->order_count(), 1);
+}
+
+TEST_F(order_saga_test, existing_customer_is_found_not_created) {
+  erp_->customers["ann@example.com"] = "C000123";
+  receive(make_order("1002"));
+  run("1002");
+  EXPECT_EQ(row("1002").data.value("erp_customer_no", ""), "C000123");
+  EXPECT_EQ(erp_->create_customer_calls, 0);
+  EXPECT_EQ(erp_->orders.at("WEB-1002").customer_no, "C000123");
+}
+
+TEST_F(order_saga_test, duplicate_customer_is_adopted) {
+  erp_->duplicate_customer = 1;
+  receive(make_order("1003"));
+  run("1003");
+  auto r = row("1003");
+  EXPECT_EQ(r.state, "submitted");
+  EXPECT_EQ(r.data.value("erp_customer_no", ""), "C-DUP-1");
+  EXPECT_EQ(messages("1003")[2],
+            "validated -> customer_ensured (adopted duplicate)");
+}
+
+TEST_F(order_saga_test, lost_answer_is_settled_by_get_sales_order) {
+  erp_->drop_after_commit = 1;
+  receive(make_order("1004"));
+  run("1004");
+  auto r = row("1004");
+  EXPECT_EQ(r.state, "submitted");
+  EXPECT_EQ(erp_->order_count(), 1);
+  EXPECT_EQ(erp_->create_order_calls, 1) << "never created twice";
+  EXPECT_EQ(erp_->get_order_calls, 1);
+  EXPECT_EQ(r.data.value("sales_order_no", ""),
+            erp_->orders.at("WEB-1004").sales_order_no);
+  auto log = messages("1004");
+  EXPECT_NE(std::find(log.begin(), log.end(),
+                      "customer_ensured -> submitted: "
+                        + r.data.value("sales_order_no", "")
+                        + " (found by GetSalesOrder)"),
+            log.end());
+}
+
+TEST_F(order_saga_test, duplicate_external_order_id_is_adopted) {
+  erp_sales_order existing;
+  existing.external_order_id = "WEB-1005";
+  existing.sales_order_no = "SO-777";
+  erp_->orders["WEB-1005"] = existing;
+  receive(make_order("1005"));
+  run("1005");
+  EXPECT_EQ(row("1005").data.value("sales_order_no", ""), "SO-777");
+  EXPECT_EQ(erp_->order_count(), 1);
+}
+
+TEST_F(order_saga_test, invalid_order_fails_with_reason_and_dead_letter) {
+  auto o = make_order("1006");
+  o.customer_email.clear();
+  receive(o);
+  run("1006");
+  auto r = row("1006");
+  EXPECT_EQ(r.state, "failed");
+  EXPECT_EQ(r.data.value("reason", ""),
+            "order 1006: customer_email is missing");
+  EXPECT_EQ(erp_->find_customer_calls + erp_->create_order_calls, 0);
+  EXPECT_EQ(count("SELECT count(*) FROM dead_letter WHERE entity = 'order' "
+                  "AND entity_id = '1006' AND reason = "
+                  "'order 1006: customer_email is missing'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM sync_log WHERE entity_id = '1006' "
+                  "AND outcome = 'failed'"),
+            1);
+  // Failed sagas are not run again.
+  auto claimed = store_->claim_runnable("node-a", 10, 60s);
+  ASSERT_TRUE(claimed);
+  EXPECT_TRUE(claimed->empty());
+}
+
+TEST_F(order_saga_test, unknown_sku_in_the_erp_fails_the_order) {
+  erp_->unknown_items.insert("AB-1");
+  receive(make_order("1007"));
+  run("1007");
+  auto r = row("1007");
+  EXPECT_EQ(r.state, "failed");
+  EXPECT_NE(r.data.value("reason", "").find("AB-1 is unknown"),
+            std::string::npos);
+  EXPECT_EQ(open_reserved("AB-1"), 0) << "released when failed";
+  EXPECT_EQ(count("SELECT count(*) FROM dead_letter WHERE entity_id='1007'"),
+            1);
+}
+
+TEST_F(order_saga_test, erp_down_waits_with_stock_reserved_then_drains) {
+  erp_->down = test::erp_fault(erp_error_kind::circuit_open,
+                               erp_fault_code::none, "circuit open");
+  receive(make_order("1008", "12.50", "3"));
+  auto saga = spawn_order_saga(sys_, "1008", settings_, store_, connectors_);
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM sync_log WHERE entity_id = '1008' "
+                 "AND outcome = 'retry'")
+           >= 3;
+  }));
+  EXPECT_EQ(row("1008").state, "validated");
+  EXPECT_EQ(open_reserved("AB-1"), 3) << "reserved while not in the ERP";
+  {
+    std::lock_guard<std::mutex> guard{erp_->mutex};
+    erp_->down.reset();
+  }
+  caf::scoped_actor self{sys_};
+  self->wait_for(saga);
+  EXPECT_EQ(row("1008").state, "submitted");
+  EXPECT_EQ(erp_->order_count(), 1);
+  EXPECT_EQ(open_reserved("AB-1"), 0);
+}
+
+TEST_F(order_saga_test, shop_down_retries_the_comment) {
+  shop_->down = true;
+  receive(make_order("1009"));
+  auto saga = spawn_order_saga(sys_, "1009", settings_, store_, connectors_);
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM sync_log WHERE entity_id = '1009' "
+                 "AND outcome = 'retry'")
+           >= 2;
+  }));
+  {
+    std::lock_guard<std::mutex> guard{shop_->mutex};
+    shop_->down = false;
+  }
+  caf::scoped_actor self{sys_};
+  self->wait_for(saga);
+  EXPECT_EQ(row("1009").state, "submitted");
+  EXPECT_EQ(shop_->comments_of(1009).size(), 1u);
+}
+
+TEST_F(order_saga_test, high_value_order_waits_for_approval_then_goes) {
+  receive(make_order("1010", "2500.00", "2")); // 5,005.00 USD
+  run("1010");
+  auto r = row("1010");
+  EXPECT_EQ(r.state, "pending_approval");
+  EXPECT_TRUE(r.data.value("parked", false));
+  EXPECT_EQ(erp_->find_customer_calls + erp_->create_order_calls, 0);
+  EXPECT_EQ(shop_->actions_of(1010), std::vector<std::string>{"hold"});
+  ASSERT_EQ(shop_->comments_of(1010).size(), 1u);
+  EXPECT_EQ(shop_->comments_of(1010)[0],
+            "Ferry: held for approval (grand total 5005.00 USD, threshold "
+            "5000.00)");
+  auto decided = store_->decide("1010", "approve", "boss@example.com", "");
+  ASSERT_TRUE(decided);
+  EXPECT_EQ(decided->kind, persistence::approval_outcome::decided);
+  auto again = store_->decide("1010", "reject", "other@example.com", "no");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->kind, persistence::approval_outcome::already_decided);
+  EXPECT_EQ(again->decision, "approve");
+  EXPECT_EQ(again->decided_by, "boss@example.com");
+  run("1010");
+  EXPECT_EQ(row("1010").state, "submitted");
+  EXPECT_EQ(erp_->order_count(), 1);
+  EXPECT_EQ(shop_->actions_of(1010),
+            (std::vector<std::string>{"hold", "unhold"}));
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE entity = 'order' AND "
+                  "entity_id = '1010' AND action = 'approve'"),
+            1);
+}
+
+TEST_F(order_saga_test, rejected_order_is_cancelled_and_never_in_the_erp) {
+  receive(make_order("1011", "6000.00", "1"));
+  run("1011");
+  ASSERT_EQ(row("1011").state, "pending_approval");
+  EXPECT_EQ(open_reserved("AB-1"), 1);
+  auto decided = store_->decide("1011", "reject", "boss@example.com",
+                                "customer credit limit");
+  ASSERT_TRUE(decided);
+  EXPECT_EQ(decided->state, "rejected");
+  EXPECT_EQ(open_reserved("AB-1"), 0);
+  run("1011");
+  auto r = row("1011");
+  EXPECT_EQ(r.state, "rejected");
+  EXPECT_TRUE(r.data.value("parked", false));
+  EXPECT_EQ(erp_->order_count(), 0);
+  EXPECT_EQ(erp_->find_customer_calls, 0);
+  EXPECT_EQ(shop_->actions_of(1011),
+            (std::vector<std::string>{"hold", "unhold", "cancel"}));
+  auto comments = shop_->comments_of(1011);
+  ASSERT_EQ(comments.size(), 2u);
+  EXPECT_EQ(comments[1], "Ferry: order rejected by boss@example.com: "
+                         "customer credit limit");
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE topic = "
+                  "'order.rejected' AND key = '1011'"),
+            1);
+}
+
+TEST_F(order_saga_test, decisions_need_a_pending_order) {
+  receive(make_order("1012"));
+  auto early = store_->decide("1012", "approve", "boss@example.com", "");
+  ASSERT_TRUE(early);
+  EXPECT_EQ(early->kind, persistence::approval_outcome::not_pending);
+  auto missing = store_->decide("9999", "approve", "boss@example.com", "");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->kind, persistence::approval_outcome::not_found);
+  EXPECT_FALSE(store_->decide("1012", "maybe", "boss@example.com", ""));
+}
+
+TEST_F(order_saga_test, each_state_resumes_after_a_crash) {
+  // Sagas left behind in every intermediate state by a node that died.
+  struct left_behind {
+    const char* key;
+    const char* state;
+  };
+  const left_behind rows[] = {{"2001", "received"},
+                              {"2002", "validated"},
+                              {"2003", "approved"},
+                              {"2004", "customer_ensured"},
+                              {"2005", "submitted"}};
+  for (auto& lb : rows) {
+    receive(make_order(lb.key));
+    pqxx::connection conn{db_.url()};
+    pqxx::work tx{conn};
+    tx.exec_params(
+      "UPDATE saga SET state = $2, claimed_by = 'node-a', lease_until = "
+      "now() + interval '1 hour', data = data || $3::jsonb WHERE key = $1",
+      std::string{lb.key}, std::string{lb.state},
+      std::string{lb.state} == "submitted"
+        ? std::string{R"({"sales_order_no":"SO-OLD","erp_customer_no":"C9"})"}
+        : std::string{R"({"erp_customer_no":"C9"})"});
+    tx.commit();
+  }
+  // Before the crash the ERP had already created 2004's order.
+  erp_sales_order before;
+  before.external_order_id = "WEB-2004";
+  before.sales_order_no = "SO-2004";
+  erp_->orders["WEB-2004"] = before;
+  order_intake_settings s;
+  s.saga = settings_;
+  s.poll_interval = 20ms;
+  auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                 "(data->>'parked')::boolean")
+           == 5;
+  }));
+  EXPECT_EQ(erp_->order_count(), 4) << "2005 was already submitted";
+  EXPECT_EQ(row("2004").data.value("sales_order_no", ""), "SO-2004");
+  EXPECT_EQ(shop_->comments_of(2005),
+            std::vector<std::string>{"Ferry: ERP sales order SO-OLD"});
+  caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(order_saga_test, intake_makes_one_saga_per_order_from_the_inbox) {
+  persistence::inbox_store inbox{pool_};
+  // 20 orders; every third delivered twice under another event id (the
+  // poller's), every fifth with a redelivery of the same event id.
+  for (int i = 0; i < 20; ++i) {
+    auto id = std::to_string(3000 + i);
+    auto payload = payload_of(make_order(id));
+    ASSERT_TRUE(inbox.insert_if_absent(
+      {"shop", "evt-" + id, "orders/create", payload}));
+    if (i % 3 == 0) {
+      ASSERT_TRUE(inbox.insert_if_absent(
+        {"shop", "poll:" + id, "orders/create", payload}));
+    }
+    if (i % 5 == 0) {
+      ASSERT_TRUE(inbox.insert_if_absent(
+        {"shop", "evt-" + id, "orders/create", payload}));
+    }
+  }
+  // Another topic is not the intake's; an unreadable order is
+  // dead-lettered.
+  ASSERT_TRUE(inbox.insert_if_absent(
+    {"shop", "cust-1", "customers/create", R"({"id":1})"}));
+  ASSERT_TRUE(inbox.insert_if_absent(
+    {"shop", "bad-1", "orders/create", R"({"entity_id":"x"})"}));
+  order_intake_settings s;
+  s.saga = settings_;
+  s.poll_interval = 20ms;
+  s.batch = 7;
+  s.max_running = 4;
+  auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                 "(data->>'parked')::boolean")
+           == 20;
+  }));
+  EXPECT_EQ(erp_->order_count(), 20);
+  EXPECT_EQ(erp_->create_order_calls, 20);
+  caf::scoped_actor self{sys_};
+  self->request(intake, 5s, caf::get_atom_v)
+    .receive(
+      [&](order_intake_report& r) {
+        EXPECT_EQ(r.events, 27u);
+        EXPECT_EQ(r.duplicates, 7u);
+        EXPECT_EQ(r.unreadable, 1u);
+      },
+      [&](caf::error& e) { FAIL() << caf::to_string(e); });
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = 'orders/create' "
+                  "AND status = 'done'"),
+            27);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE event_id = 'bad-1' AND "
+                  "status = 'failed'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = "
+                  "'customers/create' AND status = 'pending'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM dead_letter WHERE entity_id = "
+                  "'bad-1'"),
+            1);
+  caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
+}
+
+} // namespace

@@ -1,0 +1,319 @@
+// Customers both ways end to end: `ferry run` with ferry-sim-shop (sending
+// its webhooks to Ferry) and ferry-sim-erp as separate processes, on a
+// scratch database. New shop account → ERP customer and erp_customer_no
+// back in the shop; a known email in another case maps to the existing ERP
+// customer; a bad email is dead-lettered; an ERP-side rename and price
+// group reach the shop; Ferry's own ERP write is not synced back.
+
+#include "protocols/http/client.hpp"
+#include "protocols/soap/erp_client.hpp"
+#include "protocols/tls.hpp"
+#include "protocols/webhook_signature.hpp"
+#include "tests/protocols/erp_sim_fixture.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/services.hpp"
+#include "tests/support/test_env.hpp"
+
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace ferry {
+namespace {
+
+const std::string webhook_secret = "customer-sync-webhook-secret";
+const std::string shop_secret = "customer-sync-shop-secret";
+
+class customer_sync_env : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    env_ = new env();
+  }
+  static void TearDownTestSuite() {
+    delete env_;
+  }
+
+  struct env {
+    test::scratch_database db;
+    test::temp_dir dir;
+    test::erp_simulator erp;
+    int api_port = test::free_port();
+    int shop_admin_port = 0;
+    tls::certificate_files certs;
+    std::unique_ptr<test::child_process> shop;
+    std::unique_ptr<test::child_process> ferry;
+    http::client client{http::client_settings{}};
+    std::unique_ptr<http::client> api_client;
+
+    env() {
+      // Ferry's API certificate, made before the shop needs to trust it.
+      certs = tls::ensure_self_signed_certificate(dir.path() + "/data/certs");
+      shop = std::make_unique<test::child_process>(std::vector<std::string>{
+        FERRY_SIM_SHOP_BIN, "--data-dir", dir.path() + "/shop",
+        "--seed-customers", "3", "--seed-products", "5", "--client-secret",
+        shop_secret, "--webhook-secret", webhook_secret, "--webhook-url",
+        "https://127.0.0.1:" + std::to_string(api_port) + "/webhooks/shop",
+        "--webhook-ca-file", certs.ca_file});
+      json started;
+      EXPECT_TRUE(test::wait_until(
+        [&] {
+          auto log = shop->log();
+          auto at = log.find("{\"admin_port\"");
+          auto end = at == std::string::npos ? at : log.find('\n', at);
+          if (end == std::string::npos)
+            return false;
+          started = json::parse(log.substr(at, end - at));
+          return true;
+        },
+        60s))
+        << shop->log();
+      shop_admin_port = started["admin_port"];
+      auto path = dir.path() + "/ferry.yaml";
+      std::ofstream(path)
+        << "node:\n  id: customers-it\n  data_dir: " << dir.path()
+        << "/data\n"
+        << "ops:\n  listen: 127.0.0.1:" << test::free_port() << "\n"
+        << "api:\n  listen: 127.0.0.1:" << api_port << "\n"
+        << "database:\n  url: " << db.url() << "\n  pool_size: 4\n"
+        << "redis:\n  host: " << test::redis_host()
+        << "\n  port: " << test::redis_port()
+        << "\n  key_prefix: 'customers-it:'\n"
+        << "smtp:\n  port: " << test::smtp_port() << "\n"
+        << "shop:\n  base_url: https://localhost:"
+        << started["https_port"].get<int>() << "\n  client_secret: "
+        << shop_secret << "\n  ca_file: "
+        << started["ca_file"].get<std::string>() << "\n  webhook_secrets: ["
+        << webhook_secret << "]\n"
+        << "erp:\n  endpoint: " << erp.endpoint() << "\n  ca_file: "
+        << erp.ca_file() << "\n"
+        << "customers:\n  poll_interval: 1s\n  price_group_to_group_id:\n"
+        << "    RETAIL: 1\n    WHOLESALE: 2\n";
+      ferry = std::make_unique<test::child_process>(
+        std::vector<std::string>{FERRY_BIN, "run", "--config", path},
+        std::map<std::string, std::string>{
+          {"FERRY_ERP_PASSWORD", test::erp_simulator::password()}});
+      http::client_settings s;
+      s.ca_file = certs.ca_file;
+      api_client = std::make_unique<http::client>(s);
+      // Up once the webhook endpoint answers (a bad signature: 401).
+      EXPECT_TRUE(test::wait_until(
+        [&] {
+          http::client_request r;
+          r.method = "POST";
+          r.url = "https://127.0.0.1:" + std::to_string(api_port)
+                  + "/webhooks/shop";
+          r.body = "{}";
+          auto res = api_client->send(r);
+          return res.response.has_value();
+        },
+        90s, 200ms))
+        << ferry->log();
+    }
+
+    json shop_admin(const std::string& method, const std::string& path,
+                    const json& body = nullptr) {
+      auto res = test::http_request(
+        method, "http://127.0.0.1:" + std::to_string(shop_admin_port) + path,
+        body.is_null() ? std::string{} : body.dump());
+      return json::parse(res.body, nullptr, false);
+    }
+
+    json shop_customer(std::int64_t id) {
+      auto all = shop_admin("GET", "/admin/customers");
+      for (auto& c : all["items"])
+        if (c["id"].get<std::int64_t>() == id)
+          return c;
+      return json{};
+    }
+
+    static std::string attribute(const json& customer, const char* code) {
+      if (!customer.contains("custom_attributes"))
+        return {};
+      for (auto& a : customer["custom_attributes"])
+        if (a.value("attribute_code", "") == code)
+          return a.value("value", "");
+      return {};
+    }
+
+    /// The inbox rows as text, for failure messages.
+    std::string inbox_text() {
+      std::string out;
+      for (const auto& row : query("SELECT topic, status, attempts, "
+                                   "coalesce(last_error, '') FROM inbox"))
+        out += row[0].as<std::string>() + " " + row[1].as<std::string>()
+               + " " + row[2].as<std::string>() + " "
+               + row[3].as<std::string>() + "\n";
+      for (const auto& row : query("SELECT entity, entity_id, reason "
+                                   "FROM dead_letter"))
+        out += "dead letter: " + row[0].as<std::string>() + " "
+               + row[1].as<std::string>() + " " + row[2].as<std::string>()
+               + "\n";
+      return out;
+    }
+
+    pqxx::result query(const std::string& sql) {
+      pqxx::connection conn(db.url());
+      pqxx::nontransaction tx(conn);
+      return tx.exec(sql);
+    }
+  };
+
+  static env* env_;
+};
+
+customer_sync_env::env* customer_sync_env::env_ = nullptr;
+
+TEST_F(customer_sync_env, a_new_shop_account_becomes_an_erp_customer) {
+  erp_client erp(env_->erp.client_settings());
+  auto created = env_->shop_admin("POST", "/admin/customers",
+                                  {{"email", "Nora.New@Example.com"},
+                                   {"firstname", "Nora"},
+                                   {"lastname", "New"}});
+  ASSERT_TRUE(created.contains("id")) << created.dump();
+  auto id = created["id"].get<std::int64_t>();
+  std::string customer_no;
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      customer_no = env_->attribute(env_->shop_customer(id), "erp_customer_no");
+      return !customer_no.empty();
+    },
+    30s, 50ms))
+    << "shop: " << env_->shop_customer(id).dump() << "\ninbox: " << env_->inbox_text() << "\n" << env_->ferry->log();
+  auto found = erp.find_customer("nora.new@example.com");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found.value().has_value());
+  EXPECT_EQ(found.value()->customer_no, customer_no);
+  EXPECT_EQ(found.value()->email, "nora.new@example.com");
+  EXPECT_EQ(found.value()->first_name, "Nora");
+  EXPECT_EQ(found.value()->external_customer_id, std::to_string(id));
+  auto log = env_->query(
+    "SELECT outcome, latency_ms FROM sync_log WHERE entity = 'customer' "
+    "AND direction = 'shop_to_erp' AND entity_id = '"
+    + std::to_string(id) + "'");
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0][0].as<std::string>(), "ok");
+  EXPECT_LT(log[0][1].as<long>(), 1000) << "goal: < 1 s after the webhook";
+
+  // No echo: the ERP poll sees the new customer, recognises Ferry's own
+  // write and does not push it back to the shop.
+  auto modified = found.value()->modified_at;
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      auto cursor = env_->query(
+        "SELECT cursor_at FROM sync_cursor WHERE name = 'customers.erp'");
+      return !cursor.empty() && cursor[0][0].as<std::string>() >= modified;
+    },
+    30s, 100ms));
+  auto back = env_->query(
+    "SELECT count(*) FROM sync_log WHERE entity = 'customer' AND direction "
+    "= 'erp_to_shop' AND entity_id = '" + customer_no + "'");
+  EXPECT_EQ(back[0][0].as<int>(), 0);
+}
+
+TEST_F(customer_sync_env, a_known_email_in_another_case_maps_to_the_erp_customer) {
+  auto creates_before = env_->erp.requests("CreateCustomer");
+  // The ERP's seeded customer1@example.com is C000001.
+  auto created = env_->shop_admin("POST", "/admin/customers",
+                                  {{"email", "  CUSTOMER1@Example.COM"},
+                                   {"firstname", "Cus"},
+                                   {"lastname", "Tomer"}});
+  ASSERT_TRUE(created.contains("id")) << created.dump();
+  auto id = created["id"].get<std::int64_t>();
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      return env_->attribute(env_->shop_customer(id), "erp_customer_no")
+             == "C000001";
+    },
+    30s, 50ms))
+    << env_->ferry->log();
+  EXPECT_EQ(env_->erp.requests("CreateCustomer"), creates_before);
+  auto log = env_->query(
+    "SELECT message FROM sync_log WHERE entity = 'customer' AND "
+    "direction = 'shop_to_erp' AND entity_id = '" + std::to_string(id) + "'");
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_NE(log[0][0].as<std::string>().find("existing ERP customer"),
+            std::string::npos)
+    << log[0][0].as<std::string>();
+}
+
+TEST_F(customer_sync_env, an_invalid_email_is_dead_lettered_with_its_reason) {
+  const std::string body = R"({"id":9901,"email":"not-an-address",)"
+                           R"("firstname":"Bad","lastname":"Mail",)"
+                           R"("group_id":1,"created_at":"2026-11-29 10:00:00",)"
+                           R"("updated_at":"2026-11-29 10:00:00",)"
+                           R"("custom_attributes":[]})";
+  http::client_request r;
+  r.method = "POST";
+  r.url = "https://127.0.0.1:" + std::to_string(env_->api_port)
+          + "/webhooks/shop";
+  r.headers.set("Content-Type", "application/json");
+  r.headers.set("X-Shop-Topic", "customers/create");
+  r.headers.set("X-Shop-Event-Id", "5d0c7a8e-1111-4c53-9a51-3f0c2f6a7d10");
+  r.headers.set("X-Shop-Triggered-At", "2026-11-29 10:15:00");
+  r.headers.set("X-Shop-Hmac-Sha256", webhook::sign(webhook_secret, body));
+  r.body = body;
+  auto res = env_->api_client->send(r);
+  ASSERT_TRUE(res.response) << res.error_detail;
+  ASSERT_EQ(res.response->status, 200) << res.response->body;
+  pqxx::result rows;
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      rows = env_->query("SELECT reason, payload->>'email' FROM dead_letter "
+                         "WHERE entity = 'customer' AND entity_id = '9901'");
+      return !rows.empty();
+    },
+    30s, 50ms))
+    << "inbox: " << env_->inbox_text() << "\n" << env_->ferry->log();
+  EXPECT_NE(rows[0][0].as<std::string>().find("customer.email"),
+            std::string::npos)
+    << rows[0][0].as<std::string>();
+  EXPECT_EQ(rows[0][1].as<std::string>(), "not-an-address")
+    << "the payload is kept for replay";
+  auto inbox = env_->query("SELECT status FROM inbox WHERE event_id = "
+                           "'5d0c7a8e-1111-4c53-9a51-3f0c2f6a7d10'");
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0][0].as<std::string>(), "failed");
+}
+
+TEST_F(customer_sync_env, an_erp_side_rename_and_group_reach_the_shop) {
+  erp_client erp(env_->erp.client_settings());
+  auto created = env_->shop_admin("POST", "/admin/customers",
+                                  {{"email", "rita.rename@example.com"},
+                                   {"firstname", "Rita"},
+                                   {"lastname", "Before"}});
+  ASSERT_TRUE(created.contains("id")) << created.dump();
+  auto id = created["id"].get<std::int64_t>();
+  std::string customer_no;
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      customer_no = env_->attribute(env_->shop_customer(id),
+                                    "erp_customer_no");
+      return !customer_no.empty();
+    },
+    30s, 50ms));
+  auto found = erp.find_customer("rita.rename@example.com");
+  ASSERT_TRUE(found.ok() && found.value());
+  auto changed = *found.value();
+  changed.last_name = "After";
+  changed.price_group = "WHOLESALE";
+  changed.modified_at.clear();
+  auto updated = erp.update_customer(changed);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  json shop_view;
+  EXPECT_TRUE(test::wait_until(
+    [&] {
+      shop_view = env_->shop_customer(id);
+      return shop_view.value("lastname", "") == "After"
+             && shop_view.value("group_id", 0) == 2;
+    },
+    30s, 100ms))
+    << shop_view.dump() << "\n" << env_->ferry->log();
+  EXPECT_EQ(shop_view.value("firstname", ""), "Rita");
+}
+
+} // namespace
+} // namespace ferry
