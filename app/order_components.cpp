@@ -32,6 +32,7 @@ order_intake_settings intake_settings(const config::ferry_config& c) {
   order_intake_settings s;
   s.saga.node = c.node.id.empty() ? "ferry" : c.node.id;
   s.saga.mapping.erp_time_zone = c.erp.timezone;
+  s.saga.mapping.charges_item_code = c.erp.charges_item_code;
   s.saga.mapping.currencies.clear();
   for (const auto& [currency, amount] : c.approvals.thresholds) {
     s.saga.mapping.currencies.insert(currency);

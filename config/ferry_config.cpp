@@ -775,6 +775,7 @@ void read_erp(map_reader& r, erp_section& s) {
   read_secret(r, "password", s.password);
   read_file_path(r, "ca_file", s.ca_file);
   read_time_zone(r, "timezone", s.timezone);
+  read_string(r, "charges_item_code", s.charges_item_code, true);
   read_int(r, "max_sessions", s.max_sessions, 1, 64);
   read_duration(r, "call_timeout", s.call_timeout, 1ms, 10min);
   {
@@ -974,7 +975,9 @@ void check_override_names(context& ctx) {
       "customers",   "catalog",  "pricing",   "logging"};
   std::vector<std::string> known(ctx.override_names.begin(),
                                  ctx.override_names.end());
-  for (const auto& [name, value] : ctx.env) {
+  for (const auto& variable : ctx.env) {
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const auto& name = variable.first;
     if (ctx.override_names.count(name))
       continue;
     auto in_section = std::any_of(
@@ -1227,6 +1230,7 @@ nlohmann::json to_redacted_json(const ferry_config& c) {
         {"password", c.erp.password},
         {"ca_file", c.erp.ca_file},
         {"timezone", c.erp.timezone},
+        {"charges_item_code", c.erp.charges_item_code},
         {"max_sessions", c.erp.max_sessions},
         {"call_timeout", d(c.erp.call_timeout)},
         {"retry",

@@ -178,6 +178,9 @@ struct erp_section {
   std::string ca_file;
   /// IANA time zone of the ERP's local times.
   std::string timezone = "America/Chicago";
+  /// The ERP item that carries an order's shipping and tax as one line
+  /// (the ERP's TotalAmount is the sum of its lines).
+  std::string charges_item_code = "SHIPPING";
   int max_sessions = 8;
   milliseconds call_timeout{std::chrono::seconds(10)};
   retry_section retry;

@@ -32,24 +32,6 @@ constexpr const char* row_columns =
   " to_char(updated_at AT TIME ZONE 'UTC',"
   " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS updated_at";
 
-sync_direction direction_of(const std::string& text) {
-  if (text == "erp_to_shop")
-    return sync_direction::erp_to_shop;
-  if (text == "internal")
-    return sync_direction::internal;
-  return sync_direction::shop_to_erp;
-}
-
-sync_outcome outcome_of(const std::string& text) {
-  if (text == "retry")
-    return sync_outcome::retry;
-  if (text == "failed")
-    return sync_outcome::failed;
-  if (text == "skipped")
-    return sync_outcome::skipped;
-  return sync_outcome::ok;
-}
-
 } // namespace
 
 order_saga_store::order_saga_store(pg_pool& pool) : pool_(pool) {}
@@ -294,36 +276,7 @@ caf::expected<void> order_saga_store::log(const sync_log_entry& entry) {
 caf::expected<std::vector<sync_log_record>>
 order_saga_store::history(const std::string& entity,
                           const std::string& entity_id, std::size_t limit) {
-  return pool_.with_connection(
-    "sync log of " + entity + " " + entity_id, [&](pqxx::connection& conn) {
-      pqxx::read_transaction tx(conn);
-      auto rows = tx.exec_params(
-        "SELECT id, to_char(at AT TIME ZONE 'UTC',"
-        " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), entity, direction, entity_id,"
-        " coalesce(external_id, ''), attempt, latency_ms, outcome,"
-        " coalesce(message, ''), coalesce(payload::text, 'null') "
-        "FROM sync_log WHERE entity = $1 AND entity_id = $2 "
-        "ORDER BY id LIMIT $3",
-        entity, entity_id, static_cast<std::int64_t>(limit));
-      std::vector<sync_log_record> out;
-      for (const auto& r : rows) {
-        sync_log_record rec;
-        rec.id = r[0].as<std::int64_t>();
-        rec.at = r[1].as<std::string>();
-        rec.entry.entity = r[2].as<std::string>();
-        rec.entry.direction = direction_of(r[3].as<std::string>());
-        rec.entry.entity_id = r[4].as<std::string>();
-        rec.entry.external_id = r[5].as<std::string>();
-        rec.entry.attempt = r[6].as<int>();
-        if (!r[7].is_null())
-          rec.entry.latency_ms = r[7].as<std::int64_t>();
-        rec.entry.outcome = outcome_of(r[8].as<std::string>());
-        rec.entry.message = r[9].as<std::string>();
-        rec.entry.payload = nlohmann::json::parse(r[10].as<std::string>());
-        out.push_back(std::move(rec));
-      }
-      return out;
-    });
+  return sync_log_store{pool_}.history(entity, entity_id, limit);
 }
 
 caf::expected<std::vector<std::pair<std::string, std::int64_t>>>

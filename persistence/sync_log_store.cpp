@@ -92,39 +92,62 @@ caf::expected<std::int64_t> sync_log_store::write(const sync_log_entry& entry) {
                                });
 }
 
+namespace {
+
+constexpr const char* record_columns =
+    "SELECT id, to_char(at AT TIME ZONE 'UTC',"
+    "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+    " entity, direction, entity_id, coalesce(external_id, ''), attempt,"
+    " latency_ms, outcome, coalesce(message, ''),"
+    " coalesce(payload::text, 'null')"
+    " FROM sync_log ";
+
+std::vector<sync_log_record> records_of(const pqxx::result& rows) {
+  std::vector<sync_log_record> out;
+  for (const auto& row : rows) {
+    sync_log_record rec;
+    rec.id = row[0].as<std::int64_t>();
+    rec.at = row[1].as<std::string>();
+    rec.entry.entity = row[2].as<std::string>();
+    rec.entry.direction = direction_from(row[3].as<std::string>());
+    rec.entry.entity_id = row[4].as<std::string>();
+    rec.entry.external_id = row[5].as<std::string>();
+    rec.entry.attempt = row[6].as<int>();
+    if (!row[7].is_null())
+      rec.entry.latency_ms = row[7].as<std::int64_t>();
+    rec.entry.outcome = outcome_from(row[8].as<std::string>());
+    rec.entry.message = row[9].as<std::string>();
+    rec.entry.payload = nlohmann::json::parse(row[10].as<std::string>());
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+} // namespace
+
 caf::expected<std::vector<sync_log_record>>
 sync_log_store::recent(std::size_t limit,
                        const std::optional<std::string>& entity) {
   return pool_.with_connection("sync log: recent", [&](pqxx::connection& conn) {
     pqxx::read_transaction tx(conn);
-    auto rows = tx.exec_params(
-        "SELECT id, to_char(at AT TIME ZONE 'UTC',"
-        "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-        " entity, direction, entity_id, coalesce(external_id, ''), attempt,"
-        " latency_ms, outcome, coalesce(message, ''),"
-        " coalesce(payload::text, 'null')"
-        " FROM sync_log WHERE ($1::text IS NULL OR entity = $1)"
-        " ORDER BY id DESC LIMIT $2",
-        entity, static_cast<std::int64_t>(limit));
-    std::vector<sync_log_record> out;
-    for (const auto& row : rows) {
-      sync_log_record rec;
-      rec.id = row[0].as<std::int64_t>();
-      rec.at = row[1].as<std::string>();
-      rec.entry.entity = row[2].as<std::string>();
-      rec.entry.direction = direction_from(row[3].as<std::string>());
-      rec.entry.entity_id = row[4].as<std::string>();
-      rec.entry.external_id = row[5].as<std::string>();
-      rec.entry.attempt = row[6].as<int>();
-      if (!row[7].is_null())
-        rec.entry.latency_ms = row[7].as<std::int64_t>();
-      rec.entry.outcome = outcome_from(row[8].as<std::string>());
-      rec.entry.message = row[9].as<std::string>();
-      rec.entry.payload = nlohmann::json::parse(row[10].as<std::string>());
-      out.push_back(std::move(rec));
-    }
-    return out;
+    return records_of(tx.exec_params(
+        std::string{record_columns} +
+            "WHERE ($1::text IS NULL OR entity = $1) ORDER BY id DESC LIMIT $2",
+        entity, static_cast<std::int64_t>(limit)));
   });
+}
+
+caf::expected<std::vector<sync_log_record>>
+sync_log_store::history(const std::string& entity,
+                        const std::string& entity_id, std::size_t limit) {
+  return pool_.with_connection(
+      "sync log of " + entity + " " + entity_id, [&](pqxx::connection& conn) {
+        pqxx::read_transaction tx(conn);
+        return records_of(tx.exec_params(
+            std::string{record_columns} +
+                "WHERE entity = $1 AND entity_id = $2 ORDER BY id LIMIT $3",
+            entity, entity_id, static_cast<std::int64_t>(limit)));
+      });
 }
 
 } // namespace ferry::persistence

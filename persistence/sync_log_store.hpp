@@ -76,6 +76,12 @@ public:
   recent(std::size_t limit,
          const std::optional<std::string>& entity = std::nullopt);
 
+  /// The entries of one entity (`"order"`, `"1001"`), oldest first, at
+  /// most `limit`; payloads were masked when written.
+  caf::expected<std::vector<sync_log_record>>
+  history(const std::string& entity, const std::string& entity_id,
+          std::size_t limit);
+
 private:
   pg_pool& pool_;
 };

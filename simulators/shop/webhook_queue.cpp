@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <random>
 
 namespace ferry::sim_shop {
 
@@ -12,12 +13,14 @@ std::chrono::milliseconds retry_delay(const webhook_schedule& s, int retry) {
 }
 
 webhook_queue::webhook_queue(webhook_schedule s, std::uint64_t seed)
-  : schedule_(s), rng_(seed ^ 0x0e4b0015) {
+  : schedule_(s), rng_(seed ^ 0x0e4b0015),
+    id_rng_((std::uint64_t{std::random_device{}()} << 32) ^
+            std::random_device{}()) {
 }
 
 std::string webhook_queue::next_uuid() {
-  auto a = rng_();
-  auto b = rng_();
+  auto a = id_rng_();
+  auto b = id_rng_();
   // RFC 4122 version 4, variant 1.
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;

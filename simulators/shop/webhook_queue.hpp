@@ -106,6 +106,11 @@ private:
   mutable std::mutex mutex_;
   webhook_schedule schedule_;
   std::mt19937_64 rng_;
+  // Event ids must never repeat, not even after a restart with the same
+  // seed (the receiver would take new events for duplicates), so they come
+  // from a generator of their own, seeded afresh by each process; the fault
+  // draws stay deterministic by the seed.
+  std::mt19937_64 id_rng_;
   std::multimap<clock::time_point, webhook_delivery> due_;
   std::deque<std::string> order_;
   std::map<std::string, webhook_record> records_;

@@ -106,8 +106,9 @@ protected:
   }
 
   config cfg_;
-  caf::actor_system sys_{cfg_};
+  // Before the system: the actors write their metrics until they stop.
   prometheus::Registry metrics_;
+  caf::actor_system sys_{cfg_};
   std::shared_ptr<journal> log_ = std::make_shared<journal>();
 };
 

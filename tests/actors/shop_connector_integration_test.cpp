@@ -88,8 +88,10 @@ private:
 
 struct actor_env {
   caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
+  // Before the system: connectors write their gauges until they stop, so
+  // the registry must outlive the actor system.
   prometheus::Registry registry;
+  std::unique_ptr<caf::actor_system> sys;
 
   actor_env() {
     register_message_types(cfg);

@@ -55,8 +55,9 @@ protected:
   }
 
   caf::actor_system_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
+  // Before the system: supervisors write their metrics until they stop.
   prometheus::Registry registry_;
+  std::unique_ptr<caf::actor_system> sys_;
 };
 
 TEST_F(shutdown_test, drain_processes_everything_queued_then_stops) {

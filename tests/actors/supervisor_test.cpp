@@ -167,9 +167,10 @@ protected:
   }
 
   caf::actor_system_config cfg_;
+  // Before the system: supervisors write their metrics until they stop.
+  prometheus::Registry registry_;
   std::unique_ptr<caf::actor_system> sys_;
   caf::scheduler::test_coordinator* sched_ = nullptr;
-  prometheus::Registry registry_;
   std::vector<caf::actor> cleanup_;
 };
 

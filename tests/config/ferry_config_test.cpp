@@ -92,6 +92,7 @@ TEST(ferry_config, no_file_gives_working_defaults) {
   ASSERT_TRUE(r.ok()) << all_errors(r);
   EXPECT_EQ(r.config.erp.max_sessions, 8);
   EXPECT_EQ(r.config.erp.timezone, "America/Chicago");
+  EXPECT_EQ(r.config.erp.charges_item_code, "SHIPPING");
   EXPECT_EQ(r.config.redis.timeout, 500ms);
   EXPECT_EQ(r.config.api.max_body_bytes, 1024u * 1024u);
   EXPECT_EQ(r.config.approvals.thresholds.at("USD").minor(), 500000);

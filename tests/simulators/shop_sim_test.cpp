@@ -317,3 +317,19 @@ TEST(shop_traffic, same_seed_same_orders_and_share_above_threshold) {
   EXPECT_NEAR(high, 100, 30);
   EXPECT_EQ(g1.next_customer().email, g2.next_customer().email);
 }
+
+// A restarted simulator keeps its seed; if event ids repeated, Ferry would
+// drop the new events as duplicates of the old ones.
+TEST(shop_webhook_queue, event_ids_differ_between_processes_with_one_seed) {
+  using ferry::sim_shop::webhook_queue;
+  using ferry::sim_shop::webhook_schedule;
+  auto t = webhook_queue::clock::now();
+  webhook_queue first{webhook_schedule{}, 42};
+  webhook_queue again{webhook_schedule{}, 42};
+  auto a = first.enqueue("orders/create", "1001", "{}", "2026-05-01 12:00:00",
+                         t, {});
+  auto b = again.enqueue("orders/create", "1001", "{}", "2026-05-01 12:00:00",
+                         t, {});
+  EXPECT_EQ(a.size(), 36u);
+  EXPECT_NE(a, b);
+}
