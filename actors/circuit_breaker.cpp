@@ -100,4 +100,16 @@ const char* to_string(circuit_breaker::state s) {
   return "unknown";
 }
 
+double gauge_value(circuit_breaker::state s) {
+  switch (s) {
+    case circuit_breaker::state::closed:
+      return 0;
+    case circuit_breaker::state::open:
+      return 1;
+    case circuit_breaker::state::half_open:
+      return 2;
+  }
+  return 0;
+}
+
 } // namespace ferry

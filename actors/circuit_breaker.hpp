@@ -63,4 +63,8 @@ private:
 /// "closed" / "open" / "half_open".
 const char* to_string(circuit_breaker::state s);
 
+/// The state as the ferry_*_breaker_state gauges show it: 0 closed, 1 open,
+/// 2 half-open.
+double gauge_value(circuit_breaker::state s);
+
 } // namespace ferry

@@ -2,7 +2,7 @@
 
 #include <deque>
 #include <functional>
-#include <random>
+#include <optional>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -12,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include "actors/backlog.hpp"
+#include "actors/retry_policy.hpp"
 #include "protocols/soap/erp_client.hpp"
 
 namespace ferry {
@@ -121,10 +122,12 @@ struct metrics {
 struct connector_state {
   erp_connector_settings settings;
   std::unique_ptr<circuit_breaker> breaker;
-  std::unique_ptr<retry_budget> budget;
-  std::mt19937_64 rng{std::random_device{}()};
-  std::vector<caf::actor> idle;
+  std::unique_ptr<retry_policy> retries;
+  /// Each session worker and the calls handed to it (running + waiting in
+  /// its mailbox).
+  std::vector<std::pair<caf::actor, std::uint32_t>> sessions;
   std::deque<erp_job_ptr> queue;
+  /// Sessions with a call running: never more than max_sessions.
   std::uint32_t in_flight = 0;
   std::unique_ptr<metrics> m;
   static inline const char* name = "erp_connector";
@@ -136,6 +139,9 @@ caf::behavior erp_session(caf::event_based_actor*, erp_client_settings s) {
   auto client = std::make_shared<erp_client>(std::move(s));
   return {
     [client](erp_run_atom, erp_job_ptr job) {
+      // Timed here, not when handed over: it may have waited for the call
+      // before it on this session.
+      job->started = std::chrono::steady_clock::now();
       job->run(*client);
       return job;
     },
@@ -150,21 +156,9 @@ erp_error simple_error(erp_error_kind kind, const std::string& operation,
   return e;
 }
 
-double breaker_value(circuit_breaker::state s) {
-  switch (s) {
-    case circuit_breaker::state::closed:
-      return 0;
-    case circuit_breaker::state::open:
-      return 1;
-    case circuit_breaker::state::half_open:
-      return 2;
-  }
-  return 0;
-}
-
 void update_gauges(connector_ptr self) {
   auto& st = self->state;
-  st.m->breaker.Set(breaker_value(st.breaker->current()));
+  st.m->breaker.Set(gauge_value(st.breaker->current()));
   st.m->in_flight.Set(st.in_flight);
   st.m->queued.Set(static_cast<double>(st.queue.size()));
 }
@@ -175,12 +169,28 @@ void finish(connector_ptr self, const erp_job_ptr& job,
     .Increment();
 }
 
-void on_done(connector_ptr self, const caf::actor& worker,
-             const erp_job_ptr& job);
+void on_done(connector_ptr self, std::size_t worker, const erp_job_ptr& job);
+
+// A session is handed its next call while the current one runs, so that it
+// starts the next one without waiting for a round trip through this actor:
+// the calls still run one at a time per session.
+constexpr std::uint32_t calls_per_session = 2;
+
+// The least loaded session that can take another call.
+std::optional<std::size_t> free_session(connector_ptr self) {
+  auto& sessions = self->state.sessions;
+  std::optional<std::size_t> best;
+  for (std::size_t i = 0; i < sessions.size(); ++i)
+    if (sessions[i].second < calls_per_session
+        && (!best || sessions[i].second < sessions[*best].second))
+      best = i;
+  return best;
+}
 
 void pump(connector_ptr self) {
   auto& st = self->state;
-  while (!st.idle.empty() && !st.queue.empty()) {
+  for (auto worker = free_session(self); worker && !st.queue.empty();
+       worker = free_session(self)) {
     auto job = st.queue.front();
     st.queue.pop_front();
     auto now = std::chrono::steady_clock::now();
@@ -191,13 +201,14 @@ void pump(connector_ptr self) {
         "the ERP circuit breaker is open after repeated failures")));
       continue;
     }
-    auto worker = st.idle.back();
-    st.idle.pop_back();
-    ++st.in_flight;
-    job->started = now;
-    self->request(worker, caf::infinite, erp_run_atom_v, job)
-      .then([self, worker](erp_job_ptr& done) { on_done(self, worker, done); },
-            [self, worker, job](caf::error& err) {
+    if (st.sessions[*worker].second++ == 0)
+      ++st.in_flight;
+    self->request(st.sessions[*worker].first, caf::infinite, erp_run_atom_v,
+                  job)
+      .then([self, worker = *worker](erp_job_ptr& done) {
+              on_done(self, worker, done);
+            },
+            [self, worker = *worker, job](caf::error& err) {
               // The session worker died: count it as a failed attempt.
               job->ok = false;
               job->error = simple_error(erp_error_kind::outcome_unknown,
@@ -210,11 +221,10 @@ void pump(connector_ptr self) {
   update_gauges(self);
 }
 
-void on_done(connector_ptr self, const caf::actor& worker,
-             const erp_job_ptr& job) {
+void on_done(connector_ptr self, std::size_t worker, const erp_job_ptr& job) {
   auto& st = self->state;
-  --st.in_flight;
-  st.idle.push_back(worker);
+  if (--st.sessions[worker].second == 0)
+    --st.in_flight;
   auto now = std::chrono::steady_clock::now();
   std::chrono::duration<double> took = now - job->started;
   st.m->latency
@@ -239,12 +249,12 @@ void on_done(connector_ptr self, const caf::actor& worker,
     bool may_retry = e.retryable()
                      || (e.kind == erp_error_kind::outcome_unknown
                          && job->read_only);
-    if (may_retry && job->attempt + 1 < st.settings.max_attempts
-        && st.budget->try_spend(now)) {
-      auto delay = full_jitter_delay(st.settings.backoff, job->attempt, st.rng);
+    auto delay = may_retry ? st.retries->next_delay(job->attempt, now)
+                           : std::nullopt;
+    if (delay) {
       ++job->attempt;
       st.m->retries.Add({{"operation", job->operation}}).Increment();
-      self->delayed_send(self, delay, erp_retry_atom_v, job);
+      self->delayed_send(self, *delay, erp_retry_atom_v, job);
     } else {
       finish(self, job, to_string(e.kind));
       job->fail(make_erp_caf_error(e));
@@ -272,7 +282,7 @@ submit(connector_ptr self, std::string operation, bool read_only,
         + " ERP calls are waiting")));
     return promise;
   }
-  st.budget->record_call(std::chrono::steady_clock::now());
+  st.retries->record_call(std::chrono::steady_clock::now());
   st.queue.push_back(job);
   pump(self);
   return promise;
@@ -284,7 +294,8 @@ erp_connector(connector_ptr self, erp_connector_settings settings,
   auto& st = self->state;
   st.settings = std::move(settings);
   st.breaker = std::make_unique<circuit_breaker>(st.settings.breaker);
-  st.budget = std::make_unique<retry_budget>(st.settings.retries);
+  st.retries = std::make_unique<retry_policy>(
+    st.settings.max_attempts, st.settings.backoff, st.settings.retries);
   st.m = std::make_unique<metrics>(*registry);
   erp_client_settings cs;
   cs.endpoint = st.settings.endpoint;
@@ -295,8 +306,8 @@ erp_connector(connector_ptr self, erp_connector_settings settings,
   cs.call_timeout = st.settings.call_timeout;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, st.settings.max_sessions);
        ++i)
-    st.idle.push_back(
-      self->spawn<caf::detached + caf::linked>(erp_session, cs));
+    st.sessions.emplace_back(
+      self->spawn<caf::detached + caf::linked>(erp_session, cs), 0);
   update_gauges(self);
   return {
     [self](erp_create_sales_order& req) {

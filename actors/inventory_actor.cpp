@@ -1,5 +1,6 @@
 #include "actors/inventory_actor.hpp"
 
+#include "mapping/drift.hpp"
 #include "monitoring/log.hpp"
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/echo_store.hpp"
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <caf/all.hpp>
+#include <pqxx/pqxx>
 #include <set>
 
 namespace ferry {
@@ -146,19 +148,33 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
     note_error(self, backorders_set.error());
     return false;
   }
+  // What an earlier run of Ferry pushed for SKUs this run has not pushed
+  // yet: after a restart, levels the shop already holds are not pushed again.
+  std::vector<std::string> unknown;
+  for (const auto& sku : skus)
+    if (!st.pushed.count(sku))
+      unknown.push_back(sku);
+  auto stored = echoes.hashes(stock_entity(st.settings.source_code), "shop",
+                              unknown);
+  if (!stored) {
+    note_error(self, stored.error());
+    return false;
+  }
   std::vector<shop::shop_source_item> items;
   for (const auto& sku : skus) {
     const auto& level = st.known.at(sku);
     auto reserved = open->count(sku) ? open->at(sku) : 0;
-    auto free = level.available - decimal::from_int(reserved);
-    shop::shop_source_item item;
-    item.sku = sku;
-    item.source_code = st.settings.source_code;
-    item.quantity = std::max(free, decimal{});
-    item.status = item.quantity > decimal{} || level.allow_backorder ? 1 : 0;
+    auto item = mapping::expected_source_item(level, reserved,
+                                              st.settings.source_code);
     auto last_push = st.pushed.find(sku);
-    if (last_push == st.pushed.end() ||
-        last_push->second != std::make_pair(item.quantity, item.status))
+    bool same_as_pushed =
+        last_push != st.pushed.end()
+            ? last_push->second == std::make_pair(item.quantity, item.status)
+            : stored->count(sku) &&
+                  stored->at(sku) == mapping::source_item_hash(item);
+    if (same_as_pushed)
+      st.pushed[sku] = {item.quantity, item.status};
+    else
       items.push_back(std::move(item));
 
     auto want = level.allow_backorder ? "1" : "0";
@@ -184,31 +200,20 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   }
   if (items.empty())
     return true;
-  auto results = blocking_request<shop_bulk_results>(
-      self->system(), st.shop(), st.settings.call_timeout,
-      shop_set_source_items{items});
-  if (!results) {
-    note_error(self, results.error());
+  auto pushed = push_stock(self->system(), *st.pool, st.shop(),
+                           st.settings.call_timeout, items);
+  if (!pushed) {
+    note_error(self, pushed.error());
     return false;
   }
   st.report.push_calls += (items.size() + 999) / 1000;
-  persistence::dead_letter_store letters(*st.pool);
-  for (std::size_t i = 0; i < results->results.size(); ++i) {
-    const auto& r = results->results[i];
-    if (r.status == "ok") {
-      ++st.report.pushed;
-      if (i < items.size())
-        st.pushed[items[i].sku] = {items[i].quantity, items[i].status};
-      continue;
-    }
-    ++st.report.rejected;
-    auto payload = i < items.size() ? shop::dump_exact(shop::to_json(items[i]))
-                                    : std::string{};
-    auto put =
-        letters.put("shop", "stock", r.sku,
-                    "shop refused the source item: " + r.message, payload);
-    if (!put)
-      note_error(self, put.error());
+  st.report.pushed += pushed->pushed.size();
+  st.report.rejected += pushed->rejected;
+  for (const auto& item : pushed->pushed)
+    st.pushed[item.sku] = {item.quantity, item.status};
+  if (!pushed->last_error.empty()) {
+    ++st.report.errors;
+    st.report.last_error = pushed->last_error;
   }
   return true;
 }
@@ -253,6 +258,52 @@ inventory_actor::behavior_type inventory(inventory_ptr self,
 }
 
 } // namespace
+
+std::string stock_entity(const std::string& source_code) {
+  return "stock:" + source_code;
+}
+
+caf::expected<stock_push_result>
+push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
+           const shop_connector_actor& shop, std::chrono::milliseconds timeout,
+           const std::vector<shop::shop_source_item>& items) {
+  stock_push_result out;
+  if (items.empty())
+    return out;
+  auto results = blocking_request<shop_bulk_results>(
+      sys, shop, timeout, shop_set_source_items{items});
+  if (!results)
+    return results.error();
+  persistence::dead_letter_store letters(pool);
+  for (std::size_t i = 0; i < results->results.size() && i < items.size();
+       ++i) {
+    const auto& r = results->results[i];
+    if (r.status == "ok") {
+      out.pushed.push_back(items[i]);
+      continue;
+    }
+    ++out.rejected;
+    auto put = letters.put("shop", "stock", r.sku,
+                           "shop refused the source item: " + r.message,
+                           shop::dump_exact(shop::to_json(items[i])));
+    if (!put)
+      out.last_error = describe_error(sys, put.error());
+  }
+  // Recorded once the shop took them; when this fails the levels are
+  // merely pushed again after the next start.
+  auto recorded = pool.with_connection(
+      "stock echo hashes", [&](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        for (const auto& item : out.pushed)
+          persistence::echo_store::record(tx, stock_entity(item.source_code),
+                                          "shop", item.sku,
+                                          mapping::source_item_hash(item));
+        tx.commit();
+      });
+  if (!recorded)
+    out.last_error = describe_error(sys, recorded.error());
+  return out;
+}
 
 inventory_actor spawn_inventory_actor(caf::actor_system& sys,
                                       persistence::pg_pool& pool,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace ferry {
 
@@ -44,7 +45,8 @@ struct inventory_settings {
 /// differs from what Ferry last set). SKUs whose reservations changed are
 /// pushed again in the next cycle from the last level seen. The first
 /// cycle after a start walks from the beginning, so that the levels of
-/// every SKU are known. Runs detached.
+/// every SKU are known, and pushes only those that differ from what Ferry
+/// last pushed there (the echo hashes of push_stock). Runs detached.
 using inventory_actor =
     caf::typed_actor<caf::reacts_to<product_cycle_atom>,
                      caf::reacts_to<product_cycle_atom, std::uint64_t>,
@@ -54,5 +56,33 @@ inventory_actor spawn_inventory_actor(caf::actor_system& sys,
                                       persistence::pg_pool& pool,
                                       erp_resolver erp, shop_resolver shop,
                                       inventory_settings settings);
+
+/// The echo-store entity of the source items Ferry pushed to one shop
+/// source ("stock:<source_code>"; key: the SKU, hash:
+/// mapping::source_item_hash).
+std::string stock_entity(const std::string& source_code);
+
+/// What one bulk stock push did.
+struct stock_push_result {
+  /// The items the shop took, in request order.
+  std::vector<shop::shop_source_item> pushed;
+  /// Items the shop refused (now in the dead-letter table).
+  std::size_t rejected = 0;
+  /// A dead letter or echo hash that could not be stored (the push itself
+  /// succeeded); empty when none.
+  std::string last_error;
+};
+
+/// The stock sync's push, shared by the inventory actors and `ferry
+/// reconcile stock --fix`: one bulk `POST /inventory/source-items` (split by
+/// the connector at 1000); each item the shop took gets its echo hash
+/// recorded, so that a restarted actor does not push it again; each it
+/// refused goes to the dead-letter table with the shop's reason. An error
+/// when the call failed as a whole. Blocking.
+caf::expected<stock_push_result>
+push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
+           const shop_connector_actor& shop, std::chrono::milliseconds timeout,
+           const std::vector<shop::shop_source_item>& items);
+
 
 } // namespace ferry

@@ -6,6 +6,7 @@
 #include "mapping/shop_types.hpp"
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/inbox_store.hpp"
+#include "persistence/inbox_wakeup.hpp"
 
 namespace ferry {
 
@@ -21,6 +22,16 @@ struct intake_state {
   std::map<caf::actor_addr, std::string> running;
   std::set<std::string> running_keys;
   order_intake_report report;
+  /// A tick is in the mailbox already (down messages ask for one each).
+  bool tick_queued = false;
+  /// Until when a delayed tick is pending (while every slot is taken).
+  std::chrono::steady_clock::time_point poll_due;
+  /// Whether unclaimed runnable sagas may wait in the table: orders that
+  /// found no free slot, sagas whose run broke off, and, once per poll
+  /// interval, whatever other nodes or decisions left. Saves the claim
+  /// query on the rounds that new events cause.
+  bool runnable_maybe = true;
+  std::chrono::steady_clock::time_point next_poll;
   static inline const char* name = "order_intake";
 };
 
@@ -31,9 +42,14 @@ void note_error(intake_ptr self, const std::string& what) {
   self->state.report.last_error = what;
 }
 
-/// One inbox event → its saga row. False when the event should be tried
-/// again later (a database failure).
-bool take_event(intake_ptr self, const persistence::claimed_event& ev) {
+void start_saga(intake_ptr self, persistence::order_saga_row row);
+
+/// One inbox event → the arrival of its order (committed later with the
+/// round's others). Nothing for an unreadable event, which is
+/// dead-lettered here; `retry` is set when that failed.
+std::optional<persistence::order_arrival>
+arrival_of(intake_ptr self, const persistence::claimed_event& ev,
+           bool& retry) {
   auto& st = self->state;
   auto dom = shop::parse_exact(ev.event.payload);
   auto order = dom ? shop::order_from_json(*dom)
@@ -44,7 +60,8 @@ bool take_event(intake_ptr self, const persistence::claimed_event& ev) {
                                     reason, ev.event.payload);
     if (!put) {
       note_error(self, persistence::db_error_text(put.error()));
-      return false;
+      retry = true;
+      return std::nullopt;
     }
     persistence::sync_log_entry log;
     log.entity = "order";
@@ -54,7 +71,7 @@ bool take_event(intake_ptr self, const persistence::claimed_event& ev) {
     st.sagas->log(log);
     ++st.report.unreadable;
     st.inbox->fail(ev.id, st.settings.saga.node, reason, false);
-    return true;
+    return std::nullopt;
   }
   // An order without increment_id still gets a saga (it fails validation
   // with that reason); its entity id keys it.
@@ -82,25 +99,87 @@ bool take_event(intake_ptr self, const persistence::claimed_event& ev) {
                  {"currency", order->base_currency_code},
                  {"lines", order->items.size()},
                  {"state", "received"}};
-  auto created = st.sagas->receive(key, data, log);
-  if (!created) {
-    note_error(self, persistence::db_error_text(created.error()));
-    return false;
+  persistence::order_arrival arrival;
+  arrival.key = key;
+  arrival.state = order_state::received;
+  arrival.logs.push_back(std::move(log));
+  if (auto valid = validate_on_arrival(key, *order, st.settings.saga)) {
+    arrival.state = order_state::validated;
+    arrival.logs.push_back(std::move(valid->log));
+    arrival.reserve = std::move(valid->reserve);
   }
+  arrival.data = std::move(data);
+  arrival.inbox_id = ev.id;
+  arrival.node = st.settings.saga.node;
+  arrival.lease = st.settings.saga.lease;
+  return arrival;
+}
+
+/// Accounts for a committed arrival and starts its saga if it claimed it.
+void arrived(intake_ptr self, const persistence::order_arrival& arrival,
+             std::optional<persistence::order_saga_row> created) {
+  auto& st = self->state;
   ++st.report.events;
-  if (!*created)
+  if (!created)
     ++st.report.duplicates;
-  auto done = st.inbox->complete(ev.id, st.settings.saga.node);
-  if (!done)
-    note_error(self, persistence::db_error_text(done.error()));
-  return true;
+  else if (arrival.claim)
+    start_saga(self, std::move(*created));
+  else
+    st.runnable_maybe = true;
+}
+
+/// Commits the round's new orders in one transaction, each saga claimed
+/// and started at once while slots are free. When that fails, each is
+/// tried alone, so that one event the database refuses holds up no other.
+void take_events(intake_ptr self,
+                 const std::vector<persistence::claimed_event>& events) {
+  auto& st = self->state;
+  std::vector<persistence::order_arrival> arrivals;
+  std::vector<std::int64_t> ids;
+  auto free = st.settings.max_running
+              - std::min(st.running.size(), st.settings.max_running);
+  std::set<std::string> keys;
+  for (const auto& ev : events) {
+    bool retry = false;
+    auto arrival = arrival_of(self, ev, retry);
+    if (retry)
+      st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error,
+                     true);
+    if (!arrival)
+      continue;
+    arrival->claim = free > 0 && !st.running_keys.count(arrival->key)
+                     && keys.insert(arrival->key).second;
+    if (arrival->claim)
+      --free;
+    arrivals.push_back(std::move(*arrival));
+  }
+  if (arrivals.empty())
+    return;
+  auto all = st.sagas->arrive_all(arrivals);
+  if (all) {
+    for (std::size_t i = 0; i < arrivals.size(); ++i)
+      arrived(self, arrivals[i], std::move((*all)[i]));
+    return;
+  }
+  note_error(self, persistence::db_error_text(all.error()));
+  for (const auto& arrival : arrivals) {
+    auto created = st.sagas->arrive(arrival);
+    if (!created) {
+      note_error(self, persistence::db_error_text(created.error()));
+      st.inbox->fail(arrival.inbox_id, st.settings.saga.node,
+                     st.report.last_error, true);
+      continue;
+    }
+    arrived(self, arrival, std::move(*created));
+  }
 }
 
 /// An `orders/updated` event: Ferry syncs orders shop → ERP once, so an
 /// update changes nothing; the echo of Ferry's own write (its comment, whose
 /// text carries the origin mark "Ferry:") is told apart in the sync log
 /// from a change made in the shop.
-void take_update(intake_ptr self, const persistence::claimed_event& ev) {
+persistence::sync_log_entry update_entry(intake_ptr self,
+                                         const persistence::claimed_event& ev) {
   auto& st = self->state;
   auto dom = shop::parse_exact(ev.event.payload);
   auto order = dom ? shop::order_from_json(*dom)
@@ -118,14 +197,12 @@ void take_update(intake_ptr self, const persistence::claimed_event& ev) {
                        "to the ERP once, at creation)";
   if (echo)
     ++st.report.echoes;
-  st.sagas->log(log);
-  st.inbox->complete(ev.id, st.settings.saga.node);
+  return log;
 }
 
-void start_saga(intake_ptr self, const std::string& key) {
+void watch_saga(intake_ptr self, const std::string& key,
+                order_saga_actor saga) {
   auto& st = self->state;
-  auto saga = spawn_order_saga(self->system(), key, st.settings.saga,
-                               st.sagas, st.connectors);
   auto addr = saga.address();
   st.running.emplace(addr, key);
   st.running_keys.insert(key);
@@ -135,20 +212,59 @@ void start_saga(intake_ptr self, const std::string& key) {
   self->monitor(saga);
 }
 
-/// One round; returns whether there may be more work right away.
+void start_saga(intake_ptr self, const std::string& key) {
+  auto& st = self->state;
+  watch_saga(self, key,
+             spawn_order_saga(self->system(), key, st.settings.saga, st.sagas,
+                              st.connectors));
+}
+
+void start_saga(intake_ptr self, persistence::order_saga_row row) {
+  auto& st = self->state;
+  auto key = row.key;
+  watch_saga(self, key,
+             spawn_order_saga(self->system(), std::move(row), st.settings.saga,
+                              st.sagas, st.connectors));
+}
+
+/// Claims runnable sagas (resumptions, decided ones, those that found no
+/// free slot) up to the free slots and starts them; whether any were.
+bool start_runnable(intake_ptr self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  if (now >= st.next_poll) {
+    st.runnable_maybe = true;
+    st.next_poll = now + st.settings.poll_interval;
+  }
+  if (!st.runnable_maybe || st.running.size() >= st.settings.max_running)
+    return false;
+  auto wanted = st.settings.max_running - st.running.size();
+  auto keys = st.sagas->claim_runnable(st.settings.saga.node, wanted,
+                                       st.settings.saga.lease);
+  if (!keys) {
+    note_error(self, persistence::db_error_text(keys.error()));
+    return false;
+  }
+  st.runnable_maybe = keys->size() >= wanted;
+  for (const auto& key : *keys)
+    if (!st.running_keys.count(key))
+      start_saga(self, key);
+  return !keys->empty();
+}
+
+/// One round; returns whether there may be more work right away. Waiting
+/// sagas are started before new orders take the free slots, so that none
+/// starves under a flood.
 bool round(intake_ptr self) {
   auto& st = self->state;
-  bool busy = false;
+  bool busy = start_runnable(self);
   auto events = st.inbox->claim(st.settings.saga.node, st.settings.batch,
                                 st.settings.inbox_lease, st.settings.topic);
   if (!events) {
     note_error(self, persistence::db_error_text(events.error()));
   } else {
     busy = events->size() == st.settings.batch;
-    for (const auto& ev : *events)
-      if (!take_event(self, ev))
-        st.inbox->fail(ev.id, st.settings.saga.node,
-                       st.report.last_error, true);
+    take_events(self, *events);
   }
   auto updates = st.inbox->claim(st.settings.saga.node, st.settings.batch,
                                  st.settings.inbox_lease,
@@ -157,24 +273,22 @@ bool round(intake_ptr self) {
     note_error(self, persistence::db_error_text(updates.error()));
   } else {
     busy = busy || updates->size() == st.settings.batch;
+    std::vector<std::pair<std::int64_t, persistence::sync_log_entry>> done;
     for (const auto& ev : *updates)
-      take_update(self, ev);
-  }
-  if (st.running.size() < st.settings.max_running) {
-    auto keys = st.sagas->claim_runnable(
-      st.settings.saga.node, st.settings.max_running - st.running.size(),
-      st.settings.saga.lease);
-    if (!keys) {
-      note_error(self, persistence::db_error_text(keys.error()));
-    } else {
-      for (const auto& key : *keys)
-        if (!st.running_keys.count(key))
-          start_saga(self, key);
-      busy = busy || !keys->empty();
-    }
+      done.emplace_back(ev.id, update_entry(self, ev));
+    if (!done.empty())
+      if (auto r = st.sagas->log_events(done, st.settings.saga.node); !r)
+        note_error(self, persistence::db_error_text(r.error())); // leased
   }
   st.report.running = st.running.size();
   return busy;
+}
+
+void queue_tick(intake_ptr self) {
+  if (self->state.tick_queued)
+    return;
+  self->state.tick_queued = true;
+  self->send(self, order_tick_atom_v);
 }
 
 order_intake_actor::behavior_type
@@ -195,10 +309,18 @@ order_intake(intake_ptr self, order_intake_settings settings,
     auto it = st.running.find(msg.source);
     if (it == st.running.end())
       return;
-    st.sagas->release(it->second, st.settings.saga.node);
+    // A saga that ended normally gave its claim up itself; one that broke
+    // off is runnable again.
+    if (msg.reason) {
+      st.sagas->release(it->second, st.settings.saga.node);
+      st.runnable_maybe = true;
+    }
     st.running_keys.erase(it->second);
     st.running.erase(it);
     st.report.running = st.running.size();
+    // Its slot may go to a waiting saga at once.
+    if (st.runnable_maybe)
+      queue_tick(self);
   });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     // A saga's end arrives as its down message; anything else ends us.
@@ -207,15 +329,34 @@ order_intake(intake_ptr self, order_intake_settings settings,
     if (msg.reason)
       self->quit(msg.reason);
   });
-  self->send(self, order_tick_atom_v);
+  queue_tick(self);
   return {
     [self](order_tick_atom) {
-      auto busy = round(self);
-      if (busy)
-        self->send(self, order_tick_atom_v);
-      else
-        self->delayed_send(self, self->state.settings.poll_interval,
-                           order_tick_atom_v);
+      auto& st = self->state;
+      st.tick_queued = false;
+      auto& wakeup = persistence::inbox_wakeup::instance();
+      auto seen = wakeup.generation();
+      if (round(self)) {
+        queue_tick(self);
+        return;
+      }
+      if (st.running.size() >= st.settings.max_running) {
+        // Every slot is taken: a saga's end asks for the next round; new
+        // events are still taken in at the poll interval (one delayed
+        // tick at a time).
+        auto now = std::chrono::steady_clock::now();
+        if (now >= st.poll_due) {
+          st.poll_due = now + st.settings.poll_interval;
+          self->delayed_send(self, st.settings.poll_interval,
+                             order_tick_atom_v);
+        }
+        return;
+      }
+      // Idle: wait for this process's next inbox commit, or poll (the
+      // events of other nodes, decided approvals, expired leases). Blocking
+      // is fine here (a detached actor); a saga's end waits as long at most.
+      wakeup.wait(seen, st.settings.poll_interval);
+      queue_tick(self);
     },
     [self](caf::get_atom) { return self->state.report; },
   };

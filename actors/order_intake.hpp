@@ -27,7 +27,7 @@ struct order_intake_settings {
   std::chrono::seconds inbox_lease{60};
   /// Saga actors running at once on this node (each is a thread: it waits
   /// on PostgreSQL); more runnable sagas wait in the table.
-  std::size_t max_running = 32;
+  std::size_t max_running = 64;
   /// Between rounds when the last one found nothing to do.
   std::chrono::milliseconds poll_interval{200};
 };

@@ -30,6 +30,11 @@ struct saga_state {
   int conflicts = 0;
   clock_type::time_point step_started = clock_type::now();
   std::mt19937_64 rng{std::random_device{}()};
+  /// The row came with the spawn (just created by the intake): the first
+  /// step needs no load.
+  bool preloaded = false;
+  /// This run's claim was given up with a committed transition.
+  bool released = false;
   static inline const char* name = "order_saga";
 };
 
@@ -73,6 +78,11 @@ void retry_later(saga_ptr self, const std::string& why) {
 /// Ends this run of the saga: it waits for something from outside or has
 /// nothing left to do; the intake starts it again when it is runnable.
 void finish(saga_ptr self) {
+  auto& st = self->state;
+  // Most runs end with a transition that gave the claim up; the others
+  // give it up here (a failure to do so leaves it to its lease).
+  if (!st.released)
+    st.store->release(st.key, st.settings.node);
   self->quit();
 }
 
@@ -106,6 +116,7 @@ bool commit(saga_ptr self, const std::string& to, nlohmann::json data,
   }
   st.conflicts = 0;
   st.attempt = 0;
+  st.released = extra.unclaim;
   st.row.state = to;
   st.row.data = extra.data;
   ++st.row.version;
@@ -119,6 +130,7 @@ void fail_order(saga_ptr self, const std::string& reason) {
   data["parked"] = true;
   order_transition t;
   t.release = true;
+  t.unclaim = true;
   t.dead_letter_reason = reason;
   if (commit(self, order_state::failed, data, sync_outcome::failed,
              self->state.row.state + " -> failed: " + reason, std::move(t)))
@@ -138,6 +150,15 @@ std::vector<persistence::reserved_line> reservation_lines(
 }
 
 std::optional<money> threshold_for(const saga_state& st) {
+  auto group = st.row.data.find("customer_group");
+  if (group != st.row.data.end() && group->is_number_integer()) {
+    auto g = st.settings.group_approval_thresholds.find(group->get<int>());
+    if (g != st.settings.group_approval_thresholds.end()) {
+      auto it = g->second.find(st.order.base_currency_code);
+      if (it != g->second.end())
+        return it->second;
+    }
+  }
   auto it = st.settings.approval_thresholds.find(st.order.base_currency_code);
   if (it == st.settings.approval_thresholds.end())
     return std::nullopt;
@@ -230,7 +251,10 @@ void shop_done(saga_ptr self, bool park, const std::string& message) {
   auto data = self->state.row.data;
   data["shop_done"] = true;
   data["parked"] = park;
-  if (commit(self, self->state.row.state, data, sync_outcome::ok, message)) {
+  order_transition t;
+  t.unclaim = park;
+  if (commit(self, self->state.row.state, data, sync_outcome::ok, message,
+             std::move(t))) {
     if (park)
       finish(self);
     else
@@ -343,20 +367,28 @@ void look_up_sales_order(saga_ptr self, const std::string& why) {
       });
 }
 
+/// The ERP number is stored on the shop customer after the submission
+/// (`customer_tagged`), so that the shop call does not delay it.
 void customer_ensured(saga_ptr self, const std::string& customer_no,
                       const std::string& how) {
+  auto data = self->state.row.data;
+  data["erp_customer_no"] = customer_no;
+  // A guest has no shop customer to tag.
+  data["customer_tagged"] = !self->state.order.customer_id.has_value();
+  data["shop_done"] = false;
+  data["parked"] = false;
+  if (commit(self, order_state::customer_ensured, data, sync_outcome::ok,
+             self->state.row.state + " -> customer_ensured (" + how + ")"))
+    step(self);
+}
+
+/// Stores the ERP customer number on the shop customer, then runs `next`.
+/// Rows from before `customer_tagged` existed were tagged before their
+/// customer_ensured transition.
+void tag_customer(saga_ptr self, std::function<void(saga_ptr)> next) {
   auto& st = self->state;
-  auto store_on_shop = [=](saga_ptr self) {
-    auto data = self->state.row.data;
-    data["erp_customer_no"] = customer_no;
-    data["shop_done"] = false;
-    data["parked"] = false;
-    if (commit(self, order_state::customer_ensured, data, sync_outcome::ok,
-               self->state.row.state + " -> customer_ensured (" + how + ")"))
-      step(self);
-  };
-  if (!st.order.customer_id) {
-    store_on_shop(self); // a guest: no shop customer to tag
+  if (st.row.data.value("customer_tagged", true) || !st.order.customer_id) {
+    next(self);
     return;
   }
   auto shop = st.connectors->shop();
@@ -366,9 +398,10 @@ void customer_ensured(saga_ptr self, const std::string& customer_no,
   }
   shop_update_customer update;
   update.id = *st.order.customer_id;
-  update.custom_attributes = {{"erp_customer_no", customer_no}};
+  update.custom_attributes = {
+    {"erp_customer_no", st.row.data.value("erp_customer_no", "")}};
   self->request(shop, st.settings.call_timeout, update)
-    .then([=](shop::shop_customer&) { store_on_shop(self); },
+    .then([=](shop::shop_customer&) { next(self); },
           [=](caf::error& e) {
             auto se = shop_error_of(e);
             if (se && !is_transient_shop(*se)) {
@@ -377,7 +410,7 @@ void customer_ensured(saga_ptr self, const std::string& customer_no,
                 "erp_customer_no not stored on the shop customer: "
                   + describe(e),
                 sync_direction::erp_to_shop));
-              store_on_shop(self);
+              next(self);
               return;
             }
             retry_later(self, "shop customer update: " + describe(e));
@@ -443,6 +476,36 @@ void ensure_customer(saga_ptr self) {
 
 // -- the state machine --------------------------------------------------------
 
+/// Reads the order's customer group from the shop for the per-group
+/// approval thresholds; it is committed with the next transition. A
+/// customer the shop no longer has counts as no group (the default
+/// thresholds).
+void look_up_customer_group(saga_ptr self) {
+  auto& st = self->state;
+  auto shop = st.connectors->shop();
+  if (!shop) {
+    retry_later(self, "the shop connector is not running");
+    return;
+  }
+  self
+    ->request(shop, st.settings.call_timeout,
+              shop_get_customer{*st.order.customer_id})
+    .then(
+      [=](shop::shop_customer& c) {
+        self->state.row.data["customer_group"] = c.group_id;
+        step(self);
+      },
+      [=](caf::error& e) {
+        auto se = shop_error_of(e);
+        if (se && se->kind == shop_error_kind::not_found) {
+          self->state.row.data["customer_group"] = nullptr;
+          step(self);
+          return;
+        }
+        retry_later(self, "shop customer group: " + describe(e));
+      });
+}
+
 void step(saga_ptr self) {
   auto& st = self->state;
   const auto& state = st.row.state;
@@ -462,17 +525,27 @@ void step(saga_ptr self) {
     return;
   }
   if (state == order_state::validated) {
+    if (!st.settings.group_approval_thresholds.empty()
+        && st.order.customer_id && !st.row.data.contains("customer_group")) {
+      look_up_customer_group(self);
+      return;
+    }
     auto threshold = threshold_for(st);
     auto data = st.row.data;
     if (threshold && st.order.grand_total >= *threshold) {
       data["shop_done"] = false;
       data["parked"] = false;
       data["threshold"] = threshold->to_string();
+      auto group = data.find("customer_group");
       if (commit(self, order_state::pending_approval, data, sync_outcome::ok,
                  "validated -> pending_approval: grand_total "
                    + st.order.grand_total.to_string() + " "
                    + st.order.base_currency_code + " >= threshold "
-                   + threshold->to_string()))
+                   + threshold->to_string()
+                   + (group != data.end() && group->is_number_integer()
+                        ? " (customer group "
+                            + std::to_string(group->get<int>()) + ")"
+                        : std::string{})))
         step(self);
       return;
     }
@@ -539,8 +612,10 @@ void step(saga_ptr self) {
     comment.entity_id = st.order.entity_id;
     comment.comment =
       erp_number_comment(st.row.data.value("sales_order_no", ""));
-    shop_calls(self, {}, comment, [](saga_ptr self) {
-      shop_done(self, true, "ERP number commented on the shop order");
+    tag_customer(self, [comment](saga_ptr self) {
+      shop_calls(self, {}, comment, [](saga_ptr self) {
+        shop_done(self, true, "ERP number commented on the shop order");
+      });
     });
     return;
   }
@@ -548,20 +623,9 @@ void step(saga_ptr self) {
   finish(self);
 }
 
-/// Loads the saga's row and takes the step of its state.
-void load_and_step(saga_ptr self) {
+/// Takes the step of the row's state.
+void start(saga_ptr self) {
   auto& st = self->state;
-  auto loaded = st.store->load(st.key);
-  if (!loaded) {
-    retry_later(self, "could not load: "
-                        + persistence::db_error_text(loaded.error()));
-    return;
-  }
-  if (!*loaded) {
-    finish(self);
-    return;
-  }
-  st.row = std::move(**loaded);
   st.step_started = clock_type::now();
   if (st.row.state == order_state::failed
       || st.row.data.value("parked", false)) {
@@ -580,6 +644,24 @@ void load_and_step(saga_ptr self) {
   step(self);
 }
 
+/// Loads the saga's row (whatever committed meanwhile, after a failure or
+/// a conflict) and takes the step of its state.
+void load_and_step(saga_ptr self) {
+  auto& st = self->state;
+  auto loaded = st.store->load(st.key);
+  if (!loaded) {
+    retry_later(self, "could not load: "
+                        + persistence::db_error_text(loaded.error()));
+    return;
+  }
+  if (!*loaded) {
+    finish(self);
+    return;
+  }
+  st.row = std::move(**loaded);
+  start(self);
+}
+
 order_saga_actor::behavior_type
 order_saga(saga_ptr self, std::string key, order_saga_settings settings,
            std::shared_ptr<persistence::order_saga_store> store,
@@ -591,11 +673,51 @@ order_saga(saga_ptr self, std::string key, order_saga_settings settings,
   st.connectors = std::move(connectors);
   self->send(self, order_step_atom_v);
   return {
-    [self](order_step_atom) { load_and_step(self); },
+    [self](order_step_atom) {
+      if (self->state.preloaded) {
+        self->state.preloaded = false;
+        start(self);
+        return;
+      }
+      load_and_step(self);
+    },
   };
 }
 
+order_saga_actor::behavior_type
+order_saga_from_row(saga_ptr self, persistence::order_saga_row row,
+                    order_saga_settings settings,
+                    std::shared_ptr<persistence::order_saga_store> store,
+                    std::shared_ptr<connector_directory> connectors) {
+  self->state.row = row;
+  self->state.preloaded = true;
+  return order_saga(self, std::move(row.key), std::move(settings),
+                    std::move(store), std::move(connectors));
+}
+
 } // namespace
+
+std::optional<order_validation>
+validate_on_arrival(const std::string& key, const shop::shop_order& order,
+                    const order_saga_settings& settings) {
+  if (validate_order(order, settings.mapping))
+    return std::nullopt;
+  order_validation v;
+  v.reserve = reservation_lines(order);
+  v.log.entity = "order";
+  v.log.direction = sync_direction::shop_to_erp;
+  v.log.entity_id = key;
+  v.log.attempt = 1;
+  v.log.latency_ms = 0;
+  v.log.outcome = sync_outcome::ok;
+  v.log.message = std::string{order_state::received} + " -> "
+                  + order_state::validated;
+  v.log.payload = {{"external_order_id", external_order_id(key)},
+                   {"state", order_state::validated},
+                   {"grand_total", order.grand_total.to_string()},
+                   {"currency", order.base_currency_code}};
+  return v;
+}
 
 std::string erp_number_comment(const std::string& sales_order_no) {
   return "Ferry: ERP sales order " + sales_order_no;
@@ -607,6 +729,16 @@ spawn_order_saga(caf::actor_system& sys, std::string key,
                  std::shared_ptr<persistence::order_saga_store> store,
                  std::shared_ptr<connector_directory> connectors) {
   return sys.spawn<caf::detached>(order_saga, std::move(key),
+                                  std::move(settings), std::move(store),
+                                  std::move(connectors));
+}
+
+order_saga_actor
+spawn_order_saga(caf::actor_system& sys, persistence::order_saga_row row,
+                 order_saga_settings settings,
+                 std::shared_ptr<persistence::order_saga_store> store,
+                 std::shared_ptr<connector_directory> connectors) {
+  return sys.spawn<caf::detached>(order_saga_from_row, std::move(row),
                                   std::move(settings), std::move(store),
                                   std::move(connectors));
 }

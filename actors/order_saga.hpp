@@ -26,6 +26,10 @@ struct order_saga_settings {
   /// Currency → the grand total from which an order waits for approval.
   std::map<std::string, money> approval_thresholds{
     {"USD", money::from_minor(500000)}};
+  /// Shop customer group_id → currency → its own threshold, replacing
+  /// `approval_thresholds` for that currency. When set, a registered
+  /// customer's group is read from the shop before the approval gate.
+  std::map<int, std::map<std::string, money>> group_approval_thresholds;
   /// How long a claim on a saga lasts without a transition.
   std::chrono::seconds lease{120};
   /// Per connector request (the connectors retry inside it).
@@ -70,6 +74,26 @@ spawn_order_saga(caf::actor_system& sys, std::string key,
                  order_saga_settings settings,
                  std::shared_ptr<persistence::order_saga_store> store,
                  std::shared_ptr<connector_directory> connectors);
+
+/// Starts the saga of `row`, just created and claimed by the intake: it
+/// takes its first step without loading the row again.
+order_saga_actor
+spawn_order_saga(caf::actor_system& sys, persistence::order_saga_row row,
+                 order_saga_settings settings,
+                 std::shared_ptr<persistence::order_saga_store> store,
+                 std::shared_ptr<connector_directory> connectors);
+
+/// The received -> validated step of a new order, which the intake commits
+/// with the saga's creation (nothing external stands between the two):
+/// its sync_log entry and the stock it reserves. Nothing when the order
+/// fails validation; its saga then fails it with the reason.
+struct order_validation {
+  persistence::sync_log_entry log;
+  std::vector<persistence::reserved_line> reserve;
+};
+std::optional<order_validation>
+validate_on_arrival(const std::string& key, const shop::shop_order& order,
+                    const order_saga_settings& settings);
 
 /// The comment put on a shop order whose ERP sales order exists.
 std::string erp_number_comment(const std::string& sales_order_no);

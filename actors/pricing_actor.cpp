@@ -2,54 +2,47 @@
 
 #include <caf/after.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <unordered_map>
+#include <vector>
 
 namespace ferry {
 
 namespace {
-
-using clock_type = std::chrono::steady_clock;
-
-struct remembered {
-  price_answer answer;
-  clock_type::time_point at;
-};
 
 struct pricing_state {
   std::string customer_id;
   caf::actor loaders;
   pricing_actor_settings settings;
   pricing_customer customer;
-  std::unordered_map<std::string, remembered> memory;
+  bool own_memory = false;
   static inline const char* name = "pricing";
 };
-
-std::string memory_key(const std::string& currency, const price_item& item) {
-  return item.sku + '\x1f' + item.quantity.to_string() + '\x1f' + currency;
-}
 
 pricing_actor::behavior_type
 pricing(pricing_actor::stateful_pointer<pricing_state> self,
         std::string customer_id, caf::actor loaders,
         pricing_actor_settings settings) {
-  self->state.customer_id = std::move(customer_id);
-  self->state.loaders = std::move(loaders);
-  self->state.settings = settings;
+  auto& init = self->state;
+  init.customer_id = std::move(customer_id);
+  init.loaders = std::move(loaders);
+  init.own_memory = settings.memory == nullptr;
+  if (init.own_memory)
+    settings.memory = std::make_shared<pricing_memory>(settings.ttl,
+                                                       settings.max_entries);
+  init.settings = std::move(settings);
   return {
     [self](price_query& query) -> caf::result<price_reply> {
       auto& st = self->state;
-      auto now = clock_type::now();
+      auto& memory = *st.settings.memory;
+      auto now = pricing_memory::clock::now();
       price_reply reply;
       reply.answers.resize(query.items.size());
       std::vector<std::size_t> missing;
       for (std::size_t i = 0; i < query.items.size(); ++i) {
-        auto it = st.memory.find(memory_key(query.currency, query.items[i]));
-        if (it != st.memory.end() && now - it->second.at < st.settings.ttl) {
-          reply.answers[i] = it->second.answer;
-          reply.answers[i].cache_hit = true;
-        } else {
+        if (auto a = memory.recall(st.customer_id, query.currency,
+                                   query.items[i], now))
+          reply.answers[i] = std::move(*a);
+        else
           missing.push_back(i);
-        }
       }
       if (missing.empty())
         return reply;
@@ -62,23 +55,23 @@ pricing(pricing_actor::stateful_pointer<pricing_state> self,
       auto rp = self->make_response_promise<price_reply>();
       auto currency = query.currency;
       auto items = std::move(query.items);
+      auto generation = memory.generation();
       self
         ->request(st.loaders, st.settings.load_timeout, std::move(load))
         .then(
-          [self, rp, reply, missing, currency,
-           items](price_load_result& loaded) mutable {
+          [self, rp, reply, missing, currency, items,
+           generation](price_load_result& loaded) mutable {
             auto& st = self->state;
-            if (loaded.customer.resolved)
+            if (loaded.customer.resolved
+                && generation == st.settings.memory->generation())
               st.customer = loaded.customer;
-            if (st.memory.size() + missing.size() > st.settings.max_entries)
-              st.memory.clear();
-            auto now = clock_type::now();
+            auto now = pricing_memory::clock::now();
             for (std::size_t k = 0;
                  k < missing.size() && k < loaded.reply.answers.size(); ++k) {
               auto& answer = loaded.reply.answers[k];
-              if (answer.status == 200)
-                st.memory[memory_key(currency, items[missing[k]])] =
-                  remembered{answer, now};
+              st.settings.memory->remember(generation, st.customer_id,
+                                           currency, items[missing[k]],
+                                           answer, now);
               reply.answers[missing[k]] = std::move(answer);
             }
             rp.deliver(std::move(reply));
@@ -98,11 +91,12 @@ pricing(pricing_actor::stateful_pointer<pricing_state> self,
       return rp;
     },
     [self](pricing_invalidate_atom, std::int64_t) {
-      self->state.memory.clear();
+      if (self->state.own_memory)
+        self->state.settings.memory->forget_all();
       // The customer's price group may have changed with the lists.
       self->state.customer = pricing_customer{};
     },
-    caf::after(settings.idle_timeout) >> [self] { self->quit(); },
+    caf::after(init.settings.idle_timeout) >> [self] { self->quit(); },
   };
 }
 

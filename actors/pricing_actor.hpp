@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -9,14 +10,18 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/pricing_memory.hpp"
 #include "actors/pricing_messages.hpp"
 
 namespace ferry {
 
-/// One customer's prices: answers `price_query` from its memory while the
-/// entries are younger than the TTL and no invalidation came, and asks the
-/// loader pool (actors/pricing_loader.hpp) for the rest. Drops its memory
-/// on `pricing_invalidate_atom`. Stops by itself (normally) after
+/// One customer's prices: answers `price_query` from memory
+/// (actors/pricing_memory.hpp) while the entries are younger than the TTL
+/// and no invalidation came, and asks the loader pool
+/// (actors/pricing_loader.hpp) for the rest, remembering what it loaded.
+/// On `pricing_invalidate_atom` it forgets the customer's resolution and,
+/// when the memory is its own, the memory (a shared one is cleared once by
+/// whoever shares it, see pricing_registry_settings::memory). Stops by itself (normally) after
 /// `idle_timeout` without messages; its state lives in Redis/PostgreSQL, so
 /// a new one starts cold but correct.
 using pricing_actor = caf::typed_actor<
@@ -29,8 +34,12 @@ struct pricing_actor_settings {
   std::chrono::milliseconds idle_timeout{60000};
   /// Bound on a loader's answer; past it the items answer 503.
   std::chrono::milliseconds load_timeout{10000};
-  /// Remembered answers at most; beyond, the memory starts over.
+  /// Remembered answers at most; beyond, the memory starts over (own
+  /// memory only).
   std::size_t max_entries = 4096;
+  /// The process's memory shared with the other actors and the API; null:
+  /// the actor makes its own (`ttl`, `max_entries`).
+  std::shared_ptr<pricing_memory> memory;
 };
 
 /// Spawns the actor of `customer_id` (as the API gave it).

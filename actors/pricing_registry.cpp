@@ -162,6 +162,8 @@ pricing_registry(registry_pointer self, pricing_registry_settings settings,
       auto& st = self->state;
       if (version >= 0)
         st.status.version = version;
+      if (st.settings.memory)
+        st.settings.memory->forget_all();
       for (auto& kv : st.children)
         self->send(kv.second.handle, atom, version);
     },

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -11,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/pricing_actor.hpp"
+#include "actors/pricing_memory.hpp"
 #include "actors/pricing_messages.hpp"
 
 namespace prometheus {
@@ -40,6 +42,9 @@ struct pricing_registry_settings {
   std::size_t max_actors = 10000;
   /// Bound on one customer actor's answer (it includes the loader's).
   std::chrono::milliseconds request_timeout{15000};
+  /// The memory the actors share (pricing_actor_settings::memory); cleared
+  /// once per invalidation, before the actors hear of it. May be null.
+  std::shared_ptr<pricing_memory> memory;
 };
 
 /// The name under which the current registry is put into the actor

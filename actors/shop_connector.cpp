@@ -5,7 +5,6 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -15,6 +14,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "actors/retry_policy.hpp"
 #include "persistence/errors.hpp"
 #include "persistence/shop_rate_budget.hpp"
 #include "protocols/http/client.hpp"
@@ -239,8 +239,7 @@ struct metrics {
 struct connector_state {
   shop_connector_settings settings;
   std::unique_ptr<circuit_breaker> breaker;
-  std::unique_ptr<retry_budget> budget;
-  std::mt19937_64 rng{std::random_device{}()};
+  std::unique_ptr<retry_policy> retries;
   std::unique_ptr<metrics> m;
   std::unique_ptr<wire> w;
   std::int64_t in_flight = 0;
@@ -251,10 +250,7 @@ using connector_ptr = shop_connector_actor::stateful_pointer<connector_state>;
 
 void update_gauges(connector_ptr self) {
   auto& st = self->state;
-  auto s = st.breaker->current();
-  st.m->breaker.Set(s == circuit_breaker::state::closed ? 0
-                    : s == circuit_breaker::state::open ? 1
-                                                        : 2);
+  st.m->breaker.Set(gauge_value(st.breaker->current()));
   st.m->in_flight.Set(static_cast<double>(st.in_flight));
 }
 
@@ -291,13 +287,11 @@ void attempt(connector_ptr self, shop_job_ptr job) {
 void retry_or_fail(connector_ptr self, shop_job_ptr job, shop_error e) {
   auto& st = self->state;
   auto now = std::chrono::steady_clock::now();
-  if (job->attempt + 1 < st.settings.max_attempts
-      && st.budget->try_spend(now)) {
-    auto delay = full_jitter_delay(st.settings.backoff, job->attempt, st.rng);
+  if (auto delay = st.retries->next_delay(job->attempt, now)) {
     ++job->attempt;
     st.m->retries.Add({{"system", "shop"}, {"operation", job->operation}})
       .Increment();
-    self->delayed_send(self, delay, shop_retry_atom::value, std::move(job));
+    self->delayed_send(self, *delay, shop_retry_atom::value, std::move(job));
     return;
   }
   fail(self, job, std::move(e));
@@ -428,7 +422,7 @@ submit(connector_ptr self, std::string operation, std::string method,
     }
     promise.deliver(std::move(*r));
   };
-  self->state.budget->record_call(std::chrono::steady_clock::now());
+  self->state.retries->record_call(std::chrono::steady_clock::now());
   attempt(self, std::move(job));
   return promise;
 }
@@ -519,7 +513,7 @@ bulk(connector_ptr self, const char* operation, const char* path,
       }
       collector->chunk_done();
     };
-    self->state.budget->record_call(std::chrono::steady_clock::now());
+    self->state.retries->record_call(std::chrono::steady_clock::now());
     attempt(self, std::move(job));
   }
   return promise;
@@ -531,7 +525,8 @@ shop_connector(connector_ptr self, shop_connector_settings settings,
   auto& st = self->state;
   st.settings = std::move(settings);
   st.breaker = std::make_unique<circuit_breaker>(st.settings.breaker);
-  st.budget = std::make_unique<retry_budget>(st.settings.retries);
+  st.retries = std::make_unique<retry_policy>(
+    st.settings.max_attempts, st.settings.backoff, st.settings.retries);
   st.m = std::make_unique<metrics>(*registry);
   st.w = std::make_unique<wire>(st.settings, *registry,
                                 caf::weak_actor_ptr{self->ctrl()});

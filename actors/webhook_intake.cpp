@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <thread>
 
@@ -104,7 +105,7 @@ struct webhook_intake::impl {
   };
 
   webhook_intake_settings settings;
-  inbox_commit commit;
+  inbox_batch_commit commit;
   const throttle_gate* gate;
   prometheus::Family<prometheus::Counter>& outcomes;
   prometheus::Counter& accepted;
@@ -115,6 +116,7 @@ struct webhook_intake::impl {
   prometheus::Counter& throttled;
   prometheus::Counter& unavailable;
   prometheus::Histogram& commit_seconds;
+  prometheus::Histogram& batch_size;
 
   std::mutex mutex;
   std::condition_variable wake;
@@ -122,7 +124,7 @@ struct webhook_intake::impl {
   bool stopping = false;
   std::vector<std::thread> workers;
 
-  impl(webhook_intake_settings s, inbox_commit c, const throttle_gate* g,
+  impl(webhook_intake_settings s, inbox_batch_commit c, const throttle_gate* g,
        prometheus::Registry& registry)
     : settings(std::move(s)),
       commit(std::move(c)),
@@ -145,7 +147,14 @@ struct webhook_intake::impl {
                        .Register(registry)
                        .Add({}, prometheus::Histogram::BucketBoundaries{
                                   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                  0.1, 0.25, 0.5, 1, 2.5, 5})) {
+                                  0.1, 0.25, 0.5, 1, 2.5, 5})),
+      batch_size(prometheus::BuildHistogram()
+                   .Name("ferry_webhook_batch_size")
+                   .Help("Shop webhooks committed together in one inbox "
+                         "transaction")
+                   .Register(registry)
+                   .Add({}, prometheus::Histogram::BucketBoundaries{
+                              1, 2, 4, 8, 16, 32, 64, 128, 256})) {
     if (settings.secrets.empty()
         || std::all_of(settings.secrets.begin(), settings.secrets.end(),
                        [](const std::string& x) { return x.empty(); }))
@@ -215,32 +224,76 @@ struct webhook_intake::impl {
   }
 
   void work() {
+    std::vector<job> batch;
     for (;;) {
-      job j;
+      batch.clear();
       {
         std::unique_lock<std::mutex> lock{mutex};
         wake.wait(lock, [this] { return stopping || !queue.empty(); });
         if (stopping)
           return;
-        j = std::move(queue.front());
-        queue.pop_front();
+        // Everything waiting now: it arrived while the last commit ran.
+        auto n = std::min(queue.size(),
+                          std::max<std::size_t>(1, settings.max_batch));
+        std::move(queue.begin(), queue.begin() + static_cast<long>(n),
+                  std::back_inserter(batch));
+        queue.erase(queue.begin(), queue.begin() + static_cast<long>(n));
       }
-      run(j);
+      run(batch);
     }
   }
 
-  void run(job& j) {
-    caf::expected<bool> inserted{false};
+  caf::expected<std::vector<bool>>
+  guarded_commit(const std::vector<persistence::inbox_event>& events) {
     try {
-      inserted = commit(j.event);
+      auto inserted = commit(events);
+      if (inserted && inserted->size() != events.size())
+        return persistence::make_db_error(
+          persistence::db_errc::unavailable,
+          "inbox commit: an answer for " + std::to_string(inserted->size())
+            + " of " + std::to_string(events.size()) + " events");
+      return inserted;
     } catch (const std::exception& e) {
-      inserted = persistence::make_db_error(persistence::db_errc::unavailable,
-                                            std::string("inbox commit: ")
-                                              + e.what());
+      return persistence::make_db_error(persistence::db_errc::unavailable,
+                                        std::string("inbox commit: ")
+                                          + e.what());
     }
-    commit_seconds.Observe(std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - j.queued)
-                             .count());
+  }
+
+  void run(std::vector<job>& batch) {
+    std::vector<persistence::inbox_event> events;
+    events.reserve(batch.size());
+    for (auto& j : batch)
+      events.push_back(std::move(j.event));
+    batch_size.Observe(static_cast<double>(events.size()));
+    auto inserted = guarded_commit(events);
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& j : batch)
+      commit_seconds.Observe(
+        std::chrono::duration<double>(now - j.queued).count());
+    if (!inserted && events.size() > 1
+        && persistence::db_error_code(inserted.error())
+             == persistence::db_errc::rejected) {
+      // One payload PostgreSQL refuses fails the whole statement and nothing
+      // of it was stored: commit each on its own so that only that one is
+      // refused.
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        std::vector<persistence::inbox_event> one{std::move(events[i])};
+        auto alone = guarded_commit(one);
+        answer(batch[i], one.front(),
+               alone ? caf::expected<bool>{alone->at(0)}
+                     : caf::expected<bool>{alone.error()});
+      }
+      return;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      answer(batch[i], events[i],
+             inserted ? caf::expected<bool>{inserted->at(i)}
+                      : caf::expected<bool>{inserted.error()});
+  }
+
+  void answer(job& j, const persistence::inbox_event& event,
+              const caf::expected<bool>& inserted) {
     if (!inserted) {
       auto code = persistence::db_error_code(inserted.error());
       auto text = persistence::db_error_text(inserted.error());
@@ -249,8 +302,8 @@ struct webhook_intake::impl {
         // redelivering will not help.
         bad_request.Increment();
         monitoring::log_warn("webhook", "shop webhook payload rejected",
-                             {{"event_id", j.event.event_id},
-                              {"topic", j.event.topic},
+                             {{"event_id", event.event_id},
+                              {"topic", event.topic},
                               {"reason", text}});
         j.respond(http::response::error(400, "bad_request",
                                         "payload rejected by the inbox"));
@@ -258,8 +311,8 @@ struct webhook_intake::impl {
       }
       unavailable.Increment();
       monitoring::log_error("webhook", "shop webhook not committed",
-                            {{"event_id", j.event.event_id},
-                             {"topic", j.event.topic},
+                            {{"event_id", event.event_id},
+                             {"topic", event.topic},
                              {"reason", text}});
       j.respond(busy(settings.retry_after, "inbox unavailable"));
       return;
@@ -267,15 +320,39 @@ struct webhook_intake::impl {
     (*inserted ? accepted : duplicate).Increment();
     j.respond(http::response::json(
       200, {{"status", *inserted ? "accepted" : "duplicate"},
-            {"event_id", j.event.event_id}}));
+            {"event_id", event.event_id}}));
   }
 };
 
-webhook_intake::webhook_intake(webhook_intake_settings s, inbox_commit commit,
+webhook_intake::webhook_intake(webhook_intake_settings s,
+                               inbox_batch_commit commit,
                                const throttle_gate* gate,
                                prometheus::Registry& registry)
   : impl_(std::make_shared<impl>(std::move(s), std::move(commit), gate,
                                  registry)) {
+}
+
+webhook_intake::webhook_intake(webhook_intake_settings s, inbox_commit commit,
+                               const throttle_gate* gate,
+                               prometheus::Registry& registry)
+  : webhook_intake(
+    [&s] {
+      s.max_batch = 1;
+      return std::move(s);
+    }(),
+    [commit = std::move(commit)](
+      const std::vector<persistence::inbox_event>& events)
+      -> caf::expected<std::vector<bool>> {
+      std::vector<bool> inserted;
+      for (const auto& e : events) { // one: max_batch is 1
+        auto one = commit(e);
+        if (!one)
+          return one.error();
+        inserted.push_back(*one);
+      }
+      return inserted;
+    },
+    gate, registry) {
 }
 
 webhook_intake::webhook_intake(webhook_intake_settings s,
@@ -284,9 +361,10 @@ webhook_intake::webhook_intake(webhook_intake_settings s,
                                prometheus::Registry& registry)
   : webhook_intake(
     std::move(s),
-    [&store](const persistence::inbox_event& e) {
-      return store.insert_if_absent(e);
-    },
+    inbox_batch_commit{
+      [&store](const std::vector<persistence::inbox_event>& events) {
+        return store.insert_all_if_absent(events);
+      }},
     gate, registry) {
 }
 

@@ -31,8 +31,13 @@ struct webhook_intake_settings {
                                      "customers/create", "customers/update",
                                      "products/update"};
   /// Threads doing the blocking inbox commits (never an io or CAF thread).
-  std::size_t workers = 4;
-  /// Commits waiting for a worker; past it → 503 + Retry-After, so memory
+  /// Each takes every webhook waiting (up to `max_batch`) and commits them
+  /// together (group commit), so one is enough to keep a database busy and
+  /// each uses one pooled connection at a time.
+  std::size_t workers = 1;
+  /// The most webhooks committed in one statement.
+  std::size_t max_batch = 256;
+  /// Webhooks waiting for a commit; past it → 503 + Retry-After, so memory
   /// stays flat under a flood.
   std::size_t max_queued = 256;
   /// Retry-After when the queue is full or the database is unavailable (the
@@ -65,22 +70,37 @@ webhook_verdict check_shop_webhook(const http::request& r,
 using inbox_commit =
   std::function<caf::expected<bool>(const persistence::inbox_event&)>;
 
+/// Commits events all or nothing, in one transaction: element i true if
+/// events[i] was inserted, false for a duplicate (also of an earlier
+/// element), an error (persistence's db_errc) when nothing was stored.
+/// Blocking. `inbox_store::insert_all_if_absent` is one.
+using inbox_batch_commit = std::function<caf::expected<std::vector<bool>>(
+  const std::vector<persistence::inbox_event>&)>;
+
 /// The `POST /webhooks/shop` endpoint: checks the request on the io thread,
 /// hands the commit to its own worker threads and answers from there, 2xx
-/// only after the commit. A duplicate is 200 with no second effect; a paused
+/// only after the commit. A worker commits every webhook waiting at once
+/// (group commit): each request of a batch is answered after that commit,
+/// and all of them 503 when it failed. A payload the database refuses fails
+/// its batch, whose events are then committed one by one so that only that
+/// one is refused (400). A duplicate is 200 with no second effect; a paused
 /// throttle gate, a full queue or an unavailable database is 503 with
 /// `Retry-After`.
 ///
 /// Metrics: `ferry_webhooks_total{outcome}` (accepted, duplicate,
-/// unauthorized, too_large, bad_request, throttled, unavailable) and
-/// `ferry_webhook_commit_seconds`.
+/// unauthorized, too_large, bad_request, throttled, unavailable),
+/// `ferry_webhook_commit_seconds` and `ferry_webhook_batch_size`.
 class webhook_intake {
 public:
   /// `gate` may be null (never throttled); it and `registry` must outlive
   /// this object.
+  webhook_intake(webhook_intake_settings s, inbox_batch_commit commit,
+                 const throttle_gate* gate, prometheus::Registry& registry);
+  /// Commits one event per transaction with `commit` (`max_batch` is 1).
   webhook_intake(webhook_intake_settings s, inbox_commit commit,
                  const throttle_gate* gate, prometheus::Registry& registry);
-  /// Commits with `store.insert_if_absent`; `store` must outlive this.
+  /// Group commits with `store.insert_all_if_absent`; `store` must outlive
+  /// this.
   webhook_intake(webhook_intake_settings s, persistence::inbox_store& store,
                  const throttle_gate* gate, prometheus::Registry& registry);
   /// Answers still-queued requests 503 and joins the workers.

@@ -1,6 +1,8 @@
 #include "app/api_endpoint.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include "actors/webhook_intake.hpp"
 #include "monitoring/log.hpp"
@@ -55,6 +57,10 @@ http::server_settings server_settings(const config::ferry_config& c) {
     settings.key_file = c.api.tls_key_file;
   }
   settings.max_body_bytes = static_cast<std::size_t>(c.api.max_body_bytes);
+  // One io thread per core: TLS records are the API's main cost, and hot
+  // price answers are served on these threads without an actor hop.
+  settings.io_threads =
+    static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return settings;
 }
 

@@ -21,6 +21,7 @@ void add_catalog_children(component_context& c, std::vector<child_spec>& out) {
   products.probe = backlog_probe::none;
   product_sync_settings sync;
   sync.pipeline = pipeline;
+  sync.interval = c.config.catalog.poll_interval;
   products.start = [&pool, erp, shop, sync](caf::actor_system& sys) {
     return caf::actor_cast<caf::actor>(
         spawn_product_sync(sys, pool, erp, shop, sync));
@@ -66,6 +67,8 @@ void add_catalog_children(component_context& c, std::vector<child_spec>& out) {
   }
 }
 
-void add_catalog_routes(api_context&, http::router&) {}
+void add_catalog_routes(api_context& c, http::router& router) {
+  add_job_routes(c, router);
+}
 
 } // namespace ferry::app

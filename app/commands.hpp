@@ -20,6 +20,16 @@ int migrate_command(const std::vector<std::string>& args);
 /// `ferry run [--config FILE]`: runs until SIGTERM/SIGINT, then drains.
 int run_command(const std::vector<std::string>& args);
 
+/// `ferry sync products --full [--resume] [--config FILE]`: every ERP item
+/// to the shop as a resumable job (app/sync_command.cpp).
+int sync_command(const std::vector<std::string>& args);
+
+/// `ferry reconcile stock|products [--fix] [--config FILE]`: compares ERP
+/// and shop, prints and stores the drift (app/reconcile_command.cpp). Exit
+/// status: 0 no drift, 1 drift found (also with --fix), 2 bad usage, 3 the
+/// comparison could not be finished.
+int reconcile_command(const std::vector<std::string>& args);
+
 /// The usage text of `ferry help`.
 std::string usage_text();
 

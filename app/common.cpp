@@ -13,6 +13,18 @@ commands:
                            (applies pending migrations first, serves
                            /metrics, /healthz and /readyz on ops.listen)
   migrate [--config FILE]  apply pending database migrations and exit
+  sync products --full [--resume] [--config FILE]
+                           copy every ERP item to the shop as a job (pages
+                           of 1,000, bulk upserts of 500); --resume goes on
+                           with an unfinished one from its last committed
+                           page; progress also at GET /api/v1/jobs/{id}
+  reconcile stock|products [--fix] [--config FILE]
+                           compare ERP and shop in full: SKUs missing on one
+                           side, ERP-owned product fields, stock per source
+                           (ERP Available - open reservations); prints the
+                           drift and stores it (reconcile_drift); --fix
+                           repairs it through the sync and checks again.
+                           Exit 0 no drift, 1 drift found, 3 not finished
   check-config FILE        check a config file; prints each error as
                            FILE:LINE: key.path: message
   version                  print the version

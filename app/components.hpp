@@ -49,6 +49,12 @@ void add_api_routes(api_context& context, http::router& router);
 /// The ERP and shop connectors and the shop poller.
 void add_connector_children(component_context& c, std::vector<child_spec>& out);
 
+/// The connectors' settings from the config (erp.*, shop.*, redis.* for the
+/// shared rate budget), for commands that run connectors without `run`.
+erp_connector_settings erp_connector_settings_of(const config::ferry_config& c);
+shop_connector_settings
+shop_connector_settings_of(const config::ferry_config& c);
+
 /// Issue 5: order sagas, approvals, ERP status back.
 void add_order_children(component_context& c, std::vector<child_spec>& out);
 void add_order_routes(api_context& c, http::router& router);
@@ -56,6 +62,9 @@ void add_order_routes(api_context& c, http::router& router);
 /// Issue 6: products, inventory, reservations.
 void add_catalog_children(component_context& c, std::vector<child_spec>& out);
 void add_catalog_routes(api_context& c, http::router& router);
+/// `GET /api/v1/jobs/{id}` (scope ops:admin): a batch job's progress
+/// (app/sync_command.cpp, beside the command that writes it).
+void add_job_routes(api_context& c, http::router& router);
 
 /// Issue 7: customers, price lists, pricing actors.
 void add_pricing_children(component_context& c, std::vector<child_spec>& out);

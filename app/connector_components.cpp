@@ -55,6 +55,15 @@ shop_poller_settings poller_settings(const config::ferry_config& c) {
 
 } // namespace
 
+erp_connector_settings erp_connector_settings_of(const config::ferry_config& c) {
+  return erp_settings(c);
+}
+
+shop_connector_settings
+shop_connector_settings_of(const config::ferry_config& c) {
+  return shop_settings(c);
+}
+
 void add_connector_children(component_context& c,
                             std::vector<child_spec>& out) {
   auto directory = c.connectors;

@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
     return ferry::app::migrate_command(args);
   if (command == "run")
     return ferry::app::run_command(args);
+  if (command == "reconcile")
+    return ferry::app::reconcile_command(args);
+  if (command == "sync")
+    return ferry::app::sync_command(args);
   if (command == "version" || command == "--version") {
     std::cout << "ferry " << ferry::monitoring::build_version() << " ("
               << ferry::monitoring::build_commit() << ")\n";

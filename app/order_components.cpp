@@ -39,6 +39,7 @@ order_intake_settings intake_settings(const config::ferry_config& c) {
     (void) amount;
   }
   s.saga.approval_thresholds = c.approvals.thresholds;
+  s.saga.group_approval_thresholds = c.approvals.group_thresholds;
   return s;
 }
 

@@ -4,6 +4,7 @@
 #include "actors/price_list_poller.hpp"
 #include "actors/pricing_actor.hpp"
 #include "actors/pricing_loader.hpp"
+#include "actors/pricing_memory.hpp"
 #include "actors/pricing_registry.hpp"
 #include "actors/pricing_source.hpp"
 #include "persistence/customer_store.hpp"
@@ -13,6 +14,8 @@
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace ferry::app {
@@ -29,6 +32,26 @@ persistence::redis_options redis_of(const config::ferry_config& c) {
   return o;
 }
 
+// The answers this process remembers, shared by the pricing actors and the
+// API routes. add_pricing_children and add_pricing_routes are called with
+// the same context but cannot hand each other anything else; the map holds
+// weak references, so the memory lives exactly as long as its users.
+std::shared_ptr<pricing_memory> memory_for(const component_context& c) {
+  static std::mutex mtx;
+  static std::map<const component_context*, std::weak_ptr<pricing_memory>>
+    memories;
+  std::lock_guard<std::mutex> guard(mtx);
+  for (auto it = memories.begin(); it != memories.end();)
+    it = it->second.expired() ? memories.erase(it) : std::next(it);
+  auto& weak = memories[&c];
+  auto memory = weak.lock();
+  if (!memory) {
+    memory = std::make_shared<pricing_memory>(c.config.pricing.cache_ttl);
+    weak = memory;
+  }
+  return memory;
+}
+
 // What the pricing children share; lives as long as any of them.
 struct pricing_parts {
   persistence::price_list_store lists;
@@ -38,12 +61,14 @@ struct pricing_parts {
   std::shared_ptr<persistence::price_cache> source_cache;
   std::shared_ptr<persistence::price_cache> poller_cache;
   std::shared_ptr<pricing_source> source;
+  std::shared_ptr<pricing_memory> memory;
 
   explicit pricing_parts(component_context& c)
       : lists(c.pool),
         customers(c.pool),
         source_redis(redis_of(c.config)),
-        poller_redis(redis_of(c.config)) {
+        poller_redis(redis_of(c.config)),
+        memory(memory_for(c)) {
     source_cache = std::make_shared<persistence::price_cache>(
       source_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
     poller_cache = std::make_shared<persistence::price_cache>(
@@ -56,8 +81,8 @@ struct pricing_parts {
   }
 };
 
-// Owns the invalidation listener; forwards what it hears to the registry
-// current at that moment.
+// Owns the invalidation listener; clears the process's memory at once and
+// forwards what it hears to the registry current at that moment.
 struct listener_state {
   std::unique_ptr<persistence::price_invalidation_listener> listener;
   static inline const char* name = "price_invalidation";
@@ -65,12 +90,14 @@ struct listener_state {
 
 caf::behavior price_invalidation(
   caf::stateful_actor<listener_state>* self,
-  persistence::redis_options options, std::string channel) {
+  persistence::redis_options options, std::string channel,
+  std::shared_ptr<pricing_memory> memory) {
   auto* sys = &self->system();
   self->state.listener =
     std::make_unique<persistence::price_invalidation_listener>(
       std::move(options), std::move(channel),
-      [sys](std::optional<std::int64_t> version) {
+      [sys, memory](std::optional<std::int64_t> version) {
+        memory->forget_all();
         auto reg = sys->registry().get<pricing_registry_actor>(
           pricing_registry_name);
         if (reg)
@@ -104,10 +131,47 @@ nlohmann::json answer_json(const price_answer& a) {
   return j;
 }
 
-// Sends `query` to the current registry from a short-lived actor and
-// answers from there: the io thread returns at once.
-void ask_registry(caf::actor_system& sys, price_query query, bool batch,
-                  http::respond_fn respond) {
+// The API's answer to `reply`: the single form as one object (or the
+// item's error), the batch form as items; X-Cache is hit only when every
+// item came from a cache.
+http::response price_response(const price_reply& reply,
+                              const std::string& customer, bool batch) {
+  bool all_hit = !reply.answers.empty();
+  for (const auto& a : reply.answers)
+    all_hit = all_hit && a.cache_hit;
+  http::response res;
+  if (!batch) {
+    const auto& a = reply.answers.at(0);
+    if (a.status != 200) {
+      res = http::response::error(a.status, a.error, a.message);
+    } else {
+      auto j = answer_json(a);
+      j.erase("status");
+      j["customer_id"] = customer;
+      res = http::response::json(200, j);
+    }
+  } else {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& a : reply.answers)
+      items.push_back(answer_json(a));
+    res = http::response::json(
+      200, {{"customer_id", customer}, {"items", std::move(items)}});
+  }
+  res.headers.set("X-Cache", all_hit ? "hit" : "miss");
+  return res;
+}
+
+// Answers from the process's memory when it holds every item (on the io
+// thread, no actor involved); else sends `query` to the current registry
+// from a short-lived actor and answers from there, so the io thread
+// returns at once. Misses wait on PostgreSQL or Redis anyway, so the spawn
+// is not what they cost.
+void ask_registry(caf::actor_system& sys, const pricing_memory& memory,
+                  price_query query, bool batch, http::respond_fn respond) {
+  if (auto remembered = memory.recall_all(query)) {
+    respond(price_response(*remembered, query.customer_id, batch));
+    return;
+  }
   auto reg =
     sys.registry().get<pricing_registry_actor>(pricing_registry_name);
   if (!reg) {
@@ -121,29 +185,7 @@ void ask_registry(caf::actor_system& sys, price_query query, bool batch,
     self->request(reg, std::chrono::seconds(20), std::move(query))
       .then(
         [self, batch, respond, customer](price_reply& reply) {
-          bool all_hit = !reply.answers.empty();
-          for (const auto& a : reply.answers)
-            all_hit = all_hit && a.cache_hit;
-          http::response res;
-          if (!batch) {
-            const auto& a = reply.answers.at(0);
-            if (a.status != 200) {
-              res = http::response::error(a.status, a.error, a.message);
-            } else {
-              auto j = answer_json(a);
-              j.erase("status");
-              j["customer_id"] = customer;
-              res = http::response::json(200, j);
-            }
-          } else {
-            nlohmann::json items = nlohmann::json::array();
-            for (const auto& a : reply.answers)
-              items.push_back(answer_json(a));
-            res = http::response::json(
-              200, {{"customer_id", customer}, {"items", std::move(items)}});
-          }
-          res.headers.set("X-Cache", all_hit ? "hit" : "miss");
-          respond(std::move(res));
+          respond(price_response(reply, customer, batch));
           self->quit();
         },
         [self, respond](caf::error& err) {
@@ -189,8 +231,10 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
     pricing_actor_settings actor_settings;
     actor_settings.ttl = config.pricing.cache_ttl;
     actor_settings.idle_timeout = config.pricing.idle_timeout;
+    actor_settings.memory = parts->memory;
     pricing_registry_settings settings;
     settings.max_actors = static_cast<std::size_t>(config.pricing.max_actors);
+    settings.memory = parts->memory;
     auto factory = [loaders, actor_settings](caf::actor_system& s,
                                              const std::string& customer) {
       return spawn_pricing_actor(s, customer, loaders, actor_settings);
@@ -206,7 +250,7 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
   invalidation.kind = "price_invalidation";
   invalidation.start = [parts, &config](caf::actor_system& sys) {
     return sys.spawn(price_invalidation, redis_of(config),
-                     parts->poller_cache->channel());
+                     parts->poller_cache->channel(), parts->memory);
   };
   out.push_back(std::move(invalidation));
 
@@ -255,11 +299,13 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
 
 void add_pricing_routes(api_context& context, http::router& router) {
   auto* sys = &context.components.system;
+  auto memory = memory_for(context.components);
 
   router.add(
     "GET", "/api/v1/prices",
     context.issuer.require_scopes(
-      {"prices:read"}, [sys](http::request&& req, http::respond_fn respond) {
+      {"prices:read"},
+      [sys, memory](http::request&& req, http::respond_fn respond) {
         auto get = [&](const char* name) {
           auto it = req.query.find(name);
           return it == req.query.end() ? std::string{} : it->second;
@@ -292,13 +338,14 @@ void add_pricing_routes(api_context& context, http::router& router) {
         q.customer_id = get("customer_id");
         q.currency = currency;
         q.items.push_back({sku, *qty});
-        ask_registry(*sys, std::move(q), false, std::move(respond));
+        ask_registry(*sys, *memory, std::move(q), false, std::move(respond));
       }));
 
   router.add(
     "POST", "/api/v1/prices/batch",
     context.issuer.require_scopes(
-      {"prices:read"}, [sys](http::request&& req, http::respond_fn respond) {
+      {"prices:read"},
+      [sys, memory](http::request&& req, http::respond_fn respond) {
         auto body = nlohmann::json::parse(req.body, nullptr, false);
         if (body.is_discarded() || !body.is_object()) {
           respond(http::response::error(400, "bad_request",
@@ -358,7 +405,7 @@ void add_pricing_routes(api_context& context, http::router& router) {
           }
           q.items.push_back({sku, *qty});
         }
-        ask_registry(*sys, std::move(q), true, std::move(respond));
+        ask_registry(*sys, *memory, std::move(q), true, std::move(respond));
       }));
 }
 

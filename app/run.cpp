@@ -1,5 +1,6 @@
 #include "actors/message_types.hpp"
 #include "actors/runtime_messages.hpp"
+#include "actors/scheduler_tuning.hpp"
 #include "actors/shutdown.hpp"
 #include "actors/supervisor.hpp"
 #include "app/commands.hpp"
@@ -189,6 +190,7 @@ int run_command(const std::vector<std::string>& args) {
   {
     caf::actor_system_config cfg;
     register_message_types(cfg);
+    tune_scheduler(cfg);
     caf::actor_system system{cfg};
     component_context context{*config, registry, pool, system,
                               std::make_shared<connector_directory>()};

@@ -14,6 +14,7 @@
 
 #include "actors/erp_connector.hpp"
 #include "actors/message_types.hpp"
+#include "actors/scheduler_tuning.hpp"
 #include "tests/protocols/erp_sim_fixture.hpp"
 
 namespace {
@@ -59,6 +60,7 @@ double through_actor(const ferry::test::erp_simulator& sim, int round) {
   prometheus::Registry registry;
   caf::actor_system_config cfg;
   ferry::register_message_types(cfg);
+  ferry::tune_scheduler(cfg);
   caf::actor_system sys{cfg};
   ferry::erp_connector_settings s;
   auto cs = sim.client_settings();

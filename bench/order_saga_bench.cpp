@@ -95,11 +95,16 @@ int main() {
   };
 
   // Throughput: a burst, from the first webhook to the last ERP order.
+  auto placing = std::chrono::steady_clock::now();
   for (int i = 0; i < burst; ++i)
     place();
+  double place_seconds = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - placing)
+                           .count();
   if (!wait_all(keys.size()))
     return 1;
   double burst_seconds = 0;
+  double webhook_seconds = 0;
   {
     pqxx::connection conn{env.database_url()};
     pqxx::read_transaction tx{conn};
@@ -107,6 +112,14 @@ int main() {
       tx.exec1("SELECT extract(epoch FROM (SELECT max(at) FROM sync_log "
                "WHERE message LIKE '% -> submitted:%') - (SELECT "
                "min(received_at) FROM inbox WHERE topic = 'orders/create'))")
+        [0]
+          .as<double>();
+    // How long the shop took to deliver the burst: the rate cannot be
+    // told apart from the load generator's when this is near
+    // burst_seconds.
+    webhook_seconds =
+      tx.exec1("SELECT extract(epoch FROM max(received_at) - "
+               "min(received_at)) FROM inbox WHERE topic = 'orders/create'")
         [0]
           .as<double>();
   }
@@ -147,6 +160,8 @@ int main() {
     {"extra",
      {{"burst_orders", burst},
       {"burst_seconds", burst_seconds},
+      {"place_seconds", place_seconds},
+      {"webhook_seconds", webhook_seconds},
       {"paced_orders", paced},
       {"paced_rate", rate / 2},
       {"p50_ms", percentile(lat, 0.5) * 1000},

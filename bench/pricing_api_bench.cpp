@@ -7,12 +7,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <dirent.h>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +38,11 @@ int env_int(const char* name, int fallback) {
 
 struct wrk_result {
   double rps = 0;
+  long requests = 0;
+  /// CPU time the server's processes used per answered request: on this
+  /// shared 2-core machine the rate depends on what else runs, the cost
+  /// per request much less.
+  double cpu_us_per_request = 0;
   double p50_ms = 0;
   double p99_ms = 0;
   long errors = 0; // non-2xx + socket errors
@@ -74,6 +81,8 @@ wrk_result run_wrk(const std::string& url, int connections, int seconds,
   std::smatch m;
   if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")))
     r.rps = std::stod(m[1]);
+  if (std::regex_search(out, m, std::regex(R"(([0-9]+) requests in )")))
+    r.requests = std::stol(m[1]);
   if (std::regex_search(out, m,
                         std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))")))
     r.p50_ms = to_ms(std::stod(m[1]), m[2]);
@@ -98,7 +107,55 @@ json as_json(const wrk_result& r) {
   return {{"rps", r.rps},
           {"p50_ms", r.p50_ms},
           {"p99_ms", r.p99_ms},
-          {"errors", r.errors}};
+          {"errors", r.errors},
+          {"cpu_us_per_request", r.cpu_us_per_request}};
+}
+
+// User + system CPU seconds of `pid` and its descendants (nginx's workers
+// are children of its master), from /proc.
+double tree_cpu_seconds(int pid) {
+  double total = 0;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    // Fields after the parenthesised name: state is field 3, utime 14,
+    // stime 15.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14)
+        utime = std::stoull(field);
+      if (i == 15)
+        stime = std::stoull(field);
+    }
+    total += static_cast<double>(utime + stime)
+             / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  auto tasks = "/proc/" + std::to_string(pid) + "/task";
+  if (DIR* dir = ::opendir(tasks.c_str())) {
+    while (auto* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.')
+        continue;
+      std::ifstream children(tasks + "/" + entry->d_name + "/children");
+      int child = 0;
+      while (children >> child)
+        total += tree_cpu_seconds(child);
+    }
+    ::closedir(dir);
+  }
+  return total;
+}
+
+// wrk against `url` while measuring the CPU the server `pid` spends.
+wrk_result measured_wrk(const std::string& url, int connections, int seconds,
+                        const std::string& bearer, int pid) {
+  auto before = tree_cpu_seconds(pid);
+  auto r = run_wrk(url, connections, seconds, bearer);
+  auto used = tree_cpu_seconds(pid) - before;
+  if (r.requests > 0)
+    r.cpu_us_per_request = used * 1e6 / static_cast<double>(r.requests);
+  return r;
 }
 
 } // namespace
@@ -232,16 +289,23 @@ int main() {
   extra["seconds_per_run"] = seconds;
   extra["machine_cores"] = 2;
   for (int c : {100, 1000}) {
-    auto f = run_wrk(ferry_url, c, seconds, token);
-    auto n = run_wrk(nginx_tls_url, c, seconds, "");
-    auto p = run_wrk(nginx_plain_url, c, seconds, "");
+    auto f = measured_wrk(ferry_url, c, seconds, token, ferry.pid());
+    auto n = measured_wrk(nginx_tls_url, c, seconds, "", nginx.pid());
+    auto p = measured_wrk(nginx_plain_url, c, seconds, "", nginx.pid());
     auto key = "c" + std::to_string(c);
     extra[key] = {{"ferry_tls", as_json(f)},
                   {"nginx_tls", as_json(n)},
                   {"nginx_plain", as_json(p)},
-                  {"ratio_tls", n.rps > 0 ? f.rps / n.rps : 0.0}};
+                  {"ratio_tls", n.rps > 0 ? f.rps / n.rps : 0.0},
+                  {"cpu_ratio_tls",
+                   f.cpu_us_per_request > 0
+                     ? n.cpu_us_per_request / f.cpu_us_per_request
+                     : 0.0}};
   }
   extra["ferry_plain"] = "not measured: Ferry's API serves HTTPS only";
+  extra["cpu_ratio_tls_is"] =
+    "nginx's CPU per request / Ferry's: the share of nginx's rate Ferry "
+    "reaches on equal CPU, steadier than ratio_tls on a busy machine";
   double subject = extra["c100"]["ferry_tls"]["rps"];
   double baseline = extra["c100"]["nginx_tls"]["rps"];
   json out{

@@ -908,6 +908,7 @@ void read_catalog(map_reader& r, catalog_section& s) {
   read_enum(f, "weight", s.field_owner.weight, erp_only, note);
   read_enum(f, "status", s.field_owner.status, erp_only, note);
   f.finish();
+  read_duration(r, "poll_interval", s.poll_interval, 1s, 24h);
 }
 
 void read_pricing(map_reader& r, pricing_section& s) {
@@ -1269,7 +1270,8 @@ nlohmann::json to_redacted_json(const ferry_config& c) {
           {"description", to_string(owners.description)},
           {"price", to_string(owners.price)},
           {"weight", to_string(owners.weight)},
-          {"status", to_string(owners.status)}}}}},
+          {"status", to_string(owners.status)}}},
+        {"poll_interval", d(c.catalog.poll_interval)}}},
       {"pricing",
        {{"cache_ttl", d(c.pricing.cache_ttl)},
         {"max_actors", c.pricing.max_actors},

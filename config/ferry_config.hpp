@@ -251,6 +251,8 @@ struct field_owners {
 /// `catalog`: product sync.
 struct catalog_section {
   field_owners field_owner;
+  /// How often GetItems is polled for changed products.
+  milliseconds poll_interval{std::chrono::seconds(30)};
 };
 
 /// `pricing`: per-customer price actors and their cache.

@@ -1,8 +1,11 @@
 #include "persistence/inbox_store.hpp"
 
 #include "mapping/masking.hpp"
+#include "persistence/inbox_wakeup.hpp"
+#include "persistence/sql_array.hpp"
 
 #include <algorithm>
+#include <map>
 #include <pqxx/pqxx>
 
 namespace ferry::persistence {
@@ -47,8 +50,62 @@ caf::expected<bool> inbox_store::insert_if_absent(const inbox_event& event) {
                                  pqxx::work tx(conn);
                                  bool inserted = insert_if_absent(tx, event);
                                  tx.commit();
+                                 if (inserted)
+                                   inbox_wakeup::instance().notify();
                                  return inserted;
                                });
+}
+
+caf::expected<std::vector<bool>>
+inbox_store::insert_all_if_absent(const std::vector<inbox_event>& events) {
+  std::vector<bool> inserted(events.size(), false);
+  if (events.empty())
+    return inserted;
+  for (const auto& event : events)
+    if (auto err = check_event(event))
+      return err;
+  // A key twice in `events` (the shop redelivered while the first was
+  // waiting) is sent once; the later copies are duplicates of it.
+  std::map<std::pair<std::string, std::string>, std::size_t> first;
+  std::vector<std::string> sources, ids, topics, payloads;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& e = events[i];
+    if (!first.emplace(std::make_pair(e.source, e.event_id), i).second)
+      continue;
+    sources.push_back(e.source);
+    ids.push_back(e.event_id);
+    topics.push_back(e.topic);
+    payloads.push_back(e.payload);
+  }
+  auto rows = pool_.with_connection(
+      "inbox: insert of " + std::to_string(ids.size()) + " events",
+      [&](pqxx::connection& conn) {
+        // One statement outside BEGIN/COMMIT is a transaction of its own,
+        // committed and flushed before its result is sent: one round trip
+        // instead of three. Retried by the pool after a lost connection it
+        // is still right: rows the lost attempt committed come back as
+        // duplicates.
+        pqxx::nontransaction tx(conn);
+        return tx.exec_params(
+            "INSERT INTO inbox (source, event_id, topic, payload) "
+            "SELECT s, e, t, p::jsonb FROM unnest($1::text[], $2::text[],"
+            "  $3::text[], $4::text[]) WITH ORDINALITY AS u(s, e, t, p, n) "
+            "ORDER BY n "
+            "ON CONFLICT (source, event_id) DO NOTHING "
+            "RETURNING source, event_id",
+            text_array_literal(sources), text_array_literal(ids),
+            text_array_literal(topics), text_array_literal(payloads));
+      });
+  if (!rows)
+    return rows.error();
+  if (!rows->empty())
+    inbox_wakeup::instance().notify();
+  for (const auto& row : *rows) {
+    auto at = first.find({row[0].as<std::string>(), row[1].as<std::string>()});
+    if (at != first.end())
+      inserted[at->second] = true;
+  }
+  return inserted;
 }
 
 caf::expected<std::vector<claimed_event>>
@@ -89,19 +146,25 @@ inbox_store::claim(const std::string& node, std::size_t limit,
   });
 }
 
+bool inbox_store::complete(pqxx::transaction_base& tx, std::int64_t id,
+                           const std::string& node) {
+  auto rows = tx.exec_params(
+      "UPDATE inbox SET status = 'done', finished_at = now(),"
+      " lease_until = NULL "
+      "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
+      "RETURNING id",
+      id, node);
+  return rows.size() == 1;
+}
+
 caf::expected<bool> inbox_store::complete(std::int64_t id,
                                           const std::string& node) {
   return pool_.with_connection(
       "inbox: complete " + std::to_string(id), [&](pqxx::connection& conn) {
         pqxx::work tx(conn);
-        auto rows = tx.exec_params(
-            "UPDATE inbox SET status = 'done', finished_at = now(),"
-            " lease_until = NULL "
-            "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
-            "RETURNING id",
-            id, node);
+        bool done = complete(tx, id, node);
         tx.commit();
-        return rows.size() == 1;
+        return done;
       });
 }
 

@@ -54,6 +54,15 @@ public:
   static bool insert_if_absent(pqxx::transaction_base& tx,
                                const inbox_event& event);
 
+  /// Inserts every event absent so far in one statement, committed on
+  /// return (one commit, one WAL flush for the lot: the group commit of the
+  /// webhook intake). Element i of the result is true when this call
+  /// inserted `events[i]`; false for a duplicate, also of an earlier element
+  /// of `events`. All or nothing: when one payload is refused
+  /// (`db_errc::rejected`, e.g. not valid JSON) none is stored.
+  caf::expected<std::vector<bool>>
+  insert_all_if_absent(const std::vector<inbox_event>& events);
+
   /// Claims up to `limit` events for `node` for `lease`, oldest first:
   /// pending ones and those whose lease expired. `topic` restricts the
   /// claim to one topic.
@@ -64,6 +73,11 @@ public:
   /// Marks a claimed event done. False when `node` no longer holds the claim
   /// (its lease expired and another node took it).
   caf::expected<bool> complete(std::int64_t id, const std::string& node);
+
+  /// The same inside a caller's transaction (for work committed together
+  /// with the event's completion). Throws pqxx exceptions.
+  static bool complete(pqxx::transaction_base& tx, std::int64_t id,
+                       const std::string& node);
 
   /// Gives up a claim after a failure: back to pending for another attempt
   /// when `retry`, else `failed` for good. `error` is stored, masked.

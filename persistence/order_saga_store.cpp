@@ -1,6 +1,7 @@
 #include "persistence/order_saga_store.hpp"
 
 #include "persistence/dead_letter_store.hpp"
+#include "persistence/inbox_store.hpp"
 
 #include <pqxx/pqxx>
 
@@ -56,6 +57,82 @@ caf::expected<bool> order_saga_store::receive(const std::string& key,
                                });
 }
 
+namespace {
+
+std::optional<order_saga_row> arrive_in(pqxx::work& tx,
+                                        const order_arrival& a) {
+  auto rows = tx.exec_params(
+    std::string{"INSERT INTO saga (kind, key, state, data, version,"
+                " claimed_by, lease_until) "
+                "VALUES ($1, $2, $3, $4::jsonb, $5, $6,"
+                " CASE WHEN $6::text IS NULL THEN NULL"
+                " ELSE now() + make_interval(secs => $7) END) "
+                "ON CONFLICT (kind, key) DO NOTHING RETURNING "}
+      + row_columns,
+    std::string{kind}, a.key, a.state, a.data.dump(),
+    static_cast<int>(a.logs.empty() ? 0 : a.logs.size() - 1),
+    a.claim ? std::optional<std::string>{a.node} : std::nullopt,
+    static_cast<double>(a.lease.count()));
+  std::optional<order_saga_row> created;
+  if (rows.size() == 1) {
+    created = row_from(rows[0]);
+    for (const auto& log : a.logs)
+      sync_log_store::write(tx, log);
+    if (!a.reserve.empty())
+      reservation_store::reserve(tx, a.key, a.reserve);
+  }
+  if (a.inbox_id != 0)
+    inbox_store::complete(tx, a.inbox_id, a.node);
+  return created;
+}
+
+} // namespace
+
+caf::expected<std::optional<order_saga_row>>
+order_saga_store::arrive(const order_arrival& a) {
+  return pool_.with_connection(
+    saga_label(a.key) + ": receive",
+    [&](pqxx::connection& conn) -> std::optional<order_saga_row> {
+      pqxx::work tx(conn);
+      auto created = arrive_in(tx, a);
+      tx.commit();
+      return created;
+    });
+}
+
+caf::expected<std::vector<std::optional<order_saga_row>>>
+order_saga_store::arrive_all(const std::vector<order_arrival>& all) {
+  return pool_.with_connection(
+    "order sagas: receive " + std::to_string(all.size()) + " orders",
+    [&](pqxx::connection& conn) {
+      pqxx::work tx(conn);
+      std::vector<std::optional<order_saga_row>> out;
+      out.reserve(all.size());
+      for (const auto& a : all)
+        out.push_back(arrive_in(tx, a));
+      tx.commit();
+      return out;
+    });
+}
+
+caf::expected<void> order_saga_store::log_events(
+  const std::vector<std::pair<std::int64_t, sync_log_entry>>& done,
+  const std::string& node) {
+  auto r = pool_.with_connection(
+    "order events: log " + std::to_string(done.size()),
+    [&](pqxx::connection& conn) {
+      pqxx::work tx(conn);
+      for (const auto& [id, entry] : done) {
+        sync_log_store::write(tx, entry);
+        inbox_store::complete(tx, id, node);
+      }
+      tx.commit();
+    });
+  if (!r)
+    return r.error();
+  return {};
+}
+
 caf::expected<std::optional<order_saga_row>>
 order_saga_store::load(const std::string& key) {
   return pool_.with_connection(
@@ -81,11 +158,13 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
       pqxx::work tx(conn);
       auto rows = tx.exec_params(
         "UPDATE saga SET state = $3, data = $4::jsonb, version = version + 1,"
-        " updated_at = now(), claimed_by = $6,"
-        " lease_until = now() + make_interval(secs => $7) "
+        " updated_at = now(),"
+        " claimed_by = CASE WHEN $8 THEN NULL ELSE $6 END,"
+        " lease_until = CASE WHEN $8 THEN NULL"
+        "  ELSE now() + make_interval(secs => $7) END "
         "WHERE kind = $1 AND key = $2 AND version = $5 RETURNING id",
         std::string{kind}, from.key, t.to, t.data.dump(), from.version, node,
-        static_cast<double>(lease.count()));
+        static_cast<double>(lease.count()), t.unclaim);
       if (rows.size() != 1)
         return false; // another node moved it; the transaction rolls back
       sync_log_store::write(tx, t.log);

@@ -49,6 +49,30 @@ struct order_transition {
   std::optional<std::pair<std::string, nlohmann::json>> outbox;
   /// An audit row (who decided).
   std::optional<audit_entry> audit;
+  /// Give up the node's claim with this transition (the saga's run ends
+  /// with it: it is parked or failed), instead of extending it.
+  bool unclaim = false;
+};
+
+/// A new order from the inbox, committed in one transaction: its saga row
+/// unless the order has one, the sync_log entries of the transitions it
+/// went through (received, and validated when nothing external stood
+/// between them), the stock reserved, the inbox event completed, and the
+/// saga claimed by `node` when the caller starts it at once.
+struct order_arrival {
+  std::string key;
+  /// "received", or "validated" when validation passed.
+  std::string state;
+  nlohmann::json data;
+  /// One per transition, in order; the row's version is their count - 1.
+  std::vector<sync_log_entry> logs;
+  std::vector<reserved_line> reserve;
+  /// The inbox event to complete (0: none).
+  std::int64_t inbox_id = 0;
+  std::string node;
+  /// Claim the new saga for `node` for `lease`.
+  bool claim = false;
+  std::chrono::seconds lease{120};
 };
 
 /// What a decision on a held order came to.
@@ -80,6 +104,24 @@ public:
   caf::expected<bool> receive(const std::string& key,
                               const nlohmann::json& data,
                               const sync_log_entry& log);
+
+  /// Commits `a` (see order_arrival); the new row when this call created
+  /// it, nothing for an order that has a saga already (a duplicate or
+  /// replayed webhook: only the inbox event is completed).
+  caf::expected<std::optional<order_saga_row>>
+  arrive(const order_arrival& a);
+
+  /// `arrive` for each of `all` in one transaction (one commit for a
+  /// claimed batch of the inbox); all or nothing.
+  caf::expected<std::vector<std::optional<order_saga_row>>>
+  arrive_all(const std::vector<order_arrival>& all);
+
+  /// Writes the sync_log entries of inbox events that need no saga (echoes
+  /// of Ferry's own writes, shop-side updates) and completes the events
+  /// (inbox id, entry) for `node`, in one transaction.
+  caf::expected<void>
+  log_events(const std::vector<std::pair<std::int64_t, sync_log_entry>>& done,
+             const std::string& node);
 
   /// The saga of `key`, if any.
   caf::expected<std::optional<order_saga_row>> load(const std::string& key);

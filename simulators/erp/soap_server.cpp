@@ -1,12 +1,14 @@
 #include "simulators/erp/soap_server.hpp"
 
 #include <cstring>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sys/socket.h>
 #include <thread>
+#include <unordered_set>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -31,14 +33,23 @@ public:
   bool remember(const std::string& nonce,
                 std::chrono::system_clock::time_point now) {
     std::lock_guard<std::mutex> guard{mtx_};
-    for (auto it = seen_.begin(); it != seen_.end();)
-      it = now - it->second > 2 * security_window ? seen_.erase(it) : ++it;
-    return seen_.emplace(nonce, now).second;
+    // Oldest first: expiring stops at the first nonce still inside the
+    // window, so a call costs O(1) however many calls the window holds.
+    while (!order_.empty() && now - order_.front().first > 2 * security_window) {
+      seen_.erase(order_.front().second);
+      order_.pop_front();
+    }
+    if (!seen_.insert(nonce).second)
+      return false;
+    order_.emplace_back(now, nonce);
+    return true;
   }
 
 private:
   std::mutex mtx_;
-  std::map<std::string, std::chrono::system_clock::time_point> seen_;
+  std::unordered_set<std::string> seen_;
+  std::deque<std::pair<std::chrono::system_clock::time_point, std::string>>
+    order_;
 };
 
 // Connections open right now, so that an outage can cut them.

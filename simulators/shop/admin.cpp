@@ -108,6 +108,19 @@ http::router simulator::admin_router() {
           return exact(200, json{{"items", items},
                                  {"total_count", page.total_count}});
         }));
+  r.add("GET", "/admin/product-writes", admin([this](auto&, auto&) {
+          auto writes = state_->product_writes();
+          json repeated = json::object();
+          std::int64_t total = 0;
+          for (auto& [sku, n] : writes) {
+            if (n > 1)
+              repeated[sku] = n;
+            total += n;
+          }
+          return exact(200, json{{"total", total},
+                                 {"skus", writes.size()},
+                                 {"repeated", repeated}});
+        }));
   r.add("GET", "/admin/products/{sku}", admin([this](auto& req, auto&) {
           auto& sku = req.params.at("sku");
           auto p = state_->get_product(sku);

@@ -249,8 +249,14 @@ outcome<shop_product> shop_state::put_product_locked(const std::string& sku,
   int backorders = existing != products_.end() ? existing->second.backorders
                                                : 0;
   record({{"t", "product"}, {"v", to_json(*p)}, {"backorders", backorders}});
+  ++product_writes_[sku];
   emit("products/update", to_json(*p), sku);
   return outcome<shop_product>::ok(*p);
+}
+
+std::map<std::string, std::int64_t> shop_state::product_writes() const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  return product_writes_;
 }
 
 std::vector<shop_item_result> shop_state::bulk_products(const json& products) {

@@ -93,6 +93,9 @@ public:
                 int page) const;
   outcome<bool> set_backorders(const std::string& sku, int backorders);
   std::optional<int> backorders(const std::string& sku) const;
+  /// Product writes through the API and admin (PUT, bulk) since start, per
+  /// SKU: lets tests prove a sync wrote nothing twice. Not journaled.
+  std::map<std::string, std::int64_t> product_writes() const;
 
   // -- customers -----------------------------------------------------------
 
@@ -169,6 +172,7 @@ private:
   event_sink sink_;
   mutable std::mutex mutex_;
   std::map<std::string, product_entry> products_;
+  std::map<std::string, std::int64_t> product_writes_;
   std::map<std::int64_t, shop::shop_customer> customers_;
   std::map<std::int64_t, order_entry> orders_;
   std::map<std::string, shop::shop_source> sources_;

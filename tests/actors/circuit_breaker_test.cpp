@@ -131,4 +131,10 @@ TEST(circuit_breaker, state_names) {
   EXPECT_EQ(std::string{ferry::to_string(state::half_open)}, "half_open");
 }
 
+TEST(circuit_breaker, gauge_values) {
+  EXPECT_EQ(ferry::gauge_value(state::closed), 0);
+  EXPECT_EQ(ferry::gauge_value(state::open), 1);
+  EXPECT_EQ(ferry::gauge_value(state::half_open), 2);
+}
+
 } // namespace

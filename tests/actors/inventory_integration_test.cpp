@@ -237,3 +237,45 @@ TEST_F(inventory_test, reservations_keep_the_shop_at_what_is_free) {
   persistence::reservation_store reservations(pool_);
   EXPECT_TRUE(reservations.open_quantities({"IT-00005"})->empty());
 }
+
+TEST_F(inventory_test, a_restarted_actor_pushes_only_what_the_shop_lacks) {
+  set_erp_stock("IT-00006", "WH1", 6, 0);
+  set_erp_stock("IT-00007", "WH1", 8, 1);
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        return shop_stock("IT-00006", "us-east").first == "6" &&
+               shop_stock("IT-00007", "us-east").first == "7";
+      },
+      90s))
+      << report("WH1").last_error;
+  auto before = report("WH1");
+  EXPECT_EQ(before.errors, 0U) << before.last_error;
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::read_transaction tx(conn);
+    auto recorded = tx.exec1("SELECT count(*) FROM echo_hash WHERE entity ="
+                             " 'stock:us-east' AND side = 'shop'");
+    EXPECT_EQ(recorded[0].as<int>(), 12) << "one hash per SKU pushed there";
+  }
+  // Ferry restarts: a new actor for WH1, whose first cycle walks every
+  // level from the beginning.
+  caf::anon_send_exit(actors_["WH1"], caf::exit_reason::user_shutdown);
+  inventory_settings s;
+  s.warehouse_code = "WH1";
+  s.source_code = "us-east";
+  s.interval = 300ms;
+  actors_["WH1"] = spawn_inventory_actor(
+      sys_, pool_, [this] { return erp_connector_; },
+      [this] { return shop_connector_; }, s);
+  ASSERT_TRUE(test::wait_until([&] { return report("WH1").cycles >= 2; }, 90s));
+  auto restarted = report("WH1");
+  EXPECT_GT(restarted.levels_read, 0U);
+  EXPECT_EQ(restarted.pushed, 0U)
+      << "the shop already holds every level: nothing is pushed again";
+  EXPECT_EQ(restarted.errors, 0U) << restarted.last_error;
+
+  set_erp_stock("IT-00006", "WH1", 2, 0);
+  ASSERT_TRUE(test::wait_until(
+      [&] { return shop_stock("IT-00006", "us-east").first == "2"; }, 90s));
+  EXPECT_EQ(report("WH1").pushed, 1U) << "only the changed level";
+}

@@ -171,6 +171,9 @@ struct fake_shop_state {
   std::map<std::int64_t, std::vector<std::string>> actions;
   /// customer id → erp_customer_no stored.
   std::map<std::int64_t, std::string> erp_customer_no;
+  /// customer id → group_id (GET /customers/{id}); others are 404.
+  std::map<std::int64_t, int> customer_groups;
+  int get_customer_calls = 0;
   /// Calls fail with 503 while set.
   bool down = false;
 
@@ -207,8 +210,19 @@ fake_shop(shop_connector_actor::pointer, std::shared_ptr<fake_shop_state> s) {
     [=](shop_list_products&) -> caf::result<shop_product_page> {
       return unsupported();
     },
-    [=](shop_get_customer&) -> caf::result<shop::shop_customer> {
-      return unsupported();
+    [=](shop_get_customer& req) -> caf::result<shop::shop_customer> {
+      std::lock_guard<std::mutex> guard{s->mutex};
+      ++s->get_customer_calls;
+      if (s->down)
+        return unavailable();
+      auto it = s->customer_groups.find(req.id);
+      if (it == s->customer_groups.end())
+        return make_shop_caf_error(
+          shop_error{shop_error_kind::not_found, 404, "no such customer"});
+      shop::shop_customer c;
+      c.id = req.id;
+      c.group_id = it->second;
+      return c;
     },
     [=](shop_search_customers&) -> caf::result<shop_customer_page> {
       return unsupported();

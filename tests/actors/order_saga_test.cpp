@@ -6,6 +6,7 @@
 
 #include "actors/message_types.hpp"
 #include "persistence/inbox_store.hpp"
+#include "persistence/inbox_wakeup.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/reservation_store.hpp"
 #include "tests/actors/order_fakes.hpp"
@@ -339,6 +340,48 @@ TEST_F(order_saga_test, high_value_order_waits_for_approval_then_goes) {
             1);
 }
 
+TEST_F(order_saga_test, customer_group_has_its_own_threshold) {
+  // Group 3 waits for approval from 1,000 USD; others keep 5,000 USD.
+  settings_.group_approval_thresholds[3] = {{"USD", *money::parse("1000.00")}};
+  {
+    std::lock_guard<std::mutex> guard{shop_->mutex};
+    shop_->customer_groups[42] = 3;
+    shop_->customer_groups[43] = 1;
+  }
+  receive(make_order("1020", "600.00", "2")); // 1,205.00 USD, customer 42
+  run("1020");
+  auto r = row("1020");
+  EXPECT_EQ(r.state, "pending_approval");
+  EXPECT_EQ(r.data.value("threshold", ""), "1000.00");
+  EXPECT_EQ(r.data.value("customer_group", 0), 3);
+  EXPECT_EQ(messages("1020").at(2),
+            "validated -> pending_approval: grand_total 1205.00 USD >= "
+            "threshold 1000.00 (customer group 3)");
+  EXPECT_EQ(erp_->order_count(), 0);
+  // A customer of another group: the default threshold.
+  auto other = make_order("1021", "600.00", "2");
+  other.customer_id = 43;
+  receive(other);
+  run("1021");
+  EXPECT_EQ(row("1021").state, "submitted");
+  // A guest has no group: no shop lookup, the default threshold.
+  int lookups = 0;
+  {
+    std::lock_guard<std::mutex> guard{shop_->mutex};
+    lookups = shop_->get_customer_calls;
+  }
+  auto guest = make_order("1022", "600.00", "2");
+  guest.customer_id.reset();
+  receive(guest);
+  run("1022");
+  EXPECT_EQ(row("1022").state, "submitted");
+  {
+    std::lock_guard<std::mutex> guard{shop_->mutex};
+    EXPECT_EQ(shop_->get_customer_calls, lookups);
+  }
+  EXPECT_EQ(erp_->order_count(), 2);
+}
+
 TEST_F(order_saga_test, rejected_order_is_cancelled_and_never_in_the_erp) {
   receive(make_order("1011", "6000.00", "1"));
   run("1011");
@@ -481,6 +524,98 @@ TEST_F(order_saga_test, intake_makes_one_saga_per_order_from_the_inbox) {
                   "'bad-1'"),
             1);
   caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(order_saga_test, arrival_commits_received_and_validated_at_once) {
+  persistence::inbox_store inbox{pool_};
+  auto o = make_order("4001");
+  ASSERT_TRUE(inbox.insert_if_absent(
+    {"shop", "evt-4001", "orders/create", payload_of(o)}));
+  auto claimed = inbox.claim("node-a", 10, 60s, std::string{"orders/create"});
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  auto valid = validate_on_arrival("4001", o, settings_);
+  ASSERT_TRUE(valid);
+  persistence::order_arrival a;
+  a.key = "4001";
+  a.state = "validated";
+  a.data = {{"order_json", payload_of(o)}, {"parked", false}};
+  persistence::sync_log_entry received;
+  received.entity = "order";
+  received.entity_id = "4001";
+  received.message = "received";
+  a.logs = {received, valid->log};
+  a.reserve = valid->reserve;
+  a.inbox_id = claimed->front().id;
+  a.node = "node-a";
+  a.claim = true;
+  auto created = store_->arrive(a);
+  ASSERT_TRUE(created) << persistence::db_error_text(created.error());
+  ASSERT_TRUE(*created);
+  EXPECT_EQ((*created)->state, "validated");
+  EXPECT_EQ((*created)->version, 1) << "two transitions";
+  EXPECT_EQ(messages("4001"),
+            (std::vector<std::string>{"received", "received -> validated"}));
+  EXPECT_EQ(open_reserved("AB-1"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE status = 'done'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM saga WHERE key = '4001' AND "
+                  "claimed_by = 'node-a' AND lease_until > now()"),
+            1);
+  // The same order again (another event): nothing but that event is done.
+  ASSERT_TRUE(inbox.insert_if_absent(
+    {"shop", "poll:4001", "orders/create", payload_of(o)}));
+  claimed = inbox.claim("node-a", 10, 60s, std::string{"orders/create"});
+  ASSERT_TRUE(claimed && claimed->size() == 1u);
+  a.inbox_id = claimed->front().id;
+  created = store_->arrive(a);
+  ASSERT_TRUE(created);
+  EXPECT_FALSE(*created);
+  EXPECT_EQ(messages("4001").size(), 2u);
+  EXPECT_EQ(open_reserved("AB-1"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE status = 'done'"), 2);
+  // An order that fails validation gets no validated step.
+  auto bad = make_order("4002");
+  bad.items.clear();
+  EXPECT_FALSE(validate_on_arrival("4002", bad, settings_));
+}
+
+TEST_F(order_saga_test, saga_run_ends_with_its_claim_given_up) {
+  receive(make_order("4003"));
+  ASSERT_TRUE(store_->claim_runnable("node-a", 10, 60s));
+  run("4003");
+  EXPECT_EQ(row("4003").state, "submitted");
+  EXPECT_EQ(count("SELECT count(*) FROM saga WHERE key = '4003' AND "
+                  "claimed_by IS NULL"),
+            1);
+}
+
+TEST_F(order_saga_test, intake_starts_on_the_inbox_commit_not_at_its_poll) {
+  order_intake_settings s;
+  s.saga = settings_;
+  // Far beyond the deadline below: only the commit's wake-up can start it.
+  s.poll_interval = std::chrono::hours(1);
+  auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
+  caf::scoped_actor self{sys_};
+  // Whether the commit comes before the intake's first round (which then
+  // finds it) or while it waits (which it ends), the order goes through.
+  persistence::inbox_store inbox{pool_};
+  ASSERT_TRUE(inbox.insert_if_absent(
+    {"shop", "evt-4004", "orders/create", payload_of(make_order("4004"))}));
+  EXPECT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                 "(data->>'parked')::boolean")
+           == 1;
+  }));
+  EXPECT_EQ(erp_->order_count(), 1);
+  self->monitor(intake);
+  caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
+  bool down = false;
+  while (!down) {
+    // Ends its wait so that it reads the exit message.
+    persistence::inbox_wakeup::instance().notify();
+    self->receive([&](caf::down_msg&) { down = true; },
+                  caf::after(std::chrono::milliseconds(50)) >> [] {});
+  }
 }
 
 } // namespace

@@ -292,6 +292,40 @@ TEST_F(pricing_registry_test, pricing_actor_remembers_until_invalidated) {
   self->send_exit(loader, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(pricing_registry_test,
+       shared_memory_is_filled_by_the_actor_and_cleared_by_the_registry) {
+  auto log = std::make_shared<loader_log>();
+  auto loader = fake_loader(sys_, log);
+  auto memory = std::make_shared<pricing_memory>(60s);
+  pricing_actor_settings actor_settings;
+  actor_settings.memory = memory;
+  pricing_registry_settings settings;
+  settings.memory = memory;
+  auto reg = spawn_pricing_registry(
+    sys_, settings,
+    [loader, actor_settings](caf::actor_system& s, const std::string& c) {
+      return spawn_pricing_actor(s, c, loader, actor_settings);
+    },
+    {}, metrics_);
+  auto q = query_for("C1", "A");
+  EXPECT_FALSE(ask(reg, q).answers.at(0).cache_hit);
+  // What the API reads on its io threads without asking any actor.
+  auto remembered = memory->recall_all(q);
+  ASSERT_TRUE(remembered);
+  EXPECT_EQ(remembered->answers.at(0).quote.unit_price,
+            money::from_minor(1000));
+  EXPECT_TRUE(ask(reg, q).answers.at(0).cache_hit);
+  EXPECT_EQ(log->loads, 1);
+  log->price = 1300;
+  caf::anon_send(reg, pricing_invalidate_atom::value, std::int64_t{3});
+  EXPECT_TRUE(test::wait_until([&] { return !memory->recall_all(q); }));
+  auto after = ask(reg, q);
+  EXPECT_FALSE(after.answers.at(0).cache_hit);
+  EXPECT_EQ(after.answers.at(0).quote.unit_price, money::from_minor(1300));
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(pricing_registry_test, pricing_actor_memory_expires_after_the_ttl) {
   auto log = std::make_shared<loader_log>();
   auto loader = fake_loader(sys_, log);

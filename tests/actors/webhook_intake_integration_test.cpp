@@ -209,3 +209,32 @@ TEST(webhook_intake_integration, a_payload_postgres_refuses_is_400_not_a_retry_l
   EXPECT_EQ(e.post(e.delivery(R"({"name":"a\u0000b"})", "ev-nul")), 400);
   EXPECT_EQ(e.rows(), 0);
 }
+
+TEST(webhook_intake_integration, concurrent_distinct_and_repeated_deliveries_are_each_one_row) {
+  webhook_endpoint e;
+  // 60 events, each sent twice at once: the writer commits whatever waits
+  // together, duplicates within one commit included.
+  std::vector<std::future<http::client_result>> results;
+  for (int round = 0; round < 2; ++round)
+    for (int i = 0; i < 60; ++i) {
+      auto p = std::make_shared<std::promise<http::client_result>>();
+      results.push_back(p->get_future());
+      e.client.async_send(e.delivery(order(5000 + i), "ev-many-"
+                                                        + std::to_string(i)),
+                          [p](http::client_result r) {
+                            p->set_value(std::move(r));
+                          });
+    }
+  int accepted = 0;
+  for (auto& f : results) {
+    auto r = f.get();
+    ASSERT_TRUE(r.response) << r.error_detail;
+    EXPECT_EQ(r.response->status, 200) << r.response->body;
+    accepted += nlohmann::json::parse(r.response->body)["status"] == "accepted";
+  }
+  EXPECT_EQ(accepted, 60);
+  EXPECT_EQ(e.rows("event_id LIKE 'ev-many-%'"), 60);
+  EXPECT_EQ(e.rows("payload->>'entity_id' = '5059' AND event_id = "
+                   "'ev-many-59'"),
+            1);
+}

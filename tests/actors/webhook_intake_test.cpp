@@ -254,3 +254,209 @@ TEST(webhook_intake, refuses_to_start_without_a_secret) {
                  nullptr, registry),
                std::invalid_argument);
 }
+
+namespace {
+
+/// An inbox in memory committing batches all or nothing, like
+/// `inbox_store::insert_all_if_absent`; `hold()` keeps the next commit
+/// waiting so that tests can queue webhooks behind it.
+struct memory_batch_inbox {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool held = false;
+  std::set<std::pair<std::string, std::string>> keys;
+  std::vector<persistence::inbox_event> rows;
+  std::vector<std::size_t> batches; // the size of each commit call
+  std::optional<std::size_t> unavailable_at; // 1-based commit call that fails
+
+  caf::expected<std::vector<bool>>
+  insert_all(const std::vector<persistence::inbox_event>& events) {
+    std::unique_lock<std::mutex> lock{mutex};
+    batches.push_back(events.size());
+    changed.notify_all();
+    changed.wait(lock, [this] { return !held; });
+    if (unavailable_at && *unavailable_at == batches.size())
+      return persistence::make_db_error(persistence::db_errc::unavailable,
+                                        "connection lost");
+    for (const auto& e : events)
+      if (e.payload.find("poison") != std::string::npos)
+        return persistence::make_db_error(persistence::db_errc::rejected,
+                                          "invalid input syntax");
+    std::vector<bool> inserted;
+    for (const auto& e : events) {
+      inserted.push_back(keys.emplace(e.source, e.event_id).second);
+      if (inserted.back())
+        rows.push_back(e);
+    }
+    return inserted;
+  }
+
+  void hold() {
+    std::lock_guard<std::mutex> guard{mutex};
+    held = true;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> guard{mutex};
+      held = false;
+    }
+    changed.notify_all();
+  }
+  std::size_t commits() {
+    std::lock_guard<std::mutex> guard{mutex};
+    return batches.size();
+  }
+  bool has(const std::string& event_id) {
+    std::lock_guard<std::mutex> guard{mutex};
+    return keys.count({"shop", event_id}) == 1;
+  }
+  std::size_t size() {
+    std::lock_guard<std::mutex> guard{mutex};
+    return rows.size();
+  }
+};
+
+struct batch_fixture {
+  memory_batch_inbox inbox;
+  prometheus::Registry registry;
+  std::unique_ptr<webhook_intake> intake;
+
+  /// What one delivery got, and whether its event was in the inbox when
+  /// the answer was sent.
+  struct answer {
+    http::response response;
+    bool stored_before_answer = false;
+  };
+
+  batch_fixture() {
+    webhook_intake_settings s;
+    s.secrets = {"current"};
+    s.workers = 1;
+    intake = std::make_unique<webhook_intake>(
+      s,
+      inbox_batch_commit{
+        [this](const std::vector<persistence::inbox_event>& events) {
+          return inbox.insert_all(events);
+        }},
+      nullptr, registry);
+  }
+
+  std::future<answer> send(const std::string& event_id,
+                           const std::string& body = order_json) {
+    auto p = std::make_shared<std::promise<answer>>();
+    auto f = p->get_future();
+    intake->handler()(delivery(body, "current", "orders/create", event_id),
+                      [p, event_id, this](http::response r) {
+                        p->set_value({std::move(r), inbox.has(event_id)});
+                      });
+    return f;
+  }
+
+  /// Sends `blocker` and waits until its commit is running (and held), so
+  /// that what is sent next waits for the following commit.
+  std::future<answer> occupy_the_writer(const std::string& blocker) {
+    inbox.hold();
+    auto f = send(blocker);
+    EXPECT_TRUE(test::wait_until([&] { return inbox.commits() == 1; }));
+    return f;
+  }
+
+  double metric_sum(const std::string& name) {
+    for (const auto& family : registry.Collect())
+      if (family.name == name && !family.metric.empty())
+        return family.metric[0].histogram.sample_sum;
+    return -1;
+  }
+};
+
+std::string status_of(const http::response& r) {
+  return nlohmann::json::parse(r.body)["status"].get<std::string>();
+}
+
+} // namespace
+
+TEST(webhook_intake_batch, webhooks_waiting_together_are_one_commit_answered_after_it) {
+  batch_fixture f;
+  auto first = f.occupy_the_writer("ev-0");
+  std::vector<std::future<batch_fixture::answer>> waiting;
+  for (int i = 1; i <= 20; ++i)
+    waiting.push_back(f.send("ev-" + std::to_string(i)));
+  // Nobody is answered before the commit that holds their event.
+  for (auto& w : waiting)
+    EXPECT_EQ(w.wait_for(0s), std::future_status::timeout);
+  f.inbox.release();
+  auto a0 = first.get();
+  EXPECT_EQ(a0.response.status, 200);
+  EXPECT_TRUE(a0.stored_before_answer);
+  for (auto& w : waiting) {
+    auto a = w.get();
+    EXPECT_EQ(a.response.status, 200) << a.response.body;
+    EXPECT_EQ(status_of(a.response), "accepted");
+    EXPECT_TRUE(a.stored_before_answer);
+  }
+  EXPECT_EQ(f.inbox.size(), 21u);
+  std::lock_guard<std::mutex> guard{f.inbox.mutex};
+  EXPECT_EQ(f.inbox.batches, (std::vector<std::size_t>{1, 20}));
+  EXPECT_EQ(f.metric_sum("ferry_webhook_batch_size"), 21);
+}
+
+TEST(webhook_intake_batch, a_duplicate_inside_one_batch_is_one_row_both_200) {
+  batch_fixture f;
+  auto first = f.occupy_the_writer("ev-0");
+  auto d1 = f.send("ev-dup");
+  auto other = f.send("ev-other");
+  auto d2 = f.send("ev-dup");
+  f.inbox.release();
+  EXPECT_EQ(first.get().response.status, 200);
+  auto r1 = d1.get().response;
+  auto r2 = d2.get().response;
+  EXPECT_EQ(r1.status, 200);
+  EXPECT_EQ(r2.status, 200);
+  EXPECT_EQ(status_of(r1), "accepted");
+  EXPECT_EQ(status_of(r2), "duplicate");
+  EXPECT_EQ(other.get().response.status, 200);
+  EXPECT_EQ(f.inbox.size(), 3u);
+  EXPECT_EQ(f.inbox.commits(), 2u);
+}
+
+TEST(webhook_intake_batch, a_failed_commit_answers_its_whole_batch_503) {
+  batch_fixture f;
+  f.inbox.unavailable_at = 2;
+  auto first = f.occupy_the_writer("ev-0");
+  std::vector<std::future<batch_fixture::answer>> waiting;
+  for (int i = 1; i <= 5; ++i)
+    waiting.push_back(f.send("ev-" + std::to_string(i)));
+  f.inbox.release();
+  EXPECT_EQ(first.get().response.status, 200);
+  for (auto& w : waiting) {
+    auto a = w.get();
+    EXPECT_EQ(a.response.status, 503);
+    EXPECT_TRUE(a.response.headers.get("Retry-After"));
+    EXPECT_FALSE(a.stored_before_answer);
+  }
+  EXPECT_EQ(f.inbox.size(), 1u) << "nothing of the failed batch is stored";
+  // The shop's retries get through.
+  for (int i = 1; i <= 5; ++i)
+    EXPECT_EQ(f.send("ev-" + std::to_string(i)).get().response.status, 200);
+  EXPECT_EQ(f.inbox.size(), 6u);
+}
+
+TEST(webhook_intake_batch, a_refused_payload_fails_only_its_own_delivery) {
+  batch_fixture f;
+  auto first = f.occupy_the_writer("ev-0");
+  auto good1 = f.send("ev-1");
+  auto bad = f.send("ev-2", R"({"note":"poison"})");
+  auto good2 = f.send("ev-3");
+  f.inbox.release();
+  EXPECT_EQ(first.get().response.status, 200);
+  EXPECT_EQ(good1.get().response.status, 200);
+  auto refused = bad.get().response;
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(reason_of(refused).find("rejected"), std::string::npos);
+  EXPECT_EQ(good2.get().response.status, 200);
+  EXPECT_EQ(f.inbox.size(), 3u);
+  EXPECT_FALSE(f.inbox.has("ev-2"));
+  // The batch of three, then each of them on its own.
+  std::lock_guard<std::mutex> guard{f.inbox.mutex};
+  EXPECT_EQ(f.inbox.batches, (std::vector<std::size_t>{1, 3, 1, 1, 1}));
+}

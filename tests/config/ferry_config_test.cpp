@@ -70,6 +70,19 @@ TEST(ferry_config, example_shows_the_built_in_defaults) {
   EXPECT_EQ(example, defaults) << nlohmann::json::diff(defaults, example);
 }
 
+// The product sync's poll interval: a key with a range, not a constant.
+TEST(ferry_config, catalog_poll_interval_is_read_and_checked) {
+  EXPECT_EQ(load("").config.catalog.poll_interval, std::chrono::seconds(30));
+  auto r = load("catalog:\n  poll_interval: 5s\n");
+  EXPECT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.catalog.poll_interval, std::chrono::seconds(5));
+  auto env = load("", {{"FERRY_CATALOG_POLL_INTERVAL", "2m"}});
+  EXPECT_EQ(env.config.catalog.poll_interval, std::chrono::minutes(2))
+      << all_errors(env);
+  EXPECT_EQ(only_error("catalog:\n  poll_interval: 10ms\n").key_path,
+            "catalog.poll_interval");
+}
+
 // Every key of the config appears (set or commented) in the example.
 TEST(ferry_config, example_mentions_every_key) {
   std::ifstream in(example_path);
