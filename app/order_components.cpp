@@ -3,6 +3,7 @@
 #include "actors/order_desk.hpp"
 #include "actors/order_intake.hpp"
 #include "actors/order_status_poller.hpp"
+#include "config/values.hpp"
 #include "persistence/order_saga_store.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -31,7 +32,7 @@ desk_holder& current_desk() {
 order_intake_settings intake_settings(const config::ferry_config& c) {
   order_intake_settings s;
   s.saga.node = c.node.id.empty() ? "ferry" : c.node.id;
-  s.saga.mapping.erp_time_zone = c.erp.timezone;
+  s.saga.mapping.erp_time_zone = config::load_time_zone(c.erp.timezone);
   s.saga.mapping.charges_item_code = c.erp.charges_item_code;
   s.saga.mapping.currencies.clear();
   for (const auto& [currency, amount] : c.approvals.thresholds) {

@@ -21,6 +21,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 constexpr std::size_t sessions = 8;
+constexpr std::size_t offered = 4 * sessions;
 constexpr auto measure_for = std::chrono::seconds{8};
 
 std::string order_id(const char* run, std::uint64_t n) {
@@ -74,13 +75,14 @@ double through_actor(const ferry::test::erp_simulator& sim, int round) {
   std::uint64_t sent = 0;
   std::uint64_t done = 0;
   std::uint64_t failed = 0;
-  // Twice the sessions outstanding, so that a session never waits for the
-  // actor to hand it the next call.
-  for (std::size_t i = 0; i < 2 * sessions; ++i)
+  // As many calls outstanding as Ferry's callers (many sagas at once) keep
+  // waiting: four per session, so that a session never waits for this loop
+  // to send the next call. The connector still runs 8 at a time.
+  for (std::size_t i = 0; i < offered; ++i)
     self->send(connector, ferry::erp_create_sales_order{
                             ferry::test::sample_order(order_id(run.c_str(), sent++))});
   auto until = clock_type::now() + measure_for;
-  std::uint64_t outstanding = 2 * sessions;
+  std::uint64_t outstanding = offered;
   bool measuring = true;
   while (outstanding > 0) {
     self->receive([&](ferry::erp_created_sales_order&) { ++done; },

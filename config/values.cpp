@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <sstream>
 #include <sys/stat.h>
 
 namespace ferry::config {
@@ -247,18 +251,25 @@ bool check_url(std::string_view text, const std::vector<std::string>& schemes,
   return true;
 }
 
+namespace {
+
+// Refusing "..", absolute and odd names keeps the lookup inside the zone
+// database and rejects "posixrules"-like files by shape.
+bool zone_shaped(std::string_view name) {
+  return !name.empty() && name[0] != '/' &&
+         name.find("..") == std::string_view::npos &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+                  c == '_' || c == '-' || c == '+';
+         });
+}
+
+} // namespace
+
 bool check_time_zone(std::string_view name, std::string& why,
                      const std::string& zoneinfo_dir) {
-  // Refusing "..", absolute and odd names keeps the lookup inside the
-  // zone database and rejects "posixrules"-like files by shape.
-  bool shaped = !name.empty() && name[0] != '/' &&
-                name.find("..") == std::string_view::npos &&
-                std::all_of(name.begin(), name.end(), [](char c) {
-                  return std::isalnum(static_cast<unsigned char>(c)) ||
-                         c == '/' || c == '_' || c == '-' || c == '+';
-                });
   struct stat st {};
-  if (!shaped ||
+  if (!zone_shaped(name) ||
       ::stat((zoneinfo_dir + "/" + std::string(name)).c_str(), &st) != 0 ||
       !S_ISREG(st.st_mode)) {
     why = "unknown IANA time zone " + quoted(name) +
@@ -266,6 +277,29 @@ bool check_time_zone(std::string_view name, std::string& why,
     return false;
   }
   return true;
+}
+
+std::shared_ptr<const time_zone> load_time_zone(const std::string& name,
+                                                const std::string& dir) {
+  if (!zone_shaped(name))
+    return nullptr;
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const time_zone>> cache;
+  auto key = dir + "/" + name;
+  std::lock_guard<std::mutex> guard{mutex};
+  if (auto it = cache.find(key); it != cache.end())
+    return it->second;
+  std::ifstream in{key, std::ios::binary};
+  if (!in)
+    return nullptr;
+  std::ostringstream content;
+  content << in.rdbuf();
+  auto zone = time_zone::from_tzif(content.str());
+  if (!zone)
+    return nullptr;
+  auto shared = std::make_shared<const time_zone>(std::move(*zone));
+  cache.emplace(key, shared);
+  return shared;
 }
 
 bool check_email(std::string_view text, std::string& why) {

@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mapping/erp_time.hpp"
 
 /// Strict parsers for the text of single config values. Each returns the
 /// value, or nullopt and sets `why` to a message that says what was expected
@@ -41,6 +44,14 @@ bool check_url(std::string_view text, const std::vector<std::string>& schemes,
 /// Whether `name` is an IANA zone with a file under `zoneinfo_dir`.
 bool check_time_zone(std::string_view name, std::string& why,
                      const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
+
+/// The zone `name` ("America/Chicago") read from `zoneinfo_dir`, once per
+/// process and then cached; nullptr when check_time_zone refuses it or the
+/// file is no valid TZif. Thread-safe. The mapping layer converts with it and
+/// never reads files itself.
+std::shared_ptr<const time_zone>
+load_time_zone(const std::string& name,
+               const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
 
 /// local@domain with a dot in the domain, no spaces. Does not quote the
 /// address (personal data).

@@ -3,10 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <fstream>
-#include <map>
-#include <mutex>
-#include <sstream>
 
 namespace ferry {
 
@@ -271,37 +267,6 @@ std::int64_t time_zone::offset_at(std::int64_t t) const {
   auto it = std::upper_bound(transitions_.begin(), transitions_.end(), t);
   return offsets_after_[static_cast<std::size_t>(it - transitions_.begin()) -
                         1];
-}
-
-std::shared_ptr<const time_zone> load_time_zone(const std::string& iana_name,
-                                                const std::string& dir) {
-  // Only names of the database's shape, so that a configured name cannot
-  // read an arbitrary file.
-  if (iana_name.empty() || iana_name.front() == '/' ||
-      iana_name.find("..") != std::string::npos ||
-      !std::all_of(iana_name.begin(), iana_name.end(), [](char ch) {
-        auto u = static_cast<unsigned char>(ch);
-        return std::isalnum(u) || ch == '/' || ch == '_' || ch == '-' ||
-               ch == '+';
-      }))
-    return nullptr;
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const time_zone>> cache;
-  auto key = dir + "/" + iana_name;
-  std::lock_guard<std::mutex> guard{mutex};
-  if (auto it = cache.find(key); it != cache.end())
-    return it->second;
-  std::ifstream in{key, std::ios::binary};
-  if (!in)
-    return nullptr;
-  std::ostringstream content;
-  content << in.rdbuf();
-  auto zone = time_zone::from_tzif(content.str());
-  if (!zone)
-    return nullptr;
-  auto shared = std::make_shared<const time_zone>(std::move(*zone));
-  cache.emplace(key, shared);
-  return shared;
 }
 
 std::optional<std::int64_t> parse_utc_timestamp(std::string_view text) {

@@ -9,7 +9,8 @@
 
 /// UTC instants → the ERP's local wall-clock time (an IANA zone), DST
 /// correct. The zone rules come from the system's compiled tz database
-/// (TZif files under /usr/share/zoneinfo); the conversion itself is pure.
+/// (TZif files under /usr/share/zoneinfo), read by config::load_time_zone;
+/// everything here is pure.
 namespace ferry {
 
 /// The offsets of one IANA time zone over time.
@@ -43,13 +44,6 @@ private:
   std::int64_t initial_offset_ = 0;
   std::optional<posix_rule> rule_;
 };
-
-/// The zone named `iana_name` ("America/Chicago") from `zoneinfo_dir`,
-/// loaded once per process and cached; nullptr when the name is unknown or
-/// not a safe relative path. Thread-safe.
-std::shared_ptr<const time_zone>
-load_time_zone(const std::string& iana_name,
-               const std::string& zoneinfo_dir = "/usr/share/zoneinfo");
 
 /// Seconds since the epoch of a UTC timestamp "YYYY-MM-DD HH:MM:SS" (the
 /// shop's form; "YYYY-MM-DDTHH:MM:SS[Z]" is accepted too); nullopt when it

@@ -104,11 +104,10 @@ map_sales_order(const shop::shop_order& order, const std::string& customer_no,
                 const order_mapping_settings& settings) {
   if (auto p = validate_order(order, settings))
     return *p;
-  auto zone = load_time_zone(settings.erp_time_zone);
+  const auto& zone = settings.erp_time_zone;
   if (!zone)
     return problem(order_problem_kind::unknown_time_zone, order,
-                   "the ERP time zone '" + settings.erp_time_zone
-                     + "' is not in the IANA database");
+                   "no ERP time zone is loaded (erp.timezone)");
   erp_sales_order so;
   so.external_order_id = external_order_id(order.increment_id);
   so.order_date = erp_local_time(*parse_utc_timestamp(order.created_at),

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <variant>
 
+#include "mapping/erp_time.hpp"
 #include "mapping/erp_types.hpp"
 #include "mapping/money.hpp"
 #include "mapping/shop_types.hpp"
@@ -16,8 +18,10 @@ namespace ferry {
 
 /// What the order mapping needs from the configuration.
 struct order_mapping_settings {
-  /// IANA name of the ERP's time zone (`erp.timezone`).
-  std::string erp_time_zone = "America/Chicago";
+  /// The ERP's time zone (`erp.timezone`, loaded by
+  /// config::load_time_zone); without one every order is refused with
+  /// unknown_time_zone.
+  std::shared_ptr<const time_zone> erp_time_zone;
   /// The currencies Ferry is configured for (those with an approval
   /// threshold): an order in another currency cannot be gated, so it is
   /// refused.

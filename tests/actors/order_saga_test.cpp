@@ -5,6 +5,7 @@
 #include "actors/order_saga.hpp"
 
 #include "actors/message_types.hpp"
+#include "config/values.hpp"
 #include "persistence/inbox_store.hpp"
 #include "persistence/inbox_wakeup.hpp"
 #include "persistence/migrations.hpp"
@@ -67,6 +68,7 @@ protected:
     connectors_->set_erp(sys_.spawn(test::fake_erp, erp_));
     connectors_->set_shop(sys_.spawn(test::fake_shop, shop_));
     settings_.node = "node-a";
+    settings_.mapping.erp_time_zone = config::load_time_zone("America/Chicago");
     settings_.retry_backoff = {5ms, 20ms, 2.0};
     settings_.call_timeout = 5s;
   }

@@ -1,9 +1,18 @@
 #include "mapping/order_mapping.hpp"
 
+#include "config/values.hpp"
+
 #include <gtest/gtest.h>
 
 namespace ferry {
 namespace {
+
+// The settings `ferry run` builds from the default `erp.timezone`.
+order_mapping_settings chicago() {
+  order_mapping_settings s;
+  s.erp_time_zone = config::load_time_zone("America/Chicago");
+  return s;
+}
 
 shop::shop_order_item item(const char* sku, const char* qty,
                            const char* price) {
@@ -31,7 +40,7 @@ shop::shop_order sample_order() {
 }
 
 erp_sales_order mapped(const shop::shop_order& o,
-                       const order_mapping_settings& s = {}) {
+                       const order_mapping_settings& s = chicago()) {
   auto r = map_sales_order(o, "C000123", s);
   if (auto p = std::get_if<order_problem>(&r))
     ADD_FAILURE() << p->reason;
@@ -62,7 +71,7 @@ TEST(order_mapping, order_date_is_erp_local_time_without_offset) {
     auto o = sample_order();
     o.created_at = r.created_at;
     order_mapping_settings s;
-    s.erp_time_zone = r.zone;
+    s.erp_time_zone = config::load_time_zone(r.zone);
     EXPECT_EQ(mapped(o, s).order_date, r.order_date) << r.created_at;
   }
 }
@@ -180,7 +189,7 @@ TEST(order_mapping, validation_names_the_reason) {
     // The reason never quotes the e-mail address.
     EXPECT_EQ(p->reason.find("ann@"), std::string::npos) << r.name;
     EXPECT_TRUE(std::holds_alternative<order_problem>(
-      map_sales_order(o, "C1", {})))
+      map_sales_order(o, "C1", chicago())))
       << r.name;
   }
   EXPECT_FALSE(validate_order(sample_order(), {}).has_value());
@@ -189,14 +198,14 @@ TEST(order_mapping, validation_names_the_reason) {
 TEST(order_mapping, configured_currencies_are_accepted) {
   auto o = sample_order();
   o.base_currency_code = "EUR";
-  order_mapping_settings s;
+  auto s = chicago();
   s.currencies = {"USD", "EUR"};
   EXPECT_EQ(mapped(o, s).currency_code, "EUR");
 }
 
 TEST(order_mapping, unknown_time_zone_is_a_problem) {
   order_mapping_settings s;
-  s.erp_time_zone = "Nowhere/Special";
+  s.erp_time_zone = nullptr; // config found no such zone
   auto r = map_sales_order(sample_order(), "C1", s);
   ASSERT_TRUE(std::holds_alternative<order_problem>(r));
   EXPECT_EQ(std::get<order_problem>(r).kind,
