@@ -8,6 +8,7 @@
 #include "protocols/oauth/token_issuer.hpp"
 
 #include <caf/actor_system.hpp>
+#include <functional>
 #include <memory>
 #include <prometheus/registry.h>
 #include <vector>
@@ -49,11 +50,15 @@ void add_api_routes(api_context& context, http::router& router);
 /// The ERP and shop connectors and the shop poller.
 void add_connector_children(component_context& c, std::vector<child_spec>& out);
 
-/// The connectors' settings from the config (erp.*, shop.*, redis.* for the
-/// shared rate budget), for commands that run connectors without `run`.
-erp_connector_settings erp_connector_settings_of(const config::ferry_config& c);
-shop_connector_settings
-shop_connector_settings_of(const config::ferry_config& c);
+/// For commands that run without `ferry run` (sync, reconcile): an actor
+/// system (tuned as `run` tunes it) with the ERP and shop connectors built
+/// from the config as `run` builds them, for the length of `work`; then both
+/// connectors are stopped and their timers released, so the system's
+/// destructor does not wait. Returns what `work` returns.
+int run_with_connectors(
+  const config::ferry_config& c, prometheus::Registry& registry,
+  const std::function<int(caf::actor_system&, const erp_connector_actor&,
+                          const shop_connector_actor&)>& work);
 
 /// Issue 5: order sagas, approvals, ERP status back.
 void add_order_children(component_context& c, std::vector<child_spec>& out);

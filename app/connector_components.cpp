@@ -1,11 +1,16 @@
 #include "app/components.hpp"
 
 #include "actors/erp_connector.hpp"
+#include "actors/message_types.hpp"
+#include "actors/scheduler_tuning.hpp"
 #include "actors/shop_connector.hpp"
 #include "actors/shop_poller.hpp"
+#include "actors/shutdown.hpp"
 #include "persistence/shop_poll_store.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
 
 namespace ferry::app {
 
@@ -55,13 +60,23 @@ shop_poller_settings poller_settings(const config::ferry_config& c) {
 
 } // namespace
 
-erp_connector_settings erp_connector_settings_of(const config::ferry_config& c) {
-  return erp_settings(c);
-}
-
-shop_connector_settings
-shop_connector_settings_of(const config::ferry_config& c) {
-  return shop_settings(c);
+int run_with_connectors(
+  const config::ferry_config& c, prometheus::Registry& registry,
+  const std::function<int(caf::actor_system&, const erp_connector_actor&,
+                          const shop_connector_actor&)>& work) {
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  tune_scheduler(cfg);
+  caf::actor_system system{cfg};
+  auto erp = spawn_erp_connector(system, erp_settings(c), registry);
+  auto shop = spawn_shop_connector(system, shop_settings(c), registry);
+  int status = work(system, erp, shop);
+  caf::anon_send_exit(erp, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(shop, caf::exit_reason::user_shutdown);
+  erp = nullptr;
+  shop = nullptr;
+  release_timers(system, std::chrono::seconds{5});
+  return status;
 }
 
 void add_connector_children(component_context& c,

@@ -4,11 +4,8 @@
 
 #include "actors/erp_connector.hpp"
 #include "actors/inventory_actor.hpp"
-#include "actors/message_types.hpp"
 #include "actors/product_pipeline.hpp"
-#include "actors/scheduler_tuning.hpp"
 #include "actors/shop_connector.hpp"
-#include "actors/shutdown.hpp"
 #include "app/commands.hpp"
 #include "app/components.hpp"
 #include "mapping/drift.hpp"
@@ -398,29 +395,20 @@ int reconcile_command(const std::vector<std::string>& args) {
               << persistence::db_error_text(migrated.error()) << "\n";
     return exit_failed;
   }
-  caf::actor_system_config cfg;
-  register_message_types(cfg);
-  tune_scheduler(cfg);
-  caf::actor_system sys{cfg};
-  auto erp =
-      spawn_erp_connector(sys, erp_connector_settings_of(*config), registry);
-  auto shop =
-      spawn_shop_connector(sys, shop_connector_settings_of(*config), registry);
-  int status = exit_failed;
-  try {
-    sides s{sys, pool, erp, shop, *config};
-    status = run_reconcile(s, what, fix);
-  } catch (const failure& f) {
-    std::cerr << "ferry reconcile " << what << ": " << f.what << "\n";
-  } catch (const std::exception& e) {
-    std::cerr << "ferry reconcile " << what << ": " << e.what() << "\n";
-  }
-  caf::anon_send_exit(erp, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(shop, caf::exit_reason::user_shutdown);
-  erp = nullptr;
-  shop = nullptr;
-  release_timers(sys, std::chrono::seconds(5));
-  return status;
+  return run_with_connectors(
+    *config, registry,
+    [&](caf::actor_system& sys, const erp_connector_actor& erp,
+        const shop_connector_actor& shop) {
+      try {
+        sides s{sys, pool, erp, shop, *config};
+        return run_reconcile(s, what, fix);
+      } catch (const failure& f) {
+        std::cerr << "ferry reconcile " << what << ": " << f.what << "\n";
+      } catch (const std::exception& e) {
+        std::cerr << "ferry reconcile " << what << ": " << e.what() << "\n";
+      }
+      return exit_failed;
+    });
 }
 
 } // namespace ferry::app

@@ -3,11 +3,8 @@
 // hashes, ERP state, dead letters), as a resumable job in the `job` table.
 
 #include "actors/erp_connector.hpp"
-#include "actors/message_types.hpp"
 #include "actors/product_pipeline.hpp"
-#include "actors/scheduler_tuning.hpp"
 #include "actors/shop_connector.hpp"
-#include "actors/shutdown.hpp"
 #include "app/commands.hpp"
 #include "app/components.hpp"
 #include "mapping/product_mapping.hpp"
@@ -18,7 +15,6 @@
 #include "persistence/pg_pool.hpp"
 
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/spawn_options.hpp>
 #include <caf/send.hpp>
@@ -499,23 +495,13 @@ int sync_command(const std::vector<std::string>& args) {
     std::cout << "job " << job.id << ": full product sync ERP → shop\n";
   }
 
-  int status = 1;
-  {
-    caf::actor_system_config cfg;
-    register_message_types(cfg);
-    tune_scheduler(cfg);
-    caf::actor_system system{cfg};
-    auto erp = spawn_erp_connector(system, erp_connector_settings_of(*config),
-                                   registry);
-    auto shop = spawn_shop_connector(
-        system, shop_connector_settings_of(*config), registry);
-    status = run_pages(system, pool, *config, jobs, job, parsed->resume, erp,
+  return run_with_connectors(
+    *config, registry,
+    [&](caf::actor_system& system, const erp_connector_actor& erp,
+        const shop_connector_actor& shop) {
+      return run_pages(system, pool, *config, jobs, job, parsed->resume, erp,
                        shop);
-    caf::anon_send_exit(erp, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(shop, caf::exit_reason::user_shutdown);
-    release_timers(system, 2s);
-  }
-  return status;
+    });
 }
 
 } // namespace ferry::app
