@@ -1,6 +1,7 @@
 #pragma once
 
 #include "actors/connector_directory.hpp"
+#include "actors/pricing_memory.hpp"
 #include "actors/supervisor.hpp"
 #include "config/ferry_config.hpp"
 #include "persistence/pg_pool.hpp"
@@ -28,6 +29,9 @@ struct component_context {
   caf::actor_system& system;
   /// The current connector handles (set by the connectors' factories).
   std::shared_ptr<connector_directory> connectors;
+  /// The prices this process remembers: filled by the pricing actors, read
+  /// by the pricing routes (hits answered on the io thread).
+  std::shared_ptr<pricing_memory> prices;
 };
 
 /// What API routes are built from. The API server starts after the root

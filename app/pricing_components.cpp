@@ -14,8 +14,6 @@
 #include <caf/actor_cast.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace ferry::app {
@@ -30,26 +28,6 @@ persistence::redis_options redis_of(const config::ferry_config& c) {
   if (!c.redis.password.empty())
     o.password = c.redis.password;
   return o;
-}
-
-// The answers this process remembers, shared by the pricing actors and the
-// API routes. add_pricing_children and add_pricing_routes are called with
-// the same context but cannot hand each other anything else; the map holds
-// weak references, so the memory lives exactly as long as its users.
-std::shared_ptr<pricing_memory> memory_for(const component_context& c) {
-  static std::mutex mtx;
-  static std::map<const component_context*, std::weak_ptr<pricing_memory>>
-    memories;
-  std::lock_guard<std::mutex> guard(mtx);
-  for (auto it = memories.begin(); it != memories.end();)
-    it = it->second.expired() ? memories.erase(it) : std::next(it);
-  auto& weak = memories[&c];
-  auto memory = weak.lock();
-  if (!memory) {
-    memory = std::make_shared<pricing_memory>(c.config.pricing.cache_ttl);
-    weak = memory;
-  }
-  return memory;
 }
 
 // What the pricing children share; lives as long as any of them.
@@ -68,7 +46,7 @@ struct pricing_parts {
         customers(c.pool),
         source_redis(redis_of(c.config)),
         poller_redis(redis_of(c.config)),
-        memory(memory_for(c)) {
+        memory(c.prices) {
     source_cache = std::make_shared<persistence::price_cache>(
       source_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
     poller_cache = std::make_shared<persistence::price_cache>(
@@ -299,7 +277,7 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
 
 void add_pricing_routes(api_context& context, http::router& router) {
   auto* sys = &context.components.system;
-  auto memory = memory_for(context.components);
+  auto memory = context.components.prices;
 
   router.add(
     "GET", "/api/v1/prices",

@@ -192,8 +192,9 @@ int run_command(const std::vector<std::string>& args) {
     register_message_types(cfg);
     tune_scheduler(cfg);
     caf::actor_system system{cfg};
-    component_context context{*config, registry, pool, system,
-                              std::make_shared<connector_directory>()};
+    component_context context{
+      *config, registry, pool, system, std::make_shared<connector_directory>(),
+      std::make_shared<pricing_memory>(config->pricing.cache_ttl)};
     auto root = spawn_supervisor(system, registry, root_settings(*config),
                                  root_children(context));
 

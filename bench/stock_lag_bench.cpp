@@ -52,16 +52,7 @@ std::string sku_of(int i) {
 
 void set_erp_stock(const ferry::test::erp_simulator& erp,
                    const std::string& sku, int on_hand) {
-  long status = 0;
-  auto answer = erp.admin("POST", "/admin/stock",
-                          {{"ItemCode", sku},
-                           {"WarehouseCode", "WH1"},
-                           {"OnHand", std::to_string(on_hand)},
-                           {"Reserved", "0"},
-                           {"AllowBackorder", false}},
-                          &status);
-  if (status != 200)
-    throw std::runtime_error("ERP refused the stock change: " + answer.dump());
+  erp.set_stock(sku, "WH1", on_hand, 0);
 }
 
 std::string shop_quantity(ferry::test::shop_simulator& shop,

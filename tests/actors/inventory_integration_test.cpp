@@ -78,15 +78,7 @@ protected:
 
   void set_erp_stock(const std::string& sku, const std::string& warehouse,
                      int on_hand, int reserved, bool backorder = false) {
-    long status = 0;
-    auto answer = erp_.admin("POST", "/admin/stock",
-                             {{"ItemCode", sku},
-                              {"WarehouseCode", warehouse},
-                              {"OnHand", std::to_string(on_hand)},
-                              {"Reserved", std::to_string(reserved)},
-                              {"AllowBackorder", backorder}},
-                             &status);
-    ASSERT_EQ(status, 200) << answer.dump();
+    erp_.set_stock(sku, warehouse, on_hand, reserved, backorder);
   }
 
   /// The shop's source item of `sku` at `source`: (quantity text, status),

@@ -125,6 +125,22 @@ public:
       throw std::runtime_error("fault knobs refused: " + answer.dump());
   }
 
+  /// Sets one item's stock in one warehouse (POST /admin/stock), as the
+  /// ERP's own users would.
+  void set_stock(const std::string& sku, const std::string& warehouse,
+                 int on_hand, int reserved, bool backorder = false) const {
+    long status = 0;
+    auto answer = admin("POST", "/admin/stock",
+                        {{"ItemCode", sku},
+                         {"WarehouseCode", warehouse},
+                         {"OnHand", std::to_string(on_hand)},
+                         {"Reserved", std::to_string(reserved)},
+                         {"AllowBackorder", backorder}},
+                        &status);
+    if (status != 200)
+      throw std::runtime_error("stock change refused: " + answer.dump());
+  }
+
   /// Requests that reached the ERP for `operation` ("" for all).
   long requests(const std::string& operation = {}) const {
     auto stats = admin("GET", "/admin/stats");
