@@ -1,5 +1,6 @@
 #include "actors/order_intake.hpp"
 
+#include <atomic>
 #include <caf/all.hpp>
 #include <map>
 
@@ -22,9 +23,11 @@ struct intake_state {
   std::map<caf::actor_addr, std::string> running;
   std::set<std::string> running_keys;
   order_intake_report report;
-  /// A tick is in the mailbox already (down messages ask for one each).
-  bool tick_queued = false;
-  /// Until when a delayed tick is pending (while every slot is taken).
+  /// A tick is in the mailbox already (saga ends and inbox commits ask for
+  /// one each; the inbox's listener runs on the committing thread).
+  std::shared_ptr<std::atomic<bool>> tick_pending =
+    std::make_shared<std::atomic<bool>>(false);
+  /// Until when a delayed tick (the poll) is pending.
   std::chrono::steady_clock::time_point poll_due;
   /// Whether unclaimed runnable sagas may wait in the table: orders that
   /// found no free slot, sagas whose run broke off, and, once per poll
@@ -212,13 +215,6 @@ void watch_saga(intake_ptr self, const std::string& key,
   self->monitor(saga);
 }
 
-void start_saga(intake_ptr self, const std::string& key) {
-  auto& st = self->state;
-  watch_saga(self, key,
-             spawn_order_saga(self->system(), key, st.settings.saga, st.sagas,
-                              st.connectors));
-}
-
 void start_saga(intake_ptr self, persistence::order_saga_row row) {
   auto& st = self->state;
   auto key = row.key;
@@ -239,17 +235,17 @@ bool start_runnable(intake_ptr self) {
   if (!st.runnable_maybe || st.running.size() >= st.settings.max_running)
     return false;
   auto wanted = st.settings.max_running - st.running.size();
-  auto keys = st.sagas->claim_runnable(st.settings.saga.node, wanted,
+  auto rows = st.sagas->claim_runnable(st.settings.saga.node, wanted,
                                        st.settings.saga.lease);
-  if (!keys) {
-    note_error(self, persistence::db_error_text(keys.error()));
+  if (!rows) {
+    note_error(self, persistence::db_error_text(rows.error()));
     return false;
   }
-  st.runnable_maybe = keys->size() >= wanted;
-  for (const auto& key : *keys)
-    if (!st.running_keys.count(key))
-      start_saga(self, key);
-  return !keys->empty();
+  st.runnable_maybe = rows->size() >= wanted;
+  for (auto& row : *rows)
+    if (!st.running_keys.count(row.key))
+      start_saga(self, std::move(row));
+  return !rows->empty();
 }
 
 /// One round; returns whether there may be more work right away. Waiting
@@ -285,10 +281,8 @@ bool round(intake_ptr self) {
 }
 
 void queue_tick(intake_ptr self) {
-  if (self->state.tick_queued)
-    return;
-  self->state.tick_queued = true;
-  self->send(self, order_tick_atom_v);
+  if (!self->state.tick_pending->exchange(true))
+    self->send(self, order_tick_atom_v);
 }
 
 order_intake_actor::behavior_type
@@ -329,34 +323,36 @@ order_intake(intake_ptr self, order_intake_settings settings,
     if (msg.reason)
       self->quit(msg.reason);
   });
+  // This process's inbox commits ask for a round at once; the actor never
+  // blocks waiting for them, so that a saga's end is seen at once too.
+  auto& wakeup = persistence::inbox_wakeup::instance();
+  auto subscription = wakeup.subscribe(
+    [pending = st.tick_pending, hdl = caf::actor_cast<caf::actor>(self)] {
+      if (!pending->exchange(true))
+        caf::anon_send(hdl, order_tick_atom_v);
+    });
+  self->attach_functor(
+    [subscription] {
+      persistence::inbox_wakeup::instance().unsubscribe(subscription);
+    });
   queue_tick(self);
   return {
     [self](order_tick_atom) {
       auto& st = self->state;
-      st.tick_queued = false;
-      auto& wakeup = persistence::inbox_wakeup::instance();
-      auto seen = wakeup.generation();
+      st.tick_pending->store(false);
       if (round(self)) {
         queue_tick(self);
         return;
       }
-      if (st.running.size() >= st.settings.max_running) {
-        // Every slot is taken: a saga's end asks for the next round; new
-        // events are still taken in at the poll interval (one delayed
-        // tick at a time).
-        auto now = std::chrono::steady_clock::now();
-        if (now >= st.poll_due) {
-          st.poll_due = now + st.settings.poll_interval;
-          self->delayed_send(self, st.settings.poll_interval,
-                             order_tick_atom_v);
-        }
-        return;
+      // Nothing more right now: saga ends and this process's inbox commits
+      // ask for the next round; the poll finds the rest (the events of
+      // other nodes, decided approvals, expired leases), one delayed tick
+      // at a time.
+      auto now = std::chrono::steady_clock::now();
+      if (now >= st.poll_due) {
+        st.poll_due = now + st.settings.poll_interval;
+        self->delayed_send(self, st.settings.poll_interval, order_tick_atom_v);
       }
-      // Idle: wait for this process's next inbox commit, or poll (the
-      // events of other nodes, decided approvals, expired leases). Blocking
-      // is fine here (a detached actor); a saga's end waits as long at most.
-      wakeup.wait(seen, st.settings.poll_interval);
-      queue_tick(self);
     },
     [self](caf::get_atom) { return self->state.report; },
   };

@@ -7,12 +7,14 @@ namespace ferry {
 
 namespace {
 
-std::string memory_key(const std::string& customer_id,
-                       const std::string& currency, const price_item& item) {
-  std::string key;
+// The key of one answer, written into a buffer of the calling thread: a
+// lookup allocates nothing once the buffer has grown.
+const std::string& memory_key(const std::string& customer_id,
+                              const std::string& currency,
+                              const price_item& item) {
+  thread_local std::string key;
   auto qty = item.quantity.to_string();
-  key.reserve(customer_id.size() + currency.size() + item.sku.size()
-              + qty.size() + 3);
+  key.clear();
   key += customer_id;
   key += '\x1f';
   key += currency;
@@ -42,7 +44,7 @@ std::optional<price_answer>
 pricing_memory::recall(const std::string& customer_id,
                        const std::string& currency, const price_item& item,
                        clock::time_point now) const {
-  auto key = memory_key(customer_id, currency, item);
+  const auto& key = memory_key(customer_id, currency, item);
   auto& s = shard_of(key);
   std::lock_guard<std::mutex> guard(s.mtx);
   auto it = s.entries.find(key);
@@ -51,6 +53,27 @@ pricing_memory::recall(const std::string& customer_id,
   auto out = it->second.answer;
   out.cache_hit = true;
   return out;
+}
+
+std::shared_ptr<const std::string>
+pricing_memory::recall_rendered(const std::string& customer_id,
+                                const std::string& currency,
+                                const price_item& item, renderer render,
+                                clock::time_point now) const {
+  const auto& key = memory_key(customer_id, currency, item);
+  auto& s = shard_of(key);
+  std::lock_guard<std::mutex> guard(s.mtx);
+  auto it = s.entries.find(key);
+  if (it == s.entries.end() || now - it->second.loaded_at >= ttl_)
+    return nullptr;
+  auto& e = it->second;
+  if (e.rendered_by != render || !e.rendered) {
+    auto hit = e.answer;
+    hit.cache_hit = true;
+    e.rendered = std::make_shared<const std::string>(render(customer_id, hit));
+    e.rendered_by = render;
+  }
+  return e.rendered;
 }
 
 std::optional<price_reply>
@@ -77,7 +100,7 @@ void pricing_memory::remember(std::uint64_t generation,
                               clock::time_point loaded_at) {
   if (answer.status != 200)
     return;
-  auto key = memory_key(customer_id, currency, item);
+  const auto& key = memory_key(customer_id, currency, item);
   auto& s = shard_of(key);
   std::lock_guard<std::mutex> guard(s.mtx);
   // Checked under the shard's lock: forget_all bumps the generation before
@@ -91,6 +114,8 @@ void pricing_memory::remember(std::uint64_t generation,
   e.answer = answer;
   e.answer.cache_hit = false;
   e.loaded_at = loaded_at;
+  e.rendered_by = nullptr;
+  e.rendered.reset();
 }
 
 void pricing_memory::forget_all() {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,6 +49,21 @@ public:
                                      const price_item& item,
                                      clock::time_point now = clock::now()) const;
 
+  /// Turns one remembered answer of `customer_id` into what a reader sends
+  /// (the API's JSON body).
+  using renderer = std::string (*)(const std::string& customer_id,
+                                   const price_answer& answer);
+
+  /// What `render` makes of the remembered answer for one item, if fresh.
+  /// Made once per stored answer and kept beside it until the answer is
+  /// replaced or forgotten, so a hot hit costs no formatting; the answer
+  /// given to `render` is marked `cache_hit`. `render` runs under a lock:
+  /// it must not call this memory.
+  std::shared_ptr<const std::string>
+  recall_rendered(const std::string& customer_id, const std::string& currency,
+                  const price_item& item, renderer render,
+                  clock::time_point now = clock::now()) const;
+
   /// Every item of `query` from memory, in order, or nullopt when any one
   /// is missing or stale.
   std::optional<price_reply> recall_all(const price_query& query,
@@ -72,6 +88,8 @@ private:
   struct entry {
     price_answer answer;
     clock::time_point loaded_at;
+    renderer rendered_by = nullptr;
+    std::shared_ptr<const std::string> rendered;
   };
   struct shard {
     mutable std::mutex mtx;

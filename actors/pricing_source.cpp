@@ -2,6 +2,7 @@
 
 #include "mapping/price_json.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -30,6 +31,10 @@ price_answer failed(const price_item& item, int status, std::string error,
   a.message = std::move(message);
   return a;
 }
+
+constexpr const char* lists_loads_help =
+  "Customers' resolved price lists loaded for price misses, by where they "
+  "came from";
 
 std::int64_t system_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -75,7 +80,17 @@ pricing_source::pricing_source(persistence::price_list_store& lists,
                 .Name("ferry_pricing_lookups_total")
                 .Help("Price lookups below the actors' memory, by result")
                 .Register(registry)
-                .Add({{"result", "error"}})) {
+                .Add({{"result", "error"}})),
+      lists_from_redis_(prometheus::BuildCounter()
+                          .Name("ferry_pricing_lists_loads_total")
+                          .Help(lists_loads_help)
+                          .Register(registry)
+                          .Add({{"source", "redis"}})),
+      lists_from_postgresql_(prometheus::BuildCounter()
+                               .Name("ferry_pricing_lists_loads_total")
+                               .Help(lists_loads_help)
+                               .Register(registry)
+                               .Add({{"source", "postgresql"}})) {
   if (!settings_.now_utc)
     settings_.now_utc = system_now;
   available_.Set(cache_ != nullptr ? 1 : 0);
@@ -148,6 +163,15 @@ pricing_customer pricing_source::resolve(const std::string& customer_id,
   return out;
 }
 
+void pricing_source::remember(
+  std::int64_t version,
+  const std::vector<persistence::price_cache_write>& writes) {
+  if (writes.empty() || !redis_allowed())
+    return;
+  auto stored = cache_->store_all(version, writes);
+  redis_outcome(static_cast<bool>(stored));
+}
+
 price_load_result pricing_source::load(const price_load& request) {
   price_load_result out;
   const auto& query = request.query;
@@ -160,70 +184,129 @@ price_load_result pricing_source::load(const price_load& request) {
   auto who = (out.customer.customer_no.empty() ? std::string{"-"}
                                                : out.customer.customer_no)
              + ":" + out.customer.price_group;
-  std::optional<std::vector<erp_price_list>> lists;
-  for (const auto& item : query.items) {
+  auto& answers = out.reply.answers;
+  answers.resize(query.items.size());
+  std::vector<std::size_t> pending; // indexes of the items to price
+  for (std::size_t i = 0; i < query.items.size(); ++i) {
+    const auto& item = query.items[i];
     if (!out.customer.resolved) {
       errors_.Increment();
-      out.reply.answers.push_back(
-        failed(item, 503, "unavailable",
-               "prices cannot be computed now: " + error));
-      continue;
+      answers[i] = failed(item, 503, "unavailable",
+                          "prices cannot be computed now: " + error);
+    } else if (item.quantity <= decimal{}) {
+      answers[i] = failed(item, 400, "bad_quantity",
+                          "qty must be above 0 for SKU " + item.sku);
+    } else {
+      pending.push_back(i);
     }
-    if (item.quantity <= decimal{}) {
-      out.reply.answers.push_back(
-        failed(item, 400, "bad_quantity",
-               "qty must be above 0 for SKU " + item.sku));
-      continue;
+  }
+  if (pending.empty())
+    return out;
+
+  // One round trip, under one version: per item its price and its base
+  // price, then the customer's resolved lists (none to look for without a
+  // customer or group).
+  bool has_lists = !out.customer.customer_no.empty()
+                   || !out.customer.price_group.empty();
+  std::vector<std::string> keys;
+  keys.reserve(pending.size() * 2 + 1);
+  for (auto i : pending) {
+    const auto& item = query.items[i];
+    keys.push_back("q:" + who + ":" + item.sku + ":"
+                   + item.quantity.to_string() + ":" + currency);
+    keys.push_back("b:" + item.sku);
+  }
+  auto lists_key = "l:" + who;
+  if (has_lists)
+    keys.push_back(lists_key);
+  persistence::price_cache_lookups cached;
+  bool versioned = false; // whether results may be stored under `version`
+  if (redis_allowed()) {
+    auto found = cache_->lookup_all(keys);
+    redis_outcome(static_cast<bool>(found));
+    if (found) {
+      cached = std::move(*found);
+      versioned = true;
     }
-    auto key = "q:" + who + ":" + item.sku + ":" + item.quantity.to_string()
-               + ":" + currency;
-    std::optional<std::int64_t> version;
-    if (redis_allowed()) {
-      auto found = cache_->lookup(key);
-      redis_outcome(static_cast<bool>(found));
-      if (found) {
-        version = found->version;
-        if (found->value) {
-          if (auto quote = price_quote_from_json(*found->value)) {
-            price_answer a;
-            a.sku = item.sku;
-            a.quantity = item.quantity;
-            a.quote = std::move(*quote);
-            a.cache_hit = true;
-            hits_.Increment();
-            out.reply.answers.push_back(std::move(a));
-            continue;
-          }
-        }
+  }
+  cached.entries.resize(keys.size());
+
+  // What was loaded or computed, stored back in one round trip at the end.
+  std::vector<persistence::price_cache_write> writes;
+  std::optional<std::vector<erp_price_list>> lists;
+  // Time left of the cached lists: a price derived from them must not
+  // outlive them, or it would answer from data older than the TTL.
+  std::optional<std::chrono::milliseconds> lists_ttl;
+  auto shorter = [](std::optional<std::chrono::milliseconds> a,
+                    std::chrono::milliseconds b) {
+    return a ? std::min(*a, b) : b;
+  };
+  for (std::size_t n = 0; n < pending.size(); ++n) {
+    auto i = pending[n];
+    const auto& item = query.items[i];
+    const auto& quote_key = keys[2 * n];
+    if (const auto& hit = cached.entries[2 * n]) {
+      if (auto quote = price_quote_from_json(hit->value)) {
+        auto& a = answers[i];
+        a.sku = item.sku;
+        a.quantity = item.quantity;
+        a.quote = std::move(*quote);
+        a.cache_hit = true;
+        hits_.Increment();
+        continue;
       }
     }
-    auto base = lists_.base_price(item.sku);
-    if (!base) {
-      errors_.Increment();
-      out.reply.answers.push_back(
-        failed(item, 503, "unavailable",
-               "prices cannot be computed now: "
-                 + persistence::db_error_text(base.error())));
-      continue;
+    std::optional<std::chrono::milliseconds> ttl;
+    std::optional<money> base;
+    if (const auto& b = cached.entries[2 * n + 1]) {
+      if ((base = money::parse(b->value)))
+        ttl = b->ttl_left;
     }
-    if (!*base) {
-      out.reply.answers.push_back(
-        failed(item, 404, "unknown_sku", "unknown SKU " + item.sku));
-      continue;
+    if (!base) {
+      auto loaded = lists_.base_price(item.sku);
+      if (!loaded) {
+        errors_.Increment();
+        answers[i] = failed(item, 503, "unavailable",
+                            "prices cannot be computed now: "
+                              + persistence::db_error_text(loaded.error()));
+        continue;
+      }
+      if (!*loaded) {
+        answers[i] = failed(item, 404, "unknown_sku",
+                            "unknown SKU " + item.sku);
+        continue;
+      }
+      base = **loaded;
+      if (versioned)
+        writes.push_back({keys[2 * n + 1], base->to_string(), std::nullopt});
+    }
+    if (!lists && !has_lists) {
+      lists.emplace();
+    } else if (!lists && cached.entries.back()) {
+      // An unreadable value is loaded again and replaced below.
+      if ((lists = price_lists_from_json(cached.entries.back()->value))) {
+        lists_ttl = cached.entries.back()->ttl_left;
+        lists_from_redis_.Increment();
+      }
     }
     if (!lists) {
       auto loaded = lists_.lists_for(out.customer.customer_no,
                                      out.customer.price_group);
       if (!loaded) {
         errors_.Increment();
-        out.reply.answers.push_back(
-          failed(item, 503, "unavailable",
-                 "prices cannot be computed now: "
-                   + persistence::db_error_text(loaded.error())));
+        answers[i] = failed(item, 503, "unavailable",
+                            "prices cannot be computed now: "
+                              + persistence::db_error_text(loaded.error()));
         continue;
       }
       lists = std::move(*loaded);
+      lists_from_postgresql_.Increment();
+      if (versioned)
+        writes.push_back(
+          {lists_key, price_lists_to_json(*lists), std::nullopt});
     }
+    if (lists_ttl)
+      ttl = shorter(ttl, *lists_ttl);
     price_question q;
     q.customer_no = out.customer.customer_no;
     q.price_group = out.customer.price_group;
@@ -231,28 +314,25 @@ price_load_result pricing_source::load(const price_load& request) {
     q.quantity = item.quantity;
     q.currency = currency;
     q.now_utc = settings_.now_utc();
-    price_facts facts{**base, settings_.base_currency, *lists};
+    price_facts facts{*base, settings_.base_currency, *lists};
     auto outcome = resolve_price(q, facts);
     if (!outcome.quote) {
       bool qty = outcome.refusal == price_refusal::bad_quantity;
-      out.reply.answers.push_back(
-        failed(item, qty ? 400 : 422,
-               qty ? "bad_quantity" : "currency_unavailable",
-               outcome.reason));
+      answers[i] = failed(item, qty ? 400 : 422,
+                          qty ? "bad_quantity" : "currency_unavailable",
+                          outcome.reason);
       continue;
     }
     computed_.Increment();
-    if (version && redis_allowed()) {
-      auto stored = cache_->store(*version, key,
-                                  price_quote_to_json(*outcome.quote));
-      redis_outcome(static_cast<bool>(stored));
-    }
-    price_answer a;
+    if (versioned)
+      writes.push_back({quote_key, price_quote_to_json(*outcome.quote), ttl});
+    auto& a = answers[i];
     a.sku = item.sku;
     a.quantity = item.quantity;
     a.quote = std::move(*outcome.quote);
-    out.reply.answers.push_back(std::move(a));
   }
+  if (versioned)
+    remember(cached.version, writes);
   return out;
 }
 

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/circuit_breaker.hpp"
 #include "actors/pricing_messages.hpp"
@@ -31,15 +33,21 @@ struct pricing_source_settings {
 };
 
 /// The blocking part of pricing, run by the loader workers (never on a
-/// scheduler thread): resolves who a customer id is, then per item the
-/// Redis cache (versioned keys), else the lists and base price from
-/// PostgreSQL through mapping/price_rules, storing the result back in Redis.
-/// With Redis down (breaker open) every price comes from PostgreSQL: slower,
-/// still correct. Thread-safe.
+/// scheduler thread): resolves who a customer id is, then looks up in Redis,
+/// in one round trip under the current version, every item's price
+/// (`q:<customer>:<group>:<sku>:<qty>:<currency>`) and base price
+/// (`b:<sku>`) and the customer's resolved lists (`l:<customer>:<group>`:
+/// its own lists and its group's). What is missing comes from PostgreSQL
+/// and is stored back under that version in one more round trip, so a miss
+/// for another SKU of a known customer costs no PostgreSQL query for its
+/// lists on any node. A price computed from cached facts expires no later
+/// than they do. With Redis down (breaker open) everything comes from
+/// PostgreSQL: slower, still correct. Thread-safe.
 ///
 /// Metrics: ferry_pricing_redis_available (1/0),
 /// ferry_pricing_redis_fallbacks_total (lookups done without Redis),
-/// ferry_pricing_lookups_total{result="hit|computed|error"}.
+/// ferry_pricing_lookups_total{result="hit|computed|error"},
+/// ferry_pricing_lists_loads_total{source="redis|postgresql"}.
 class pricing_source {
 public:
   /// `cache` may be null (no Redis configured). Everything must outlive
@@ -60,6 +68,9 @@ private:
   pricing_customer resolve(const std::string& customer_id, std::string& error);
   bool redis_allowed();
   void redis_outcome(bool ok);
+  /// Stores `writes` in Redis through the breaker; failures only count.
+  void remember(std::int64_t version,
+                const std::vector<persistence::price_cache_write>& writes);
 
   persistence::price_list_store& lists_;
   persistence::customer_store& customers_;
@@ -72,6 +83,8 @@ private:
   prometheus::Counter& hits_;
   prometheus::Counter& computed_;
   prometheus::Counter& errors_;
+  prometheus::Counter& lists_from_redis_;
+  prometheus::Counter& lists_from_postgresql_;
 };
 
 } // namespace ferry

@@ -50,26 +50,34 @@ void next_resource(poller_ptr self) {
   start_resource(self);
 }
 
-/// Puts one changed entity into the inbox unless it is there already.
-void offer(poller_ptr self, const char* topic,
-           std::vector<std::string> topics, const std::string& key,
-           const std::string& version, const std::string& cursor_value,
-           const nlohmann::json& resource) {
+/// One entity of a page, as the inbox event the poll would add.
+persistence::polled_change change_of(const char* topic, const std::string& key,
+                                     const std::string& version,
+                                     const nlohmann::json& resource) {
+  persistence::polled_change c;
+  c.event.source = "shop";
+  c.event.topic = topic;
+  c.event.event_id = std::string{"poll:"} + topic + ":" + key + ":" + version;
+  c.event.payload = shop::dump_exact(resource);
+  c.key = key;
+  c.version = version;
+  return c;
+}
+
+/// Puts the page's changed entities into the inbox unless they are there
+/// already (one statement), and moves the newest cursor value seen.
+void offer(poller_ptr self, const std::vector<persistence::polled_change>& page,
+           const std::vector<std::string>& topics,
+           const std::string& newest_on_page) {
   auto& st = self->state;
-  persistence::inbox_event e;
-  e.source = "shop";
-  e.topic = topic;
-  e.event_id = std::string{"poll:"} + topic + ":" + key + ":" + version;
-  e.payload = shop::dump_exact(resource);
-  auto r = st.store->enqueue_if_missing(e, topics, key, "updated_at", version);
+  auto r = st.store->enqueue_missing(page, topics, "updated_at");
   if (!r) {
     note_error(self, persistence::db_error_text(r.error()));
     return;
   }
-  if (*r)
-    ++st.report.enqueued;
-  if (cursor_value > st.newest)
-    st.newest = cursor_value;
+  st.report.enqueued += *r;
+  if (newest_on_page > st.newest)
+    st.newest = newest_on_page;
 }
 
 /// Continues with the next page, or the next resource after the last one.
@@ -102,13 +110,18 @@ void fetch(poller_ptr self) {
                   shop_list_orders{st.since, st.settings.page_size, st.page})
         .then(
           [self](shop_order_page& page) {
+            std::vector<persistence::polled_change> changes;
+            std::string newest;
             for (auto& o : page.items) {
               auto version = o.updated_at.empty() ? o.created_at : o.updated_at;
               auto j = shop::to_json(o);
               j["updated_at"] = version;
-              offer(self, "orders/create", {"orders/create", "orders/updated"},
-                    std::to_string(o.entity_id), version, o.created_at, j);
+              changes.push_back(change_of("orders/create",
+                                          std::to_string(o.entity_id), version,
+                                          j));
+              newest = std::max(newest, o.created_at);
             }
+            offer(self, changes, {"orders/create", "orders/updated"}, newest);
             after_page(self, page);
           },
           on_error);
@@ -120,11 +133,16 @@ void fetch(poller_ptr self) {
                                       st.page})
         .then(
           [self](shop_customer_page& page) {
-            for (auto& c : page.items)
-              offer(self, "customers/update",
-                    {"customers/create", "customers/update"},
-                    std::to_string(c.id), c.updated_at, c.updated_at,
-                    shop::to_json(c));
+            std::vector<persistence::polled_change> changes;
+            std::string newest;
+            for (auto& c : page.items) {
+              changes.push_back(change_of("customers/update",
+                                          std::to_string(c.id), c.updated_at,
+                                          shop::to_json(c)));
+              newest = std::max(newest, c.updated_at);
+            }
+            offer(self, changes, {"customers/create", "customers/update"},
+                  newest);
             after_page(self, page);
           },
           on_error);
@@ -136,10 +154,15 @@ void fetch(poller_ptr self) {
                                      st.page})
         .then(
           [self](shop_product_page& page) {
-            for (auto& p : page.items)
-              offer(self, "products/update", {"products/update"},
-                    std::to_string(p.id), p.updated_at, p.updated_at,
-                    shop::to_json(p));
+            std::vector<persistence::polled_change> changes;
+            std::string newest;
+            for (auto& p : page.items) {
+              changes.push_back(change_of("products/update",
+                                          std::to_string(p.id), p.updated_at,
+                                          shop::to_json(p)));
+              newest = std::max(newest, p.updated_at);
+            }
+            offer(self, changes, {"products/update"}, newest);
             after_page(self, page);
           },
           on_error);

@@ -2,6 +2,7 @@
 
 #include "mapping/masking.hpp"
 #include "persistence/inbox_wakeup.hpp"
+#include "persistence/prepared.hpp"
 #include "persistence/sql_array.hpp"
 
 #include <algorithm>
@@ -114,21 +115,33 @@ inbox_store::claim(const std::string& node, std::size_t limit,
                    const std::optional<std::string>& topic) {
   return pool_.with_connection("inbox: claim", [&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    auto rows = tx.exec_params(
-        "WITH c AS ("
-        "  SELECT id FROM inbox"
-        "  WHERE (status = 'pending'"
-        "         OR (status = 'processing' AND lease_until < now()))"
-        "    AND ($3::text IS NULL OR topic = $3)"
-        "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-        "UPDATE inbox i SET status = 'processing', claimed_by = $1,"
-        "  lease_until = now() + make_interval(secs => $4),"
-        "  attempts = i.attempts + 1 "
-        "FROM c WHERE i.id = c.id "
-        "RETURNING i.id, i.source, i.event_id, i.topic, i.payload::text,"
-        "  i.attempts",
-        node, static_cast<std::int64_t>(limit), topic,
-        static_cast<double>(lease.count()));
+    // A statement of its own with and without the topic, so that each
+    // keeps a plan that fits it (the topic one uses inbox_open_topic).
+    auto sql = [](const char* topic_filter) {
+      return std::string{"WITH c AS ("
+                         "  SELECT id FROM inbox"
+                         "  WHERE (status = 'pending'"
+                         "         OR (status = 'processing'"
+                         "             AND lease_until < now()))"}
+             + topic_filter
+             + "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+               "UPDATE inbox i SET status = 'processing', claimed_by = $1,"
+               "  lease_until = now() + make_interval(secs => $4),"
+               "  attempts = i.attempts + 1 "
+               "FROM c WHERE i.id = c.id "
+               "RETURNING i.id, i.source, i.event_id, i.topic,"
+               "  i.payload::text, i.attempts";
+    };
+    auto rows = topic
+                  ? exec_prepared_sql(tx, "inbox_claim_topic",
+                                      sql(" AND topic = $3"), node,
+                                      static_cast<std::int64_t>(limit), *topic,
+                                      static_cast<double>(lease.count()))
+                  : exec_prepared_sql(tx, "inbox_claim",
+                                      sql(" AND $3::text IS NULL"), node,
+                                      static_cast<std::int64_t>(limit),
+                                      std::optional<std::string>{},
+                                      static_cast<double>(lease.count()));
     tx.commit();
     std::vector<claimed_event> out;
     out.reserve(rows.size());
@@ -148,13 +161,33 @@ inbox_store::claim(const std::string& node, std::size_t limit,
 
 bool inbox_store::complete(pqxx::transaction_base& tx, std::int64_t id,
                            const std::string& node) {
-  auto rows = tx.exec_params(
+  auto rows = exec_prepared_sql(
+      tx, "inbox_complete",
       "UPDATE inbox SET status = 'done', finished_at = now(),"
       " lease_until = NULL "
       "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
       "RETURNING id",
       id, node);
   return rows.size() == 1;
+}
+
+std::size_t inbox_store::complete_all(pqxx::transaction_base& tx,
+                                      const std::vector<std::int64_t>& ids,
+                                      const std::string& node) {
+  if (ids.empty())
+    return 0;
+  std::vector<std::string> texts;
+  texts.reserve(ids.size());
+  for (auto id : ids)
+    texts.push_back(std::to_string(id));
+  return exec_prepared_sql(
+           tx, "inbox_complete_all",
+           "UPDATE inbox SET status = 'done', finished_at = now(),"
+           " lease_until = NULL "
+           "WHERE id = ANY($1::text[]::bigint[]) AND status = 'processing'"
+           " AND claimed_by = $2",
+           text_array_literal(texts), node)
+    .affected_rows();
 }
 
 caf::expected<bool> inbox_store::complete(std::int64_t id,

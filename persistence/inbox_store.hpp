@@ -79,6 +79,12 @@ public:
   static bool complete(pqxx::transaction_base& tx, std::int64_t id,
                        const std::string& node);
 
+  /// `complete` of each of `ids` in one statement; how many were still
+  /// claimed by `node`.
+  static std::size_t complete_all(pqxx::transaction_base& tx,
+                                  const std::vector<std::int64_t>& ids,
+                                  const std::string& node);
+
   /// Gives up a claim after a failure: back to pending for another attempt
   /// when `retry`, else `failed` for good. `error` is stored, masked.
   /// False when `node` no longer holds the claim.

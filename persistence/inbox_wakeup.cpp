@@ -8,23 +8,21 @@ inbox_wakeup& inbox_wakeup::instance() {
 }
 
 void inbox_wakeup::notify() {
-  {
-    std::lock_guard<std::mutex> guard{mutex_};
-    ++generation_;
-  }
-  changed_.notify_all();
-}
-
-std::uint64_t inbox_wakeup::generation() const {
   std::lock_guard<std::mutex> guard{mutex_};
-  return generation_;
+  for (auto& [id, l] : listeners_)
+    l();
 }
 
-std::uint64_t inbox_wakeup::wait(std::uint64_t seen,
-                                 std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock{mutex_};
-  changed_.wait_for(lock, timeout, [&] { return generation_ != seen; });
-  return generation_;
+std::uint64_t inbox_wakeup::subscribe(listener l) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto id = next_id_++;
+  listeners_.emplace(id, std::move(l));
+  return id;
+}
+
+void inbox_wakeup::unsubscribe(std::uint64_t id) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  listeners_.erase(id);
 }
 
 } // namespace ferry::persistence

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
 
 namespace ferry::persistence {
@@ -15,23 +15,25 @@ namespace ferry::persistence {
 /// safety net.
 class inbox_wakeup {
 public:
+  using listener = std::function<void()>;
+
   /// The process's one instance.
   static inbox_wakeup& instance();
 
-  /// Called after a commit that inserted events.
+  /// Called after a commit that inserted events: runs every listener on
+  /// the calling thread.
   void notify();
 
-  /// How many notifications there were so far.
-  std::uint64_t generation() const;
+  /// Adds `l`, which must return at once (it sends a message, say); returns
+  /// the id to remove it with.
+  std::uint64_t subscribe(listener l);
 
-  /// Blocks until there was a notification after `seen` (a `generation()`)
-  /// or `timeout` passed; returns the generation then.
-  std::uint64_t wait(std::uint64_t seen, std::chrono::milliseconds timeout);
+  void unsubscribe(std::uint64_t id);
 
 private:
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::uint64_t generation_ = 0;
+  std::mutex mutex_;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, listener> listeners_;
 };
 
 } // namespace ferry::persistence

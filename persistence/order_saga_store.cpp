@@ -2,6 +2,7 @@
 
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/inbox_store.hpp"
+#include "persistence/prepared.hpp"
 
 #include <pqxx/pqxx>
 
@@ -59,9 +60,12 @@ caf::expected<bool> order_saga_store::receive(const std::string& key,
 
 namespace {
 
-std::optional<order_saga_row> arrive_in(pqxx::work& tx,
-                                        const order_arrival& a) {
-  auto rows = tx.exec_params(
+/// Inserts the saga of `a` unless it exists; the sync_log entries of a
+/// created one are added to `logs`, for the caller to write.
+std::optional<order_saga_row> arrive_in(pqxx::work& tx, const order_arrival& a,
+                                        std::vector<sync_log_entry>& logs) {
+  auto rows = exec_prepared_sql(
+    tx, "saga_arrive",
     std::string{"INSERT INTO saga (kind, key, state, data, version,"
                 " claimed_by, lease_until) "
                 "VALUES ($1, $2, $3, $4::jsonb, $5, $6,"
@@ -76,13 +80,10 @@ std::optional<order_saga_row> arrive_in(pqxx::work& tx,
   std::optional<order_saga_row> created;
   if (rows.size() == 1) {
     created = row_from(rows[0]);
-    for (const auto& log : a.logs)
-      sync_log_store::write(tx, log);
+    logs.insert(logs.end(), a.logs.begin(), a.logs.end());
     if (!a.reserve.empty())
       reservation_store::reserve(tx, a.key, a.reserve);
   }
-  if (a.inbox_id != 0)
-    inbox_store::complete(tx, a.inbox_id, a.node);
   return created;
 }
 
@@ -94,7 +95,11 @@ order_saga_store::arrive(const order_arrival& a) {
     saga_label(a.key) + ": receive",
     [&](pqxx::connection& conn) -> std::optional<order_saga_row> {
       pqxx::work tx(conn);
-      auto created = arrive_in(tx, a);
+      std::vector<sync_log_entry> logs;
+      auto created = arrive_in(tx, a, logs);
+      sync_log_store::write_all(tx, logs);
+      if (a.inbox_id != 0)
+        inbox_store::complete(tx, a.inbox_id, a.node);
       tx.commit();
       return created;
     });
@@ -108,8 +113,17 @@ order_saga_store::arrive_all(const std::vector<order_arrival>& all) {
       pqxx::work tx(conn);
       std::vector<std::optional<order_saga_row>> out;
       out.reserve(all.size());
-      for (const auto& a : all)
-        out.push_back(arrive_in(tx, a));
+      std::vector<std::int64_t> events;
+      std::vector<sync_log_entry> logs;
+      for (const auto& a : all) {
+        out.push_back(arrive_in(tx, a, logs));
+        if (a.inbox_id != 0)
+          events.push_back(a.inbox_id);
+      }
+      sync_log_store::write_all(tx, logs);
+      // The batch's events share the node (the intake's).
+      if (!all.empty())
+        inbox_store::complete_all(tx, events, all.front().node);
       tx.commit();
       return out;
     });
@@ -122,10 +136,14 @@ caf::expected<void> order_saga_store::log_events(
     "order events: log " + std::to_string(done.size()),
     [&](pqxx::connection& conn) {
       pqxx::work tx(conn);
+      std::vector<std::int64_t> events;
+      std::vector<sync_log_entry> logs;
       for (const auto& [id, entry] : done) {
-        sync_log_store::write(tx, entry);
-        inbox_store::complete(tx, id, node);
+        logs.push_back(entry);
+        events.push_back(id);
       }
+      sync_log_store::write_all(tx, logs);
+      inbox_store::complete_all(tx, events, node);
       tx.commit();
     });
   if (!r)
@@ -139,14 +157,56 @@ order_saga_store::load(const std::string& key) {
     saga_label(key) + ": load",
     [&](pqxx::connection& conn) -> std::optional<order_saga_row> {
       pqxx::read_transaction tx(conn);
-      auto rows = tx.exec_params(std::string{"SELECT "} + row_columns
-                                   + " FROM saga WHERE kind = $1 AND key = $2",
-                                 std::string{kind}, key);
+      auto rows = exec_prepared_sql(tx, "saga_load",
+                                    std::string{"SELECT "} + row_columns
+                                      + " FROM saga WHERE kind = $1"
+                                        " AND key = $2",
+                                    std::string{kind}, key);
       if (rows.empty())
         return std::nullopt;
       return row_from(rows[0]);
     });
 }
+
+namespace {
+
+/// The transitions that only move the row, log and maybe release the
+/// reservation (nearly all of them) as one statement: one round trip, and
+/// atomic without a transaction block around it.
+bool apply_in_one_statement(pqxx::connection& conn, const order_saga_row& from,
+                            const order_transition& t, const std::string& node,
+                            std::chrono::seconds lease) {
+  auto log = sync_log_store::columns_of(t.log);
+  pqxx::nontransaction tx(conn);
+  auto moved = exec_prepared_sql(
+    tx, "saga_apply",
+    std::string{"WITH moved AS ("
+                " UPDATE saga SET state = $3, data = $4::jsonb,"
+                " version = version + 1, updated_at = now(),"
+                " claimed_by = CASE WHEN $8 THEN NULL ELSE $6 END,"
+                " lease_until = CASE WHEN $8 THEN NULL"
+                "  ELSE now() + make_interval(secs => $7) END"
+                " WHERE kind = $1 AND key = $2 AND version = $5 RETURNING id),"
+                " logged AS (INSERT INTO sync_log ("}
+      + sync_log_columns::names
+      + ") SELECT $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb"
+        " FROM moved),"
+        " released_order AS (UPDATE stock_reservation_order"
+        " SET released_at = now() WHERE $18 AND order_key = $2"
+        " AND released_at IS NULL AND EXISTS (SELECT 1 FROM moved)),"
+        " released_lines AS (UPDATE stock_reservation SET released = true"
+        " WHERE $18 AND order_key = $2 AND NOT released"
+        " AND EXISTS (SELECT 1 FROM moved)) "
+        "SELECT count(*) FROM moved",
+    std::string{kind}, from.key, t.to, t.data.dump(), from.version, node,
+    static_cast<double>(lease.count()), t.unclaim, log.entity, log.direction,
+    log.entity_id, log.external_id, log.attempt, log.latency_ms, log.outcome,
+    log.message, log.payload, t.release);
+  // 0: another node moved it, and nothing was written.
+  return moved[0][0].as<std::int64_t>() == 1;
+}
+
+} // namespace
 
 caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
                                             const order_transition& t,
@@ -155,6 +215,9 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
   return pool_.with_connection(
     saga_label(from.key) + ": " + from.state + " -> " + t.to,
     [&](pqxx::connection& conn) {
+      if (t.reserve.empty() && !t.dead_letter_reason && !t.outbox
+          && !t.audit)
+        return apply_in_one_statement(conn, from, t, node, lease);
       pqxx::work tx(conn);
       auto rows = tx.exec_params(
         "UPDATE saga SET state = $3, data = $4::jsonb, version = version + 1,"
@@ -187,33 +250,37 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
     });
 }
 
-caf::expected<std::vector<std::string>>
+caf::expected<std::vector<order_saga_row>>
 order_saga_store::claim_runnable(const std::string& node, std::size_t limit,
                                  std::chrono::seconds lease) {
   return pool_.with_connection("order sagas: claim", [&](pqxx::connection&
                                                            conn) {
     pqxx::work tx(conn);
-    auto rows = tx.exec_params(
-      "WITH c AS ("
-      "  SELECT id FROM saga"
-      "  WHERE kind = $1 AND state <> 'failed'"
-      "    AND NOT coalesce((data->>'parked')::boolean, false)"
-      "    AND (claimed_by IS NULL OR lease_until < now())"
-      "  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-      "UPDATE saga s SET claimed_by = $2,"
-      "  lease_until = now() + make_interval(secs => $4) "
-      "FROM c WHERE s.id = c.id RETURNING s.id, s.key",
+    // The rows come back whole: the sagas start without loading them.
+    auto rows = exec_prepared_sql(
+      tx, "saga_claim_runnable",
+      std::string{"WITH c AS ("
+                  "  SELECT id FROM saga"
+                  "  WHERE kind = $1 AND state <> 'failed'"
+                  "    AND NOT coalesce((data->>'parked')::boolean, false)"
+                  "    AND (claimed_by IS NULL OR lease_until < now())"
+                  "  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                  "UPDATE saga s SET claimed_by = $2,"
+                  "  lease_until = now() + make_interval(secs => $4) "
+                  "FROM c WHERE s.id = c.id RETURNING s.id, "}
+        + row_columns,
       std::string{kind}, node, static_cast<std::int64_t>(limit),
       static_cast<double>(lease.count()));
     tx.commit();
-    std::vector<std::pair<std::int64_t, std::string>> claimed;
+    std::vector<std::pair<std::int64_t, order_saga_row>> claimed;
     for (const auto& r : rows)
-      claimed.emplace_back(r[0].as<std::int64_t>(), r[1].as<std::string>());
-    std::sort(claimed.begin(), claimed.end());
-    std::vector<std::string> keys;
+      claimed.emplace_back(r["id"].as<std::int64_t>(), row_from(r));
+    std::sort(claimed.begin(), claimed.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<order_saga_row> out;
     for (auto& c : claimed)
-      keys.push_back(std::move(c.second));
-    return keys;
+      out.push_back(std::move(c.second));
+    return out;
   });
 }
 

@@ -133,8 +133,8 @@ public:
                             std::chrono::seconds lease);
 
   /// Claims up to `limit` runnable sagas (not parked, not failed) that no
-  /// live lease holds, oldest first, for `node`; returns their keys.
-  caf::expected<std::vector<std::string>>
+  /// live lease holds, oldest first, for `node`; returns their rows.
+  caf::expected<std::vector<order_saga_row>>
   claim_runnable(const std::string& node, std::size_t limit,
                  std::chrono::seconds lease);
 

@@ -1,5 +1,6 @@
 #include "persistence/price_cache.hpp"
 
+#include <algorithm>
 #include <hiredis/hiredis.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -8,11 +9,31 @@ namespace ferry::persistence {
 
 namespace {
 
-// The version and the versioned value in one round trip.
+// The version and the versioned values with their remaining time in one
+// round trip. A missing value is an empty array: a nil would end the Lua
+// table, and so the reply, early.
 constexpr const char* lookup_script = R"(
 local v = redis.call('GET', KEYS[1]) or '0'
-local value = redis.call('GET', ARGV[1] .. v .. ':' .. ARGV[2])
-return {v, value}
+local out = {v}
+for i = 2, #ARGV do
+  local k = ARGV[1] .. v .. ':' .. ARGV[i]
+  local value = redis.call('GET', k)
+  if value then
+    out[#out + 1] = {value, redis.call('PTTL', k)}
+  else
+    out[#out + 1] = {}
+  end
+end
+return out
+)";
+
+// Several SET … PX in one round trip: ARGV holds key, value, milliseconds
+// for each.
+constexpr const char* store_script = R"(
+for i = 1, #ARGV, 3 do
+  redis.call('SET', ARGV[i], ARGV[i + 1], 'PX', ARGV[i + 2])
+end
+return #ARGV / 3
 )";
 
 // INCR and PUBLISH together, so no node sees the new version unannounced.
@@ -35,31 +56,84 @@ std::string price_cache::versioned_key(std::int64_t version,
 
 caf::expected<price_cache_lookup>
 price_cache::lookup(const std::string& key) {
-  auto r = redis_.run_script(lookup_script, {version_key()},
-                             {prefix_ + "price:v", key});
+  auto all = lookup_all({key});
+  if (!all)
+    return all.error();
+  price_cache_lookup out;
+  out.version = all->version;
+  if (all->entries.at(0))
+    out.value = std::move(all->entries[0]->value);
+  return out;
+}
+
+caf::expected<price_cache_lookups>
+price_cache::lookup_all(const std::vector<std::string>& keys) {
+  std::vector<std::string> args;
+  args.reserve(keys.size() + 1);
+  args.push_back(prefix_ + "price:v");
+  args.insert(args.end(), keys.begin(), keys.end());
+  auto r = redis_.run_script(lookup_script, {version_key()}, args);
   if (!r)
     return r.error();
-  if (r->type != redis_reply::kind::array || r->elements.empty())
+  auto unexpected = [] {
     return make_db_error(db_errc::rejected,
                          "redis price lookup: unexpected reply");
-  price_cache_lookup out;
+  };
+  if (r->type != redis_reply::kind::array
+      || r->elements.size() != keys.size() + 1)
+    return unexpected();
+  price_cache_lookups out;
   try {
     out.version = std::stoll(r->elements[0].text);
   } catch (const std::exception&) {
     return make_db_error(db_errc::rejected,
                          "redis " + version_key() + ": not a number");
   }
-  // A Lua false (missing key) ends the array early or comes back as nil.
-  if (r->elements.size() > 1 && !r->elements[1].is_nil())
-    out.value = r->elements[1].text;
+  out.entries.reserve(keys.size());
+  for (std::size_t i = 1; i < r->elements.size(); ++i) {
+    const auto& e = r->elements[i];
+    if (e.type != redis_reply::kind::array)
+      return unexpected();
+    if (e.elements.empty()) {
+      out.entries.emplace_back();
+      continue;
+    }
+    if (e.elements.size() != 2
+        || e.elements[1].type != redis_reply::kind::integer)
+      return unexpected();
+    // PTTL is -1 for a key without expiry (only set by hand): give it the
+    // full TTL rather than none.
+    auto left = e.elements[1].integer < 0
+                  ? ttl_
+                  : std::chrono::milliseconds{e.elements[1].integer};
+    out.entries.push_back(price_cache_entry{e.elements[0].text, left});
+  }
   return out;
 }
 
-caf::expected<void> price_cache::store(std::int64_t version,
-                                       const std::string& key,
-                                       const std::string& value) {
-  auto r = redis_.command({"SET", versioned_key(version, key), value, "PX",
-                           std::to_string(ttl_.count())});
+caf::expected<void>
+price_cache::store(std::int64_t version, const std::string& key,
+                   const std::string& value,
+                   std::optional<std::chrono::milliseconds> ttl) {
+  return store_all(version, {price_cache_write{key, value, ttl}});
+}
+
+caf::expected<void>
+price_cache::store_all(std::int64_t version,
+                       const std::vector<price_cache_write>& writes) {
+  std::vector<std::string> args;
+  args.reserve(writes.size() * 3);
+  for (const auto& w : writes) {
+    auto px = w.ttl ? std::min(*w.ttl, ttl_) : ttl_;
+    if (px.count() <= 0)
+      continue;
+    args.push_back(versioned_key(version, w.key));
+    args.push_back(w.value);
+    args.push_back(std::to_string(px.count()));
+  }
+  if (args.empty())
+    return caf::unit;
+  auto r = redis_.run_script(store_script, {}, args);
   if (!r)
     return r.error();
   return caf::unit;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ferry::persistence {
 
@@ -20,6 +21,28 @@ namespace ferry::persistence {
 struct price_cache_lookup {
   std::int64_t version = 0;
   std::optional<std::string> value;
+};
+
+/// One value found by `lookup_all`, with the time it has left before it
+/// expires, so that what is derived from it expires no later.
+struct price_cache_entry {
+  std::string value;
+  std::chrono::milliseconds ttl_left{0};
+};
+
+/// One value for `store_all`.
+struct price_cache_write {
+  std::string key;
+  std::string value;
+  /// Expires after this when shorter than the cache's TTL.
+  std::optional<std::chrono::milliseconds> ttl;
+};
+
+/// What `lookup_all` found: the current version and, per key asked for in
+/// that order, its entry under that version when present.
+struct price_cache_lookups {
+  std::int64_t version = 0;
+  std::vector<std::optional<price_cache_entry>> entries;
 };
 
 /// Computed prices and resolved price lists in Redis, shared by every Ferry
@@ -39,9 +62,23 @@ public:
   /// trip.
   caf::expected<price_cache_lookup> lookup(const std::string& key);
 
-  /// Stores `value` under `key` for `version`, expiring after the TTL.
-  caf::expected<void> store(std::int64_t version, const std::string& key,
-                            const std::string& value);
+  /// The current version and the entries of every key under it, in one
+  /// round trip and from one version (e.g. a customer's prices and its
+  /// resolved lists).
+  caf::expected<price_cache_lookups>
+  lookup_all(const std::vector<std::string>& keys);
+
+  /// Stores `value` under `key` for `version`, expiring after the TTL, or
+  /// after `ttl` when that is shorter (a value derived from another entry
+  /// must not outlive it); a `ttl` of zero or less stores nothing.
+  caf::expected<void>
+  store(std::int64_t version, const std::string& key, const std::string& value,
+        std::optional<std::chrono::milliseconds> ttl = std::nullopt);
+
+  /// Stores every value of `writes` for `version` as `store` does, in one
+  /// round trip.
+  caf::expected<void> store_all(std::int64_t version,
+                                const std::vector<price_cache_write>& writes);
 
   /// Bumps the version and publishes the new one; returns it.
   caf::expected<std::int64_t> invalidate();

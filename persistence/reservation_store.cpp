@@ -1,5 +1,6 @@
 #include "persistence/reservation_store.hpp"
 
+#include "persistence/prepared.hpp"
 #include "persistence/sql_array.hpp"
 
 #include <pqxx/pqxx>
@@ -27,17 +28,21 @@ void reservation_store::reserve(pqxx::transaction_base& tx,
     per_sku[line.sku] += line.quantity;
   }
   // The order row is the idempotency guard: a concurrent second attempt
-  // waits on its unique key and then inserts nothing.
-  auto inserted = tx.exec_params(
-      "INSERT INTO stock_reservation_order (order_key) VALUES ($1)"
-      " ON CONFLICT (order_key) DO NOTHING RETURNING order_key",
-      order_key);
-  if (inserted.empty())
-    return;
-  for (const auto& [sku, quantity] : per_sku)
-    tx.exec_params("INSERT INTO stock_reservation (order_key, sku, quantity)"
-                   " VALUES ($1, $2, $3)",
-                   order_key, sku, quantity);
+  // waits on its unique key and then inserts nothing. One statement for
+  // the order row and its lines.
+  std::vector<std::string> skus, quantities;
+  for (const auto& [sku, quantity] : per_sku) {
+    skus.push_back(sku);
+    quantities.push_back(std::to_string(quantity));
+  }
+  exec_prepared_sql(
+    tx, "reservation_reserve",
+    "WITH o AS (INSERT INTO stock_reservation_order (order_key) VALUES ($1)"
+    " ON CONFLICT (order_key) DO NOTHING RETURNING order_key) "
+    "INSERT INTO stock_reservation (order_key, sku, quantity)"
+    " SELECT o.order_key, l.sku, l.quantity FROM o,"
+    " unnest($2::text[], $3::text[]::bigint[]) AS l(sku, quantity)",
+    order_key, text_array_literal(skus), text_array_literal(quantities));
 }
 
 void reservation_store::release(pqxx::transaction_base& tx,

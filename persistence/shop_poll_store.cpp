@@ -1,5 +1,7 @@
 #include "persistence/shop_poll_store.hpp"
 
+#include "persistence/sql_array.hpp"
+
 #include <pqxx/pqxx>
 
 namespace ferry::persistence {
@@ -36,35 +38,46 @@ caf::expected<bool> shop_poll_store::save_cursor(const std::string& resource,
     });
 }
 
-caf::expected<bool> shop_poll_store::enqueue_if_missing(
-  const inbox_event& event, const std::vector<std::string>& topics,
-  const std::string& key, const std::string& version_field,
-  const std::string& version) {
-  if (event.event_id.empty() || event.topic.empty() || topics.empty())
+caf::expected<std::size_t>
+shop_poll_store::enqueue_missing(const std::vector<polled_change>& changes,
+                                 const std::vector<std::string>& topics,
+                                 const std::string& version_field) {
+  if (changes.empty())
+    return std::size_t{0};
+  std::vector<std::string> ids, event_topics, payloads, keys, versions;
+  for (const auto& c : changes) {
+    if (c.event.event_id.empty() || c.event.topic.empty())
+      return make_db_error(db_errc::rejected,
+                           "shop poll enqueue: empty event id or topic");
+    ids.push_back(c.event.event_id);
+    event_topics.push_back(c.event.topic);
+    payloads.push_back(c.event.payload);
+    keys.push_back(c.key);
+    versions.push_back(c.version);
+  }
+  if (topics.empty())
     return make_db_error(db_errc::rejected,
-                         "shop poll enqueue: empty event id, topic or topics");
+                         "shop poll enqueue: no topics to look for");
   return pool_.with_connection(
-    "shop poll enqueue (" + event.topic + ")", [&](pqxx::connection& c) {
-      pqxx::work tx{c};
-      std::string topic_list = "{";
-      for (std::size_t i = 0; i < topics.size(); ++i) {
-        if (i > 0)
-          topic_list += ",";
-        topic_list += "\"" + tx.esc(topics[i]) + "\"";
-      }
-      topic_list += "}";
+    "shop poll enqueue of " + std::to_string(changes.size()) + " "
+      + changes.front().event.topic,
+    [&](pqxx::connection& c) {
+      pqxx::nontransaction tx{c};
       auto r = tx.exec_params(
         "INSERT INTO inbox (source, event_id, topic, payload) "
-        "SELECT 'shop', $1, $2, $3::jsonb WHERE NOT EXISTS ("
+        "SELECT 'shop', x.e, x.t, x.p::jsonb FROM unnest($1::text[],"
+        " $2::text[], $3::text[], $4::text[], $5::text[]) AS x(e, t, p, k, v)"
+        " WHERE NOT EXISTS ("
         "  SELECT 1 FROM inbox WHERE source = 'shop'"
-        "  AND topic = ANY($4::text[])"
-        "  AND coalesce(payload->>'entity_id', payload->>'id') = $5"
-        "  AND payload->>$6 = $7) "
+        "  AND topic = ANY($6::text[])"
+        "  AND coalesce(payload->>'entity_id', payload->>'id') = x.k"
+        "  AND payload->>$7 = x.v) "
         "ON CONFLICT (source, event_id) DO NOTHING",
-        event.event_id, event.topic, event.payload, topic_list, key,
-        version_field, version);
-      tx.commit();
-      return r.affected_rows() == 1;
+        text_array_literal(ids), text_array_literal(event_topics),
+        text_array_literal(payloads), text_array_literal(keys),
+        text_array_literal(versions), text_array_literal(topics),
+        version_field);
+      return static_cast<std::size_t>(r.affected_rows());
     });
 }
 

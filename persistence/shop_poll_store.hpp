@@ -12,6 +12,14 @@ namespace ferry::persistence {
 
 /// What the lost-webhook poller persists: a cursor per shop resource, and
 /// inbox rows for the changes whose webhook never came.
+/// One entity the poll found: its inbox event, the entity's key and the
+/// version it was seen at.
+struct polled_change {
+  inbox_event event;
+  std::string key;
+  std::string version;
+};
+
 class shop_poll_store {
 public:
   /// The pool must outlive the store.
@@ -25,15 +33,15 @@ public:
   caf::expected<bool> save_cursor(const std::string& resource,
                                   const std::string& value);
 
-  /// Commits `event` (source "shop") unless the inbox already holds an
-  /// event with one of `topics` about the entity `key` (the payload's
-  /// entity_id or id) at `version` (the payload's `version_field`), e.g. the
-  /// webhook of the same change; true when inserted.
-  caf::expected<bool> enqueue_if_missing(const inbox_event& event,
-                                         const std::vector<std::string>& topics,
-                                         const std::string& key,
-                                         const std::string& version_field,
-                                         const std::string& version);
+  /// Commits each of `changes` (source "shop") unless the inbox already
+  /// holds an event with one of `topics` about the same entity (the
+  /// payload's entity_id or id) at the same version (the payload's
+  /// `version_field`), e.g. the webhook of the same change: one statement
+  /// for a page of the poll. Returns how many were inserted.
+  caf::expected<std::size_t>
+  enqueue_missing(const std::vector<polled_change>& changes,
+                  const std::vector<std::string>& topics,
+                  const std::string& version_field);
 
 private:
   pg_pool& pool_;

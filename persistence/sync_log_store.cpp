@@ -1,6 +1,8 @@
 #include "persistence/sync_log_store.hpp"
 
 #include "mapping/masking.hpp"
+#include "persistence/prepared.hpp"
+#include "persistence/sql_array.hpp"
 
 #include <pqxx/pqxx>
 
@@ -62,22 +64,71 @@ const char* to_string(sync_outcome outcome) {
 
 sync_log_store::sync_log_store(pg_pool& pool) : pool_(pool) {}
 
+sync_log_columns sync_log_store::columns_of(const sync_log_entry& entry) {
+  sync_log_columns c;
+  c.entity = entry.entity;
+  c.direction = to_string(entry.direction);
+  c.entity_id = mapping::mask_text(entry.entity_id);
+  c.external_id = optional_text(mapping::mask_text(entry.external_id));
+  c.attempt = entry.attempt;
+  c.latency_ms = entry.latency_ms;
+  c.outcome = to_string(entry.outcome);
+  c.message = optional_text(mapping::mask_text(entry.message));
+  if (!entry.payload.is_null())
+    c.payload = mapping::mask_json(entry.payload).dump();
+  return c;
+}
+
 std::int64_t sync_log_store::write(pqxx::transaction_base& tx,
                                    const sync_log_entry& entry) {
-  std::optional<std::string> payload;
-  if (!entry.payload.is_null())
-    payload = mapping::mask_json(entry.payload).dump();
-  return tx
-      .exec_params1(
-          "INSERT INTO sync_log (entity, direction, entity_id, external_id,"
-          " attempt, latency_ms, outcome, message, payload)"
-          " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id",
-          entry.entity, std::string(to_string(entry.direction)),
-          mapping::mask_text(entry.entity_id),
-          optional_text(mapping::mask_text(entry.external_id)), entry.attempt,
-          entry.latency_ms, std::string(to_string(entry.outcome)),
-          optional_text(mapping::mask_text(entry.message)), payload)[0]
-      .as<std::int64_t>();
+  auto c = columns_of(entry);
+  return exec_prepared_sql(
+           tx, "sync_log_write",
+           std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
+             + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)"
+               " RETURNING id",
+           c.entity, c.direction, c.entity_id, c.external_id, c.attempt,
+           c.latency_ms, c.outcome, c.message, c.payload)[0][0]
+    .as<std::int64_t>();
+}
+
+void sync_log_store::write_all(pqxx::transaction_base& tx,
+                               const std::vector<sync_log_entry>& entries) {
+  if (entries.empty())
+    return;
+  if (entries.size() == 1) {
+    write(tx, entries.front());
+    return;
+  }
+  // One array per column; "" stands for NULL in the nullable ones (an
+  // empty external id or message is stored as NULL by `write` too).
+  std::vector<std::string> entity, direction, entity_id, external_id, attempt,
+    latency, outcome, message, payload;
+  for (const auto& e : entries) {
+    auto c = columns_of(e);
+    entity.push_back(c.entity);
+    direction.push_back(c.direction);
+    entity_id.push_back(c.entity_id);
+    external_id.push_back(c.external_id.value_or(""));
+    attempt.push_back(std::to_string(c.attempt));
+    latency.push_back(c.latency_ms ? std::to_string(*c.latency_ms) : "");
+    outcome.push_back(c.outcome);
+    message.push_back(c.message.value_or(""));
+    payload.push_back(c.payload.value_or(""));
+  }
+  exec_prepared_sql(
+    tx, "sync_log_write_all",
+    std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
+      + ") SELECT e, d, i, nullif(x, ''), a::int, nullif(l, '')::bigint, o,"
+        " nullif(m, ''), nullif(p, '')::jsonb FROM unnest($1::text[],"
+        " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+        " $7::text[], $8::text[], $9::text[])"
+        " WITH ORDINALITY AS u(e, d, i, x, a, l, o, m, p, n) ORDER BY n",
+    text_array_literal(entity), text_array_literal(direction),
+    text_array_literal(entity_id), text_array_literal(external_id),
+    text_array_literal(attempt), text_array_literal(latency),
+    text_array_literal(outcome), text_array_literal(message),
+    text_array_literal(payload));
 }
 
 caf::expected<std::int64_t> sync_log_store::write(const sync_log_entry& entry) {

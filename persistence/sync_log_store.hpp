@@ -56,6 +56,23 @@ struct sync_log_record {
   sync_log_entry entry;
 };
 
+/// A sync_log entry as the columns it is written to, masked.
+struct sync_log_columns {
+  /// The column names, in the order of the fields below.
+  static constexpr const char* names =
+    "entity, direction, entity_id, external_id, attempt, latency_ms,"
+    " outcome, message, payload";
+  std::string entity;
+  std::string direction;
+  std::string entity_id;
+  std::optional<std::string> external_id;
+  int attempt = 1;
+  std::optional<std::int64_t> latency_ms;
+  std::string outcome;
+  std::optional<std::string> message;
+  std::optional<std::string> payload;
+};
+
 /// The `sync_log` table. Every write masks personal data: e-mail addresses
 /// in ids and the message, and personal fields of the payload by key
 /// (mapping/masking.hpp), so the log can be shown to operators.
@@ -70,6 +87,15 @@ public:
   /// The same inside a caller's transaction. Throws pqxx exceptions.
   static std::int64_t write(pqxx::transaction_base& tx,
                             const sync_log_entry& entry);
+
+  /// `write` of each of `entries` inside a caller's transaction, in one
+  /// statement. Throws pqxx exceptions.
+  static void write_all(pqxx::transaction_base& tx,
+                        const std::vector<sync_log_entry>& entries);
+
+  /// The masked column values of `entry`, for a statement that writes it
+  /// together with something else.
+  static sync_log_columns columns_of(const sync_log_entry& entry);
 
   /// Newest first, at most `limit`, only of `entity` when given.
   caf::expected<std::vector<sync_log_record>>

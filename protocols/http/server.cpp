@@ -12,7 +12,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -183,6 +185,67 @@ bool parse_target(request& r) {
   return true;
 }
 
+/// Writes `res` as HTTP/1.`version` bytes into `out` (cleared first), as
+/// Beast's serializer would for a string body: the handler's fields (less
+/// the framing ones, which are the server's), `Server`, `Connection` as
+/// `keep_alive` needs, `Content-Length`. A status that cannot have a body
+/// (1xx, 204, 304) is sent without one. One flat buffer is one TLS record
+/// and one send, without Beast's serializer state machine per response.
+void serialize_response(std::string& out, unsigned version,
+                        const response& res, bool keep_alive) {
+  auto status = static_cast<unsigned>(res.status);
+  bool bodiless = (status >= 100 && status < 200) || status == 204
+                  || status == 304;
+  std::string_view body = bodiless ? std::string_view{} : res.body;
+  out.clear();
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  bool has_server = false;
+  for (const auto& [name, value] : res.headers) {
+    if (iequals(name, "Content-Length") || iequals(name, "Connection")
+        || iequals(name, "Transfer-Encoding"))
+      continue;
+    has_server = has_server || iequals(name, "Server");
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!has_server)
+    out += "Server: ferry\r\n";
+  if (version == 10 && keep_alive)
+    out += "Connection: keep-alive\r\n";
+  else if (version != 10 && !keep_alive)
+    out += "Connection: close\r\n";
+  out += "Content-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\n\r\n";
+  out.append(body.data(), body.size());
+}
+
+/// The connection whose handler runs on this thread now: an answer given
+/// from inside the handler is written at once instead of being posted.
+thread_local const void* dispatching_connection = nullptr;
+
+/// Marks `c` as dispatching on this thread for its lifetime, whatever the
+/// handler throws.
+class dispatch_scope {
+public:
+  explicit dispatch_scope(const void* c) : outer_(dispatching_connection) {
+    dispatching_connection = c;
+  }
+  ~dispatch_scope() { dispatching_connection = outer_; }
+  dispatch_scope(const dispatch_scope&) = delete;
+  dispatch_scope& operator=(const dispatch_scope&) = delete;
+
+private:
+  const void* outer_;
+};
+
 template <class Stream>
 class connection : public std::enable_shared_from_this<connection<Stream>> {
 public:
@@ -192,6 +255,7 @@ public:
     : state_(std::move(state)),
       remote_(std::move(remote)),
       stream_(std::forward<Args>(args)...),
+      deadline_timer_(stream_.get_executor()),
       handler_timer_(stream_.get_executor()) {
     ++state_->connections;
   }
@@ -210,11 +274,53 @@ private:
 
   auto& tcp_layer() { return beast::get_lowest_layer(stream_); }
 
+  // Every step's deadline (handshake, read, idle, write, shutdown) on one
+  // timer per connection, moved lazily: a new deadline is only stored, and
+  // the timer is re-armed when the deadline comes before its expiry or when
+  // it fires early. Beast's own stream timeouts start and cancel a timer on
+  // every read and write, which cost more than the hot answer itself. The
+  // timer holds the connection weakly: pending I/O keeps it alive.
+  void set_deadline(std::chrono::steady_clock::duration d) {
+    deadline_ = std::chrono::steady_clock::now() + d;
+    if (!deadline_armed_ || deadline_ < deadline_timer_.expiry())
+      arm_deadline();
+  }
+
+  // No deadline while a handler works: handler_timer_ bounds that.
+  void suspend_deadline() {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+  }
+
+  void arm_deadline() {
+    deadline_timer_.expires_at(deadline_);
+    deadline_armed_ = true;
+    std::weak_ptr<connection> weak = this->shared_from_this();
+    deadline_timer_.async_wait([weak](beast::error_code ec) {
+      if (ec == net::error::operation_aborted)
+        return;
+      if (auto self = weak.lock())
+        self->on_deadline();
+    });
+  }
+
+  void on_deadline() {
+    deadline_armed_ = false;
+    if (deadline_ == std::chrono::steady_clock::time_point::max())
+      return;
+    if (std::chrono::steady_clock::now() < deadline_) {
+      arm_deadline();
+      return;
+    }
+    // As Beast's timeout does: the socket goes, the pending operation
+    // fails and ends the connection.
+    tcp_layer().close();
+  }
+
   void start() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       do_read();
     } else {
-      tcp_layer().expires_after(settings().read_timeout);
+      set_deadline(settings().read_timeout);
       stream_.async_handshake(
         net::ssl::stream_base::server,
         [self = this->shared_from_this()](beast::error_code ec) {
@@ -231,8 +337,8 @@ private:
     parser_->body_limit(settings().max_body_bytes);
     // A keep-alive connection may wait idle_timeout for its next request;
     // a first request (and every body) gets read_timeout.
-    tcp_layer().expires_after(requests_ == 0 ? settings().read_timeout
-                                             : settings().idle_timeout);
+    set_deadline(requests_ == 0 ? settings().read_timeout
+                                : settings().idle_timeout);
     bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -251,7 +357,7 @@ private:
       reject_oversize(*length);
       return;
     }
-    tcp_layer().expires_after(settings().read_timeout);
+    set_deadline(settings().read_timeout);
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont =
         std::make_shared<bhttp::response<bhttp::empty_body>>(
@@ -315,7 +421,7 @@ private:
     std::uint64_t buffered = buffer_.size();
     buffer_.consume(buffer_.size());
     drain_left_ = length > buffered ? length - buffered : 0;
-    tcp_layer().expires_after(settings().read_timeout);
+    set_deadline(settings().read_timeout);
     drain();
   }
 
@@ -364,19 +470,16 @@ private:
                                  "bad percent-encoding in request target"));
       return;
     }
-    // The connection waits for the handler without a read pending; the
-    // timer both bounds the wait and keeps the connection alive meanwhile.
-    handler_timer_.expires_after(settings().handler_timeout);
-    tcp_layer().expires_never();
-    handler_timer_.async_wait(
-      [self = this->shared_from_this(), seq](beast::error_code ec) {
-        if (!ec)
-          self->write(seq, response::error(503, "timeout",
-                                           "the handler did not answer"));
-      });
+    suspend_deadline();
     std::weak_ptr<connection> weak = this->shared_from_this();
     auto state = state_;
-    respond_fn respond = [weak, state, seq](response res) {
+    respond_fn respond = [weak, state, seq, me = this](response res) {
+      // Inside the handler on this connection's thread: the connection is
+      // alive (on_request is on the stack) and its io thread is ours.
+      if (dispatching_connection == me) {
+        me->write(seq, std::move(res));
+        return;
+      }
       // Posting happens under the mutex so that it never races with stop()
       // tearing the io threads down.
       std::lock_guard<std::mutex> guard{state->mutex};
@@ -391,41 +494,46 @@ private:
                 });
     };
     try {
+      dispatch_scope scope{this};
       state_->routes.dispatch(std::move(req), std::move(respond));
     } catch (const std::exception&) {
       write(seq, response::error(500, "internal_error",
                                  "the handler failed"));
     }
+    if (answered_)
+      return;
+    // The connection waits for the handler without a read pending; the
+    // timer both bounds the wait and keeps the connection alive meanwhile.
+    handler_timer_armed_ = true;
+    handler_timer_.expires_after(settings().handler_timeout);
+    handler_timer_.async_wait(
+      [self = this->shared_from_this(), seq](beast::error_code ec) {
+        if (!ec)
+          self->write(seq, response::error(503, "timeout",
+                                           "the handler did not answer"));
+      });
   }
 
   void write(std::uint64_t seq, response res) {
     if (seq != sequence_ || answered_)
       return;
     answered_ = true;
-    handler_timer_.cancel();
-    auto msg = std::make_shared<bhttp::response<bhttp::string_body>>();
-    msg->version(version_);
-    msg->result(static_cast<unsigned>(res.status));
-    for (const auto& [k, v] : res.headers)
-      msg->insert(k, v);
-    if (!msg->count(bhttp::field::server))
-      msg->set(bhttp::field::server, "ferry");
-    msg->body() = std::move(res.body);
+    if (handler_timer_armed_) {
+      handler_timer_armed_ = false;
+      handler_timer_.cancel();
+    }
     // A handler may end the connection (Connection: close).
     if (auto c = res.headers.get("Connection"); c && iequals(*c, "close"))
       keep_alive_ = false;
-    msg->keep_alive(keep_alive_);
-    msg->prepare_payload();
-    tcp_layer().expires_after(settings().write_timeout);
-    bhttp::async_write(stream_, *msg,
-                       [self = this->shared_from_this(),
-                        msg](beast::error_code ec, std::size_t) {
-                         if (ec)
-                           return self->close();
-                         if (!msg->keep_alive())
-                           return self->close();
-                         self->do_read();
-                       });
+    serialize_response(out_, version_, res, keep_alive_);
+    set_deadline(settings().write_timeout);
+    net::async_write(stream_, net::buffer(out_),
+                     [self = this->shared_from_this()](beast::error_code ec,
+                                                       std::size_t) {
+                       if (ec || !self->keep_alive_)
+                         return self->close();
+                       self->do_read();
+                     });
   }
 
   void close() {
@@ -437,7 +545,7 @@ private:
       stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
       stream_.close();
     } else {
-      tcp_layer().expires_after(std::chrono::seconds(2));
+      set_deadline(std::chrono::seconds(2));
       stream_.async_shutdown(
         [self = this->shared_from_this()](beast::error_code) {
           self->tcp_layer().close();
@@ -448,8 +556,13 @@ private:
   std::shared_ptr<shared_state> state_;
   std::string remote_;
   Stream stream_;
+  net::steady_timer deadline_timer_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool deadline_armed_ = false;
   net::steady_timer handler_timer_;
+  bool handler_timer_armed_ = false;
   beast::flat_buffer buffer_;
+  std::string out_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::vector<char> scratch_;
   std::uint64_t drain_left_ = 0;
@@ -464,18 +577,27 @@ private:
 } // namespace
 
 struct server::impl {
-  // Declared so that the io_context (and the connections its pending
-  // operations hold) goes before the TLS context they use.
+  using work_guard = net::executor_work_guard<net::io_context::executor_type>;
+  // Declared so that the io_contexts (and the connections their pending
+  // operations hold) go before the TLS context they use.
   std::shared_ptr<shared_state> state;
   std::optional<net::ssl::context> tls;
-  net::io_context ioc;
+  // One io_context per io thread, run by that thread alone, and each
+  // connection on one of them (round robin): a connection's handlers never
+  // run concurrently, so it needs no strand, whose locking and hand-offs
+  // cost on every step (nginx's workers own their connections the same way).
+  std::vector<std::unique_ptr<net::io_context>> iocs;
+  std::vector<work_guard> guards;
+  std::size_t next_ioc = 0;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<uint16_t> port{0};
   bool started = false;
 
+  // Runs on iocs[0]'s thread only (the acceptor's).
   void do_accept() {
-    acceptor->async_accept(net::make_strand(ioc),
+    net::any_io_executor ex = iocs[next_ioc++ % iocs.size()]->get_executor();
+    acceptor->async_accept(ex,
                            [this](beast::error_code ec, tcp::socket socket) {
                              on_accept(ec, std::move(socket));
                            });
@@ -535,7 +657,13 @@ uint16_t server::start() {
   if (ec)
     throw std::runtime_error("invalid listen address '" + st.address + "'");
   tcp::endpoint ep{address, st.port};
-  impl_->acceptor.emplace(net::make_strand(impl_->ioc));
+  impl_->iocs.clear();
+  impl_->guards.clear();
+  for (int i = 0; i < std::max(1, st.io_threads); ++i) {
+    impl_->iocs.push_back(std::make_unique<net::io_context>(1));
+    impl_->guards.push_back(net::make_work_guard(*impl_->iocs.back()));
+  }
+  impl_->acceptor.emplace(*impl_->iocs.front());
   auto& acc = *impl_->acceptor;
   acc.open(ep.protocol(), ec);
   if (!ec)
@@ -550,8 +678,8 @@ uint16_t server::start() {
   impl_->port = acc.local_endpoint().port();
   impl_->do_accept();
   impl_->started = true;
-  for (int i = 0; i < std::max(1, st.io_threads); ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& ioc : impl_->iocs)
+    impl_->threads.emplace_back([ioc = ioc.get()] { ioc->run(); });
   return impl_->port;
 }
 
@@ -566,10 +694,12 @@ void server::stop() {
     beast::error_code ec;
     impl_->acceptor->close(ec);
   });
-  impl_->ioc.stop();
+  for (auto& ioc : impl_->iocs)
+    ioc->stop();
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();
+  impl_->guards.clear();
   impl_->started = false;
 }
 

@@ -1,9 +1,12 @@
 #include "protocols/oauth/token_issuer.hpp"
 
 #include <algorithm>
+#include <array>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -92,8 +95,58 @@ std::string sha256_hex(std::string_view secret) {
   return out;
 }
 
+/// Valid tokens by the hash of their text; a hit compares the whole text,
+/// so a colliding token is verified in full and takes the slot. Only valid
+/// tokens are stored (a client sending garbage cannot fill it); a shard that
+/// is full drops its expired entries, or all of them when none has expired.
+struct token_issuer::verified_cache {
+  struct entry {
+    std::string token;
+    std::shared_ptr<const verified_token> verified;
+  };
+  struct shard {
+    std::mutex mtx;
+    std::unordered_map<std::size_t, entry> entries;
+  };
+  static constexpr std::size_t shard_count = 8;
+  std::size_t max_per_shard;
+  std::array<shard, shard_count> shards;
+
+  explicit verified_cache(std::size_t max_entries)
+    : max_per_shard(std::max<std::size_t>(1, max_entries / shard_count)) {}
+
+  std::shared_ptr<const verified_token> find(std::size_t hash,
+                                             std::string_view token) {
+    auto& s = shards[hash % shard_count];
+    std::lock_guard<std::mutex> guard(s.mtx);
+    auto it = s.entries.find(hash);
+    if (it == s.entries.end() || it->second.token != token)
+      return nullptr;
+    return it->second.verified;
+  }
+
+  void store(std::size_t hash, std::string_view token,
+             std::shared_ptr<const verified_token> verified,
+             std::chrono::system_clock::time_point now) {
+    auto& s = shards[hash % shard_count];
+    std::lock_guard<std::mutex> guard(s.mtx);
+    if (s.entries.size() >= max_per_shard && s.entries.count(hash) == 0) {
+      for (auto it = s.entries.begin(); it != s.entries.end();)
+        it = now >= it->second.verified->expires_at ? s.entries.erase(it)
+                                                    : std::next(it);
+      if (s.entries.size() >= max_per_shard)
+        s.entries.clear();
+    }
+    s.entries[hash] = entry{std::string(token), std::move(verified)};
+  }
+};
+
+token_issuer::~token_issuer() = default;
+
 token_issuer::token_issuer(token_issuer_settings s, clock_fn clock)
   : settings_(std::move(s)), clock_(std::move(clock)) {
+  if (settings_.verified_cache_size > 0)
+    cache_ = std::make_unique<verified_cache>(settings_.verified_cache_size);
   if (settings_.signing_key.empty())
     settings_.signing_key = random_bytes(32);
   else if (settings_.signing_key.size() < 32)
@@ -205,6 +258,30 @@ void token_issuer::add_routes(http::router& r) const {
 }
 
 verified_token token_issuer::verify(std::string_view token) const {
+  return *verify_shared(token);
+}
+
+std::shared_ptr<const verified_token>
+token_issuer::verify_shared(std::string_view token) const {
+  if (!cache_)
+    return std::make_shared<const verified_token>(check(token));
+  auto hash = std::hash<std::string_view>{}(token);
+  auto known = cache_->find(hash, token);
+  if (known) {
+    if (clock_() < known->expires_at)
+      return known;
+    auto expired = std::make_shared<verified_token>();
+    expired->outcome = token_check::expired;
+    expired->expires_at = known->expires_at;
+    return expired;
+  }
+  auto checked = std::make_shared<const verified_token>(check(token));
+  if (checked->outcome == token_check::valid)
+    cache_->store(hash, token, checked, clock_());
+  return checked;
+}
+
+verified_token token_issuer::check(std::string_view token) const {
   verified_token out;
   if (token.empty())
     return out;
@@ -249,7 +326,7 @@ http::handler token_issuer::require_scopes(std::vector<std::string> scopes,
                                            http::handler h) const {
   return [this, scopes = std::move(scopes),
           h = std::move(h)](http::request&& r, http::respond_fn respond) {
-    const std::string realm = "Bearer realm=\"" + settings_.realm + "\"";
+    auto realm = [this] { return "Bearer realm=\"" + settings_.realm + "\""; };
     auto header = r.headers.get("Authorization");
     std::string_view token;
     if (header && header->size() > 7 && http::iequals(header->substr(0, 7),
@@ -260,17 +337,19 @@ http::handler token_issuer::require_scopes(std::vector<std::string> scopes,
     if (token.empty()) {
       auto res = http::response::error(401, "unauthorized",
                                        "a Bearer token is required");
-      res.headers.set("WWW-Authenticate", realm);
+      res.headers.set("WWW-Authenticate", realm());
       respond(std::move(res));
       return;
     }
-    auto checked = verify(token);
+    auto verified = verify_shared(token);
+    const auto& checked = *verified;
     if (checked.outcome != token_check::valid) {
       auto res = http::response::error(
         401, "invalid_token",
         std::string("the access token is ") + to_string(checked.outcome));
       res.headers.set("WWW-Authenticate",
-                      realm + ", error=\"invalid_token\", error_description=\""
+                      realm()
+                        + ", error=\"invalid_token\", error_description=\""
                         + to_string(checked.outcome) + "\"");
       respond(std::move(res));
       return;
@@ -281,7 +360,7 @@ http::handler token_issuer::require_scopes(std::vector<std::string> scopes,
         auto res = http::response::error(
           403, "insufficient_scope", "this call needs scope " + join(scopes));
         res.headers.set("WWW-Authenticate",
-                        realm + ", error=\"insufficient_scope\", scope=\""
+                        realm() + ", error=\"insufficient_scope\", scope=\""
                           + join(scopes) + "\"");
         respond(std::move(res));
         return;

@@ -38,6 +38,10 @@ struct token_issuer_settings {
   std::string signing_key;
   /// Realm named in `WWW-Authenticate`.
   std::string realm = "ferry";
+  /// Verified tokens remembered (by their exact text, until they expire)
+  /// so that a client reusing its token is not re-verified on every call;
+  /// 0 verifies every time.
+  std::size_t verified_cache_size = 4096;
 };
 
 /// Why a bearer token was not accepted.
@@ -57,7 +61,8 @@ struct verified_token {
 /// Lower-case hex SHA-256 of `secret` (for writing config).
 std::string sha256_hex(std::string_view secret);
 
-/// Issues and verifies tokens. Thread-safe (immutable after construction).
+/// Issues and verifies tokens. Thread-safe: the settings are immutable
+/// after construction; the cache of verified tokens has its own locks.
 class token_issuer {
 public:
   using clock_fn = std::function<std::chrono::system_clock::time_point()>;
@@ -66,6 +71,9 @@ public:
   /// secret hash that is not 64 hex digits, an empty id, a short key).
   explicit token_issuer(token_issuer_settings s,
                         clock_fn clock = &std::chrono::system_clock::now);
+  ~token_issuer();
+  token_issuer(const token_issuer&) = delete;
+  token_issuer& operator=(const token_issuer&) = delete;
 
   /// Answers `POST /oauth/token` (form fields grant_type=client_credentials,
   /// client_id, client_secret, optional scope) with the shop contract's
@@ -78,7 +86,9 @@ public:
   /// Registers `POST /oauth/token` on `r`; the issuer must outlive it.
   void add_routes(http::router& r) const;
 
-  /// Checks signature and expiry of `token` (without "Bearer ").
+  /// Checks signature and expiry of `token` (without "Bearer "). A token
+  /// verified before is recalled from memory; its expiry is checked again
+  /// on every call.
   verified_token verify(std::string_view token) const;
 
   /// Wraps `h`: the request needs `Authorization: Bearer <token>` with a
@@ -91,9 +101,16 @@ public:
                                http::handler h) const;
 
 private:
+  struct verified_cache;
   std::string sign(std::string_view payload) const;
+  /// Signature and payload check without the cache.
+  verified_token check(std::string_view token) const;
+  /// `verify` without copying a remembered token's content.
+  std::shared_ptr<const verified_token> verify_shared(
+    std::string_view token) const;
   token_issuer_settings settings_;
   clock_fn clock_;
+  std::unique_ptr<verified_cache> cache_;
 };
 
 /// The same wrapper as `token_issuer::require_scopes`, keeping the issuer

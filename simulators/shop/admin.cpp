@@ -313,6 +313,7 @@ http::router simulator::admin_router() {
                               {"reordered", w.reordered}});
           }
           return exact(200, json{{"stats", webhooks_->stats()},
+                                 {"paused", webhooks_paused_.load()},
                                  {"events", events}});
         }));
   r.add("POST", "/admin/webhooks", admin([this](auto&, auto& b) {
@@ -322,6 +323,12 @@ http::router simulator::admin_router() {
           if (auto u = b.find("url"); u != b.end()) {
             std::lock_guard<std::mutex> guard{knobs_mutex_};
             webhook_url_ = u->template get<std::string>();
+          }
+          if (auto p = b.find("paused"); p != b.end()) {
+            if (!p->is_boolean())
+              throw std::invalid_argument("paused must be true or false");
+            webhooks_paused_ = p->template get<bool>();
+            wake_.notify_all();
           }
           return exact(200, json(true));
         }));

@@ -495,8 +495,9 @@ void simulator::deliver(webhook_delivery d) {
 void simulator::webhook_loop() {
   while (running_) {
     auto now = std::chrono::steady_clock::now();
-    for (auto& d : webhooks_->take_due(now))
-      deliver(std::move(d));
+    if (!webhooks_paused_)
+      for (auto& d : webhooks_->take_due(now))
+        deliver(std::move(d));
     std::unique_lock<std::mutex> lock{wake_mutex_};
     auto next = webhooks_->next_due();
     auto until = now + std::chrono::milliseconds(200);

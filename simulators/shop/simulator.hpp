@@ -122,6 +122,9 @@ private:
   std::thread webhook_thread_;
   std::thread traffic_thread_;
   std::atomic<int> in_flight_webhooks_{0};
+  /// Deliveries wait while set (POST /admin/webhooks {"paused"}): a
+  /// backlog to release at once, as after a shop-side outage.
+  std::atomic<bool> webhooks_paused_{false};
 };
 
 } // namespace ferry::sim_shop

@@ -55,8 +55,11 @@ constexpr const char* approver_secret_sha256 =
 class order_sim_env {
 public:
   /// `approval_threshold`: USD amount from which orders wait for approval.
-  explicit order_sim_env(std::string approval_threshold = "1000000.00")
-    : threshold_(std::move(approval_threshold)) {
+  /// `shop_poll_interval`: of the lost-webhook poller (a config duration).
+  explicit order_sim_env(std::string approval_threshold = "1000000.00",
+                         std::string shop_poll_interval = "2s")
+    : threshold_(std::move(approval_threshold)),
+      shop_poll_interval_(std::move(shop_poll_interval)) {
     api_port_ = free_port();
     ops_port_ = free_port();
     erp_ = std::make_unique<child_process>(
@@ -101,6 +104,7 @@ public:
 
   child_process& ferry() { return *ferry_; }
   child_process& erp_process() { return *erp_; }
+  child_process& shop_process() { return *shop_; }
   const std::string& database_url() const { return db_.url(); }
 
   /// A JSON call to the ERP simulator's admin API.
@@ -234,7 +238,8 @@ private:
       << "  ca_file: " << shop_info_["ca_file"].get<std::string>() << "\n"
       << "  webhook_secrets: [" << webhook_secret << "]\n"
       << "  rate_limit:\n    requests_per_second: 1000\n    burst: 1000\n"
-      << "  poll_interval: 2s\n  poll_overlap: 600s\n"
+      << "  poll_interval: " << shop_poll_interval_
+      << "\n  poll_overlap: 600s\n"
       << "erp:\n  endpoint: " << erp_info_["endpoint"].get<std::string>()
       << "\n  ca_file: " << erp_info_["ca_file"].get<std::string>() << "\n"
       << "  call_timeout: 3s\n  status_poll_interval: 1s\n"
@@ -244,6 +249,7 @@ private:
   }
 
   std::string threshold_;
+  std::string shop_poll_interval_;
   temp_dir dir_;
   scratch_database db_;
   int api_port_ = 0;

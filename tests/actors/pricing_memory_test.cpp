@@ -92,6 +92,41 @@ TEST(pricing_memory, recall_all_needs_every_item) {
   EXPECT_FALSE(m.recall_all(q, t0)) << "nothing asked is not a hit";
 }
 
+std::string render_price(const std::string& customer, const price_answer& a) {
+  return customer + ":" + a.sku + "=" + a.quote.unit_price.to_string()
+         + (a.cache_hit ? " hit" : " miss");
+}
+
+std::string render_other(const std::string& customer, const price_answer& a) {
+  return "other " + customer + ":" + a.sku;
+}
+
+// The rendered form of a hot answer is kept beside it: made once, the same
+// until the answer is replaced, gone with it at the TTL or an invalidation.
+TEST(pricing_memory, keeps_the_rendered_answer_until_it_changes) {
+  pricing_memory m{1000ms};
+  EXPECT_FALSE(m.recall_rendered("C1", "", item("A"), &render_price, t0));
+  m.remember(m.generation(), "C1", "", item("A"), quoted("A", 1250), t0);
+  auto first = m.recall_rendered("C1", "", item("A"), &render_price, t0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, "C1:A=12.50 hit");
+  auto again = m.recall_rendered("C1", "", item("A"), &render_price, t0);
+  EXPECT_EQ(again.get(), first.get()) << "rendered once";
+  // Another renderer gets its own rendering, not the first one's.
+  EXPECT_EQ(*m.recall_rendered("C1", "", item("A"), &render_other, t0),
+            "other C1:A");
+  EXPECT_FALSE(m.recall_rendered("C2", "", item("A"), &render_price, t0));
+  // A new answer for the same item replaces the rendering.
+  m.remember(m.generation(), "C1", "", item("A"), quoted("A", 990), t0);
+  EXPECT_EQ(*m.recall_rendered("C1", "", item("A"), &render_price, t0),
+            "C1:A=9.90 hit");
+  EXPECT_EQ(*first, "C1:A=12.50 hit") << "a reader's copy stays intact";
+  EXPECT_FALSE(
+    m.recall_rendered("C1", "", item("A"), &render_price, t0 + 1000ms));
+  m.forget_all();
+  EXPECT_FALSE(m.recall_rendered("C1", "", item("A"), &render_price, t0));
+}
+
 TEST(pricing_memory, stays_within_its_bound) {
   pricing_memory m{1000ms, 160};
   for (int i = 0; i < 2000; ++i)
@@ -111,6 +146,8 @@ TEST(pricing_memory, readers_and_writers_on_many_threads) {
         m.remember(m.generation(), "C" + std::to_string(t), "", item(sku),
                    quoted(sku, i), pricing_memory::clock::now());
         m.recall("C" + std::to_string((t + 1) % 4), "", item(sku));
+        m.recall_rendered("C" + std::to_string((t + 2) % 4), "", item(sku),
+                          &render_price);
         if (i % 500 == 0)
           m.forget_all();
       }

@@ -7,6 +7,7 @@
 #include "persistence/price_cache.hpp"
 #include "persistence/price_list_store.hpp"
 #include "persistence/redis_client.hpp"
+#include "tests/support/price_builders.hpp"
 #include "tests/support/services.hpp"
 #include "tests/support/test_env.hpp"
 
@@ -22,39 +23,11 @@ using namespace ferry;
 using namespace ferry::persistence;
 using namespace std::chrono_literals;
 
+using test::discount_line;
+using test::list;
+using test::unit_line;
+
 namespace {
-
-erp_price_line unit_line(const std::string& item, int min, std::int64_t minor) {
-  erp_price_line l;
-  l.item_code = item;
-  l.min_quantity = decimal::from_int(min);
-  l.has_unit_price = true;
-  l.unit_price = money::from_minor(minor);
-  return l;
-}
-
-erp_price_line discount_line(const std::string& item, int min, int percent) {
-  erp_price_line l;
-  l.item_code = item;
-  l.min_quantity = decimal::from_int(min);
-  l.has_unit_price = false;
-  l.discount_percent = decimal::from_int(percent);
-  return l;
-}
-
-erp_price_list list(const std::string& code, const std::string& customer,
-                    const std::string& group,
-                    std::vector<erp_price_line> lines) {
-  erp_price_list l;
-  l.price_list_code = code;
-  l.customer_no = customer;
-  l.price_group = group;
-  l.currency_code = "USD";
-  l.valid_from = "2026-01-01T00:00:00Z";
-  l.modified_at = "2026-02-01T00:00:00Z";
-  l.lines = std::move(lines);
-  return l;
-}
 
 class price_stores : public ::testing::Test {
 protected:
@@ -298,6 +271,93 @@ TEST_F(price_cache_redis, entries_expire_after_the_ttl) {
       return r && !r->value;
     },
     10s, 50ms));
+}
+
+TEST_F(price_cache_redis, lookup_all_reads_several_keys_under_one_version) {
+  redis_client redis(options());
+  price_cache cache(redis, prefix_, 60s);
+  auto empty = cache.lookup_all({"q:C1:A:1:USD", "l:C1:GOLD"});
+  ASSERT_TRUE(empty) << "redis lookup failed";
+  ASSERT_EQ(empty->entries.size(), 2u);
+  EXPECT_FALSE(empty->entries[0]);
+  EXPECT_FALSE(empty->entries[1]);
+  auto v = empty->version;
+  ASSERT_TRUE(cache.store(v, "l:C1:GOLD", "[lists]"));
+  ASSERT_TRUE(cache.store(v, "b:A", "20.00"));
+
+  // Missing keys between present ones keep their places.
+  auto found = cache.lookup_all({"q:C1:A:1:USD", "b:A", "q:C1:B:1:USD",
+                                 "l:C1:GOLD"});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->version, v);
+  ASSERT_EQ(found->entries.size(), 4u);
+  EXPECT_FALSE(found->entries[0]);
+  ASSERT_TRUE(found->entries[1]);
+  EXPECT_EQ(found->entries[1]->value, "20.00");
+  EXPECT_FALSE(found->entries[2]);
+  ASSERT_TRUE(found->entries[3]);
+  EXPECT_EQ(found->entries[3]->value, "[lists]");
+  EXPECT_GT(found->entries[3]->ttl_left, 50s);
+  EXPECT_LE(found->entries[3]->ttl_left, 60s);
+
+  // The version bump hides every key at once, lists as well as prices.
+  auto bumped = cache.invalidate();
+  ASSERT_TRUE(bumped);
+  auto after = cache.lookup_all({"b:A", "l:C1:GOLD"});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->version, *bumped);
+  EXPECT_FALSE(after->entries[0]);
+  EXPECT_FALSE(after->entries[1]);
+  // No keys: just the version.
+  auto none = cache.lookup_all({});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->version, *bumped);
+  EXPECT_TRUE(none->entries.empty());
+}
+
+TEST_F(price_cache_redis, a_derived_value_expires_no_later_than_its_source) {
+  redis_client redis(options());
+  price_cache cache(redis, prefix_, 60s);
+  auto v = cache.lookup("k");
+  ASSERT_TRUE(v);
+  ASSERT_TRUE(cache.store(v->version, "short", "x", 5s));
+  ASSERT_TRUE(cache.store(v->version, "capped", "x", 600s));
+  auto pttl = [&](const std::string& key) {
+    auto r = redis.command({"PTTL", cache.versioned_key(v->version, key)});
+    EXPECT_TRUE(r);
+    return r ? r->integer : -3;
+  };
+  EXPECT_GT(pttl("short"), 0);
+  EXPECT_LE(pttl("short"), 5000);
+  EXPECT_GT(pttl("capped"), 5000);
+  EXPECT_LE(pttl("capped"), 60000) << "never longer than the cache's TTL";
+  // A source about to expire leaves nothing to store.
+  ASSERT_TRUE(cache.store(v->version, "gone", "x", 0ms));
+  EXPECT_EQ(pttl("gone"), -2);
+}
+
+TEST_F(price_cache_redis, store_all_writes_every_value_in_one_call) {
+  redis_client redis(options());
+  price_cache cache(redis, prefix_, 60s);
+  auto v = cache.lookup("k");
+  ASSERT_TRUE(v);
+  ASSERT_TRUE(cache.store_all(v->version, {{"b:A", "20.00", std::nullopt},
+                                           {"l:C1:GOLD", "[]", std::nullopt},
+                                           {"q:C1:A:1:USD", "{}", 5s},
+                                           {"q:C1:A:2:USD", "{}", 0ms}}));
+  auto found = cache.lookup_all({"b:A", "l:C1:GOLD", "q:C1:A:1:USD",
+                                 "q:C1:A:2:USD"});
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->entries.size(), 4u);
+  ASSERT_TRUE(found->entries[0]);
+  EXPECT_EQ(found->entries[0]->value, "20.00");
+  EXPECT_GT(found->entries[0]->ttl_left, 5s);
+  ASSERT_TRUE(found->entries[1]);
+  EXPECT_EQ(found->entries[1]->value, "[]");
+  ASSERT_TRUE(found->entries[2]);
+  EXPECT_LE(found->entries[2]->ttl_left, 5s);
+  EXPECT_FALSE(found->entries[3]) << "expired before it was stored";
+  EXPECT_TRUE(cache.store_all(v->version, {})) << "nothing to do";
 }
 
 TEST_F(price_cache_redis, listener_hears_every_published_version) {

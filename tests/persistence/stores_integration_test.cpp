@@ -233,6 +233,48 @@ TEST_F(stores, sync_log_is_masked_on_write) {
       << "no personal data may reach the table: " << raw;
 }
 
+TEST_F(stores, sync_log_batches_keep_order_nulls_and_masking) {
+  sync_log_entry first;
+  first.entity = "order";
+  first.entity_id = "1001";
+  first.external_id = "WEB-1001";
+  first.latency_ms = 12;
+  first.message = "received from bob@example.com";
+  first.payload = {{"email", "bob@example.com"}, {"state", "received"}};
+  sync_log_entry second;
+  second.entity = "order";
+  second.entity_id = "1001";
+  second.attempt = 3;
+  second.outcome = sync_outcome::retry;
+  sync_log_entry third = first;
+  third.message = "with \"quotes\", {braces} and a \\ backslash";
+  third.payload = nullptr;
+  {
+    pqxx::connection conn(db_.url());
+    pqxx::work tx(conn);
+    sync_log_store::write_all(tx, {first, second, third});
+    tx.commit();
+  }
+  auto got = sync_log_store{pool_}.history("order", "1001", 10);
+  ASSERT_TRUE(got) << db_error_text(got.error());
+  ASSERT_EQ(got->size(), 3u);
+  const auto& a = (*got)[0].entry;
+  EXPECT_EQ(a.external_id, "WEB-1001");
+  ASSERT_TRUE(a.latency_ms);
+  EXPECT_EQ(*a.latency_ms, 12);
+  EXPECT_EQ(a.message, "received from b***@example.com");
+  EXPECT_EQ(a.payload["email"], "b***@example.com");
+  const auto& b = (*got)[1].entry;
+  // What `write` stores as NULL comes back the same way.
+  EXPECT_EQ(b.external_id, "");
+  EXPECT_FALSE(b.latency_ms);
+  EXPECT_EQ(b.message, "");
+  EXPECT_TRUE(b.payload.is_null());
+  EXPECT_EQ(b.attempt, 3);
+  EXPECT_EQ(b.outcome, sync_outcome::retry);
+  EXPECT_EQ((*got)[2].entry.message, third.message);
+}
+
 TEST_F(stores, audit_is_masked_on_write) {
   audit_store audit(pool_);
   auto id = audit.record(

@@ -237,6 +237,105 @@ TEST(http_server, a_slow_header_is_cut_off_after_the_read_timeout) {
   EXPECT_TRUE(test::wait_until([&] { return srv.open_connections() == 0; }));
 }
 
+// The deadlines move with the connection's steps: a connection in steady
+// use lives well past the read timeout, and once left idle it is closed
+// after the idle timeout.
+TEST(http_server, a_busy_keep_alive_connection_lives_and_an_idle_one_closes) {
+  auto s = tls_settings();
+  s.tls = false;
+  s.read_timeout = 1s;
+  s.idle_timeout = 2s;
+  http::server srv{s, echo_router()};
+  auto port = srv.start();
+  raw_socket sock{port};
+  const std::string request = "GET /hello/x HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto started = std::chrono::steady_clock::now();
+  int answered = 0;
+  while (std::chrono::steady_clock::now() - started < 3s) {
+    net::write(sock.socket, net::buffer(request));
+    std::string got;
+    char buf[512];
+    boost::system::error_code ec;
+    while (got.find("\"q\":\"\"}") == std::string::npos) {
+      auto n = sock.socket.read_some(net::buffer(buf), ec);
+      ASSERT_FALSE(ec) << "closed after " << answered << " answers: "
+                       << ec.message();
+      got.append(buf, n);
+    }
+    ASSERT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+    ++answered;
+  }
+  EXPECT_EQ(srv.open_connections(), 1u);
+  auto idle_since = std::chrono::steady_clock::now();
+  EXPECT_TRUE(sock.closed_by_server());
+  EXPECT_GE(std::chrono::steady_clock::now() - idle_since, 1500ms)
+    << "closed before the idle timeout";
+  EXPECT_TRUE(test::wait_until([&] { return srv.open_connections() == 0; }));
+}
+
+// What goes on the wire: the status line, the handler's fields, the
+// server's framing (Server, Content-Length, Connection) and nothing after
+// a body-less status.
+TEST(http_server, frames_each_response_for_the_client_version) {
+  auto s = tls_settings();
+  s.tls = false;
+  http::router r;
+  r.add("GET", "/json", [](http::request&&, http::respond_fn respond) {
+    auto res = http::response::json(200, {{"a", 1}});
+    res.headers.set("Content-Length", "999");
+    respond(std::move(res));
+  });
+  r.add("GET", "/empty", [](http::request&&, http::respond_fn respond) {
+    auto res = http::response::text(204, "dropped");
+    res.headers.set("X-Kind", "empty");
+    respond(std::move(res));
+  });
+  r.add("GET", "/bye", [](http::request&&, http::respond_fn respond) {
+    auto res = http::response::text(200, "bye");
+    res.headers.set("Connection", "close");
+    respond(std::move(res));
+  });
+  http::server srv{s, std::move(r)};
+  auto port = srv.start();
+  raw_socket sock{port};
+  auto exchange = [&](const std::string& request, std::size_t expect_bytes) {
+    net::write(sock.socket, net::buffer(request));
+    std::string got;
+    char buf[512];
+    boost::system::error_code ec;
+    while (got.size() < expect_bytes && !ec) {
+      auto n = sock.socket.read_some(net::buffer(buf), ec);
+      got.append(buf, n);
+    }
+    return got;
+  };
+  std::string json_answer =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+    "Server: ferry\r\nContent-Length: 7\r\n\r\n{\"a\":1}";
+  EXPECT_EQ(exchange("GET /json HTTP/1.1\r\nHost: x\r\n\r\n",
+                     json_answer.size()),
+            json_answer);
+  std::string empty_answer =
+    "HTTP/1.1 204 No Content\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "X-Kind: empty\r\nServer: ferry\r\nContent-Length: 0\r\n\r\n";
+  EXPECT_EQ(exchange("GET /empty HTTP/1.1\r\nHost: x\r\n\r\n",
+                     empty_answer.size()),
+            empty_answer);
+  std::string old_client =
+    "HTTP/1.0 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+    "Server: ferry\r\nConnection: keep-alive\r\nContent-Length: 7\r\n\r\n"
+    "{\"a\":1}";
+  EXPECT_EQ(exchange("GET /json HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                     old_client.size()),
+            old_client);
+  std::string closing =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Server: ferry\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye";
+  EXPECT_EQ(exchange("GET /bye HTTP/1.1\r\nHost: x\r\n\r\n", closing.size()),
+            closing);
+  EXPECT_TRUE(sock.closed_by_server());
+}
+
 TEST(http_server, malformed_request_is_400) {
   auto s = tls_settings();
   s.tls = false;

@@ -267,3 +267,84 @@ TEST(oauth_token_issuer, rejects_bad_settings_naming_the_client) {
   short_key.signing_key = "short";
   EXPECT_THROW(oauth::token_issuer{short_key}, std::invalid_argument);
 }
+
+namespace {
+
+// A token straight from the issuer, without a server.
+std::string issued_token(const oauth::token_issuer& issuer,
+                         const std::string& id, const std::string& secret) {
+  http::request req;
+  req.method = "POST";
+  req.headers.set("Content-Type", "application/x-www-form-urlencoded");
+  req.body = http::form_encode({{"grant_type", "client_credentials"},
+                                {"client_id", id},
+                                {"client_secret", secret}});
+  auto res = issuer.issue(req);
+  EXPECT_EQ(res.status, 200) << res.body;
+  return nlohmann::json::parse(res.body)["access_token"].get<std::string>();
+}
+
+} // namespace
+
+// Verified tokens are remembered; what is remembered must still expire.
+TEST(oauth_middleware, a_token_that_passed_is_refused_once_it_expires) {
+  api a;
+  auto token = a.token_for("shop", "shop-secret");
+  ASSERT_EQ(a.get_prices("Bearer " + token).status, 200);
+  ASSERT_EQ(a.get_prices("Bearer " + token).status, 200);
+  a.skew_seconds = 601;
+  auto res = a.get_prices("Bearer " + token);
+  EXPECT_EQ(res.status, 401);
+  EXPECT_NE(res.headers.get("WWW-Authenticate").value_or("").find("expired"),
+            std::string::npos);
+  a.skew_seconds = 0;
+  EXPECT_EQ(a.get_prices("Bearer " + token).status, 200);
+}
+
+// A remembered token does not vouch for a look-alike: an edited copy of a
+// token that passed is still forged.
+TEST(oauth_token_issuer, an_edited_copy_of_a_remembered_token_is_forged) {
+  oauth::token_issuer issuer{issuer_settings(std::string(32, 'k'))};
+  auto token = issued_token(issuer, "ops", "ops-secret");
+  ASSERT_EQ(issuer.verify(token).outcome, oauth::token_check::valid);
+  auto first = token.find('.');
+  auto last = token.rfind('.');
+  auto payload = nlohmann::json::parse(
+    *http::base64url_decode(token.substr(first + 1, last - first - 1)));
+  payload["scp"] = "prices:read";
+  auto forged = token.substr(0, first + 1)
+                + http::base64url_encode(payload.dump()) + token.substr(last);
+  EXPECT_EQ(issuer.verify(forged).outcome, oauth::token_check::forged);
+  EXPECT_NE(issuer.verify(token.substr(0, token.size() - 1)).outcome,
+            oauth::token_check::valid);
+  auto checked = issuer.verify(token);
+  EXPECT_EQ(checked.outcome, oauth::token_check::valid);
+  EXPECT_EQ(checked.client_id, "ops");
+  EXPECT_EQ(checked.scopes, std::vector<std::string>{"ops:admin"});
+}
+
+// More tokens than the cache holds: each still verifies with its own
+// content, from memory or in full.
+TEST(oauth_token_issuer, more_tokens_than_the_cache_holds_all_verify) {
+  auto settings = issuer_settings(std::string(32, 'k'));
+  settings.verified_cache_size = 8;
+  oauth::token_issuer issuer{settings};
+  std::vector<std::pair<std::string, std::string>> tokens;
+  for (int i = 0; i < 50; ++i) {
+    bool shop = i % 2 == 0;
+    tokens.emplace_back(shop ? "shop" : "ops",
+                        issued_token(issuer, shop ? "shop" : "ops",
+                                     shop ? "shop-secret" : "ops-secret"));
+  }
+  for (int round = 0; round < 2; ++round)
+    for (const auto& [client, token] : tokens) {
+      auto checked = issuer.verify(token);
+      EXPECT_EQ(checked.outcome, oauth::token_check::valid);
+      EXPECT_EQ(checked.client_id, client);
+    }
+  auto uncached = issuer_settings(std::string(32, 'k'));
+  uncached.verified_cache_size = 0;
+  oauth::token_issuer plain{uncached};
+  EXPECT_EQ(plain.verify(tokens[0].second).outcome, oauth::token_check::valid);
+  EXPECT_EQ(plain.verify(tokens[0].second).client_id, "shop");
+}

@@ -400,6 +400,38 @@ TEST(shop_sim, webhooks_are_signed_retried_and_faulted_by_share) {
   receiver.stop();
 }
 
+TEST(shop_sim, paused_webhooks_wait_and_then_all_go_out) {
+  std::atomic<int> received{0};
+  http::router r;
+  r.add("POST", "/hooks", [&](http::request&&, http::respond_fn respond) {
+    ++received;
+    respond(http::response::text(200, "ok"));
+  });
+  http::server_settings ss;
+  ss.tls = false;
+  http::server receiver{ss, std::move(r)};
+  auto port = receiver.start();
+  test::temp_dir dir;
+  sim_process sim{dir.path(),
+                  {"--webhook-url",
+                   "http://127.0.0.1:" + std::to_string(port) + "/hooks"}};
+  sim.admin("POST", "/admin/webhooks", {{"paused", true}});
+  EXPECT_EQ(sim.admin("GET", "/admin/webhooks")["paused"], true);
+  for (int i = 0; i < 3; ++i)
+    sim.admin("POST", "/admin/customers",
+              {{"email", "p" + std::to_string(i) + "@example.com"},
+               {"firstname", "P"},
+               {"lastname", "W"}});
+  // Held: none arrives while paused (a bounded look, not a sleep).
+  EXPECT_FALSE(test::wait_until([&] { return received > 0; },
+                                std::chrono::milliseconds(500)));
+  for (auto& e : sim.admin("GET", "/admin/webhooks")["events"])
+    EXPECT_EQ(e["fate"], "pending");
+  sim.admin("POST", "/admin/webhooks", {{"paused", false}});
+  EXPECT_TRUE(test::wait_until([&] { return received == 3; }));
+  receiver.stop();
+}
+
 TEST(shop_sim, state_survives_a_restart) {
   test::temp_dir dir;
   std::string oid;

@@ -1,0 +1,62 @@
+#pragma once
+
+// CPU time of processes, from /proc: what a benchmark spends per unit of
+// work in each process, a figure that holds on a loaded machine where the
+// rates do not.
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace ferry::bench {
+
+/// Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat; "" if gone.
+inline std::string proc_stat_field(int pid, int n) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line))
+    return "";
+  // Fields after the parenthesised name start with state, field 3.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= n && rest >> field; ++i)
+    if (i == n)
+      return field;
+  return "";
+}
+
+/// The parent of `pid` (0 if gone).
+inline int parent_pid(int pid) {
+  auto f = proc_stat_field(pid, 4);
+  return f.empty() ? 0 : std::stoi(f);
+}
+
+/// User + system CPU seconds of `pid` and its live descendants (nginx's
+/// workers, PostgreSQL's backends).
+inline double tree_cpu_seconds(int pid) {
+  auto ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  auto utime = proc_stat_field(pid, 14);
+  auto stime = proc_stat_field(pid, 15);
+  double total = utime.empty() || stime.empty()
+                   ? 0
+                   : static_cast<double>(std::stoull(utime) + std::stoull(stime))
+                       / ticks;
+  auto tasks = "/proc/" + std::to_string(pid) + "/task";
+  if (DIR* dir = ::opendir(tasks.c_str())) {
+    while (auto* entry = ::readdir(dir)) {
+      if (entry->d_name[0] == '.')
+        continue;
+      std::ifstream children(tasks + "/" + entry->d_name + "/children");
+      int child = 0;
+      while (children >> child)
+        total += tree_cpu_seconds(child);
+    }
+    ::closedir(dir);
+  }
+  return total;
+}
+
+} // namespace ferry::bench
