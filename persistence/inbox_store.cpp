@@ -132,16 +132,13 @@ inbox_store::claim(const std::string& node, std::size_t limit,
                "RETURNING i.id, i.source, i.event_id, i.topic,"
                "  i.payload::text, i.attempts";
     };
-    auto rows = topic
-                  ? exec_prepared_sql(tx, "inbox_claim_topic",
-                                      sql(" AND topic = $3"), node,
-                                      static_cast<std::int64_t>(limit), *topic,
-                                      static_cast<double>(lease.count()))
-                  : exec_prepared_sql(tx, "inbox_claim",
-                                      sql(" AND $3::text IS NULL"), node,
-                                      static_cast<std::int64_t>(limit),
-                                      std::optional<std::string>{},
-                                      static_cast<double>(lease.count()));
+    static const prepared_sql by_topic{"inbox_claim_topic",
+                                       sql(" AND topic = $3")};
+    static const prepared_sql any_topic{"inbox_claim",
+                                        sql(" AND $3::text IS NULL")};
+    auto rows = exec_prepared_sql(tx, topic ? by_topic : any_topic, node,
+                                  static_cast<std::int64_t>(limit), topic,
+                                  static_cast<double>(lease.count()));
     tx.commit();
     std::vector<claimed_event> out;
     out.reserve(rows.size());
@@ -161,13 +158,12 @@ inbox_store::claim(const std::string& node, std::size_t limit,
 
 bool inbox_store::complete(pqxx::transaction_base& tx, std::int64_t id,
                            const std::string& node) {
-  auto rows = exec_prepared_sql(
-      tx, "inbox_complete",
-      "UPDATE inbox SET status = 'done', finished_at = now(),"
-      " lease_until = NULL "
-      "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
-      "RETURNING id",
-      id, node);
+  static const prepared_sql sql{
+    "inbox_complete",
+    "UPDATE inbox SET status = 'done', finished_at = now(), lease_until = NULL "
+    "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
+    "RETURNING id"};
+  auto rows = exec_prepared_sql(tx, sql, id, node);
   return rows.size() == 1;
 }
 
@@ -180,13 +176,12 @@ std::size_t inbox_store::complete_all(pqxx::transaction_base& tx,
   texts.reserve(ids.size());
   for (auto id : ids)
     texts.push_back(std::to_string(id));
-  return exec_prepared_sql(
-           tx, "inbox_complete_all",
-           "UPDATE inbox SET status = 'done', finished_at = now(),"
-           " lease_until = NULL "
-           "WHERE id = ANY($1::text[]::bigint[]) AND status = 'processing'"
-           " AND claimed_by = $2",
-           text_array_literal(texts), node)
+  static const prepared_sql sql{
+    "inbox_complete_all",
+    "UPDATE inbox SET status = 'done', finished_at = now(), lease_until = NULL "
+    "WHERE id = ANY($1::text[]::bigint[]) AND status = 'processing'"
+    " AND claimed_by = $2"};
+  return exec_prepared_sql(tx, sql, text_array_literal(texts), node)
     .affected_rows();
 }
 

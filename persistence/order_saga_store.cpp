@@ -64,16 +64,17 @@ namespace {
 /// created one are added to `logs`, for the caller to write.
 std::optional<order_saga_row> arrive_in(pqxx::work& tx, const order_arrival& a,
                                         std::vector<sync_log_entry>& logs) {
-  auto rows = exec_prepared_sql(
-    tx, "saga_arrive",
+  static const prepared_sql sql{
+    "saga_arrive",
     std::string{"INSERT INTO saga (kind, key, state, data, version,"
                 " claimed_by, lease_until) "
                 "VALUES ($1, $2, $3, $4::jsonb, $5, $6,"
                 " CASE WHEN $6::text IS NULL THEN NULL"
                 " ELSE now() + make_interval(secs => $7) END) "
                 "ON CONFLICT (kind, key) DO NOTHING RETURNING "}
-      + row_columns,
-    std::string{kind}, a.key, a.state, a.data.dump(),
+      + row_columns};
+  auto rows = exec_prepared_sql(
+    tx, sql, std::string{kind}, a.key, a.state, a.data.dump(),
     static_cast<int>(a.logs.empty() ? 0 : a.logs.size() - 1),
     a.claim ? std::optional<std::string>{a.node} : std::nullopt,
     static_cast<double>(a.lease.count()));
@@ -157,11 +158,10 @@ order_saga_store::load(const std::string& key) {
     saga_label(key) + ": load",
     [&](pqxx::connection& conn) -> std::optional<order_saga_row> {
       pqxx::read_transaction tx(conn);
-      auto rows = exec_prepared_sql(tx, "saga_load",
-                                    std::string{"SELECT "} + row_columns
-                                      + " FROM saga WHERE kind = $1"
-                                        " AND key = $2",
-                                    std::string{kind}, key);
+      static const prepared_sql sql{
+        "saga_load", std::string{"SELECT "} + row_columns
+                       + " FROM saga WHERE kind = $1 AND key = $2"};
+      auto rows = exec_prepared_sql(tx, sql, std::string{kind}, key);
       if (rows.empty())
         return std::nullopt;
       return row_from(rows[0]);
@@ -178,8 +178,8 @@ bool apply_in_one_statement(pqxx::connection& conn, const order_saga_row& from,
                             std::chrono::seconds lease) {
   auto log = sync_log_store::columns_of(t.log);
   pqxx::nontransaction tx(conn);
-  auto moved = exec_prepared_sql(
-    tx, "saga_apply",
+  static const prepared_sql sql{
+    "saga_apply",
     std::string{"WITH moved AS ("
                 " UPDATE saga SET state = $3, data = $4::jsonb,"
                 " version = version + 1, updated_at = now(),"
@@ -190,15 +190,12 @@ bool apply_in_one_statement(pqxx::connection& conn, const order_saga_row& from,
                 " logged AS (INSERT INTO sync_log ("}
       + sync_log_columns::names
       + ") SELECT $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb"
-        " FROM moved),"
-        " released_order AS (UPDATE stock_reservation_order"
-        " SET released_at = now() WHERE $18 AND order_key = $2"
-        " AND released_at IS NULL AND EXISTS (SELECT 1 FROM moved)),"
-        " released_lines AS (UPDATE stock_reservation SET released = true"
-        " WHERE $18 AND order_key = $2 AND NOT released"
-        " AND EXISTS (SELECT 1 FROM moved)) "
-        "SELECT count(*) FROM moved",
-    std::string{kind}, from.key, t.to, t.data.dump(), from.version, node,
+        " FROM moved), "
+      + reservation_store::release_ctes("$2",
+                                        "$18 AND EXISTS (SELECT 1 FROM moved)")
+      + " SELECT count(*) FROM moved"};
+  auto moved = exec_prepared_sql(
+    tx, sql, std::string{kind}, from.key, t.to, t.data.dump(), from.version, node,
     static_cast<double>(lease.count()), t.unclaim, log.entity, log.direction,
     log.entity_id, log.external_id, log.attempt, log.latency_ms, log.outcome,
     log.message, log.payload, t.release);
@@ -257,8 +254,8 @@ order_saga_store::claim_runnable(const std::string& node, std::size_t limit,
                                                            conn) {
     pqxx::work tx(conn);
     // The rows come back whole: the sagas start without loading them.
-    auto rows = exec_prepared_sql(
-      tx, "saga_claim_runnable",
+    static const prepared_sql sql{
+      "saga_claim_runnable",
       std::string{"WITH c AS ("
                   "  SELECT id FROM saga"
                   "  WHERE kind = $1 AND state <> 'failed'"
@@ -268,8 +265,9 @@ order_saga_store::claim_runnable(const std::string& node, std::size_t limit,
                   "UPDATE saga s SET claimed_by = $2,"
                   "  lease_until = now() + make_interval(secs => $4) "
                   "FROM c WHERE s.id = c.id RETURNING s.id, "}
-        + row_columns,
-      std::string{kind}, node, static_cast<std::int64_t>(limit),
+        + row_columns};
+    auto rows = exec_prepared_sql(
+      tx, sql, std::string{kind}, node, static_cast<std::int64_t>(limit),
       static_cast<double>(lease.count()));
     tx.commit();
     std::vector<std::pair<std::int64_t, order_saga_row>> claimed;

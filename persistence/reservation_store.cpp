@@ -35,24 +35,32 @@ void reservation_store::reserve(pqxx::transaction_base& tx,
     skus.push_back(sku);
     quantities.push_back(std::to_string(quantity));
   }
-  exec_prepared_sql(
-    tx, "reservation_reserve",
+  static const prepared_sql sql{
+    "reservation_reserve",
     "WITH o AS (INSERT INTO stock_reservation_order (order_key) VALUES ($1)"
     " ON CONFLICT (order_key) DO NOTHING RETURNING order_key) "
     "INSERT INTO stock_reservation (order_key, sku, quantity)"
     " SELECT o.order_key, l.sku, l.quantity FROM o,"
-    " unnest($2::text[], $3::text[]::bigint[]) AS l(sku, quantity)",
-    order_key, text_array_literal(skus), text_array_literal(quantities));
+    " unnest($2::text[], $3::text[]::bigint[]) AS l(sku, quantity)"};
+  exec_prepared_sql(tx, sql, order_key, text_array_literal(skus),
+                    text_array_literal(quantities));
 }
 
 void reservation_store::release(pqxx::transaction_base& tx,
                                 const std::string& order_key) {
-  tx.exec_params("UPDATE stock_reservation_order SET released_at = now()"
-                 " WHERE order_key = $1 AND released_at IS NULL",
-                 order_key);
-  tx.exec_params("UPDATE stock_reservation SET released = true"
-                 " WHERE order_key = $1 AND NOT released",
-                 order_key);
+  static const prepared_sql sql{
+    "reservation_release", "WITH " + release_ctes("$1", "true") + " SELECT 1"};
+  exec_prepared_sql(tx, sql, order_key);
+}
+
+std::string reservation_store::release_ctes(const std::string& key_param,
+                                            const std::string& condition) {
+  return "released_order AS (UPDATE stock_reservation_order"
+         " SET released_at = now() WHERE order_key = "
+         + key_param + " AND released_at IS NULL AND " + condition
+         + "), released_lines AS (UPDATE stock_reservation"
+           " SET released = true WHERE order_key = "
+         + key_param + " AND NOT released AND " + condition + ")";
 }
 
 caf::expected<std::map<std::string, std::int64_t>>

@@ -43,6 +43,12 @@ public:
   /// rejected or cancelled); idempotent. Inside the caller's transaction.
   static void release(pqxx::transaction_base& tx, const std::string& order_key);
 
+  /// The release as two data-modifying CTEs (`released_order`,
+  /// `released_lines`) for a statement that does more: the order's key is
+  /// parameter `key_param`, and nothing is released unless `condition`.
+  static std::string release_ctes(const std::string& key_param,
+                                  const std::string& condition);
+
   /// Open (not released) reserved quantity per SKU of `skus`; SKUs with none
   /// are absent from the map.
   caf::expected<std::map<std::string, std::int64_t>>

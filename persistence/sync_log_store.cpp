@@ -82,12 +82,12 @@ sync_log_columns sync_log_store::columns_of(const sync_log_entry& entry) {
 std::int64_t sync_log_store::write(pqxx::transaction_base& tx,
                                    const sync_log_entry& entry) {
   auto c = columns_of(entry);
+  static const prepared_sql sql{
+    "sync_log_write",
+    std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
+      + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id"};
   return exec_prepared_sql(
-           tx, "sync_log_write",
-           std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
-             + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)"
-               " RETURNING id",
-           c.entity, c.direction, c.entity_id, c.external_id, c.attempt,
+           tx, sql, c.entity, c.direction, c.entity_id, c.external_id, c.attempt,
            c.latency_ms, c.outcome, c.message, c.payload)[0][0]
     .as<std::int64_t>();
 }
@@ -116,15 +116,16 @@ void sync_log_store::write_all(pqxx::transaction_base& tx,
     message.push_back(c.message.value_or(""));
     payload.push_back(c.payload.value_or(""));
   }
-  exec_prepared_sql(
-    tx, "sync_log_write_all",
+  static const prepared_sql sql{
+    "sync_log_write_all",
     std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
       + ") SELECT e, d, i, nullif(x, ''), a::int, nullif(l, '')::bigint, o,"
         " nullif(m, ''), nullif(p, '')::jsonb FROM unnest($1::text[],"
         " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
         " $7::text[], $8::text[], $9::text[])"
-        " WITH ORDINALITY AS u(e, d, i, x, a, l, o, m, p, n) ORDER BY n",
-    text_array_literal(entity), text_array_literal(direction),
+        " WITH ORDINALITY AS u(e, d, i, x, a, l, o, m, p, n) ORDER BY n"};
+  exec_prepared_sql(
+    tx, sql, text_array_literal(entity), text_array_literal(direction),
     text_array_literal(entity_id), text_array_literal(external_id),
     text_array_literal(attempt), text_array_literal(latency),
     text_array_literal(outcome), text_array_literal(message),
