@@ -48,33 +48,17 @@ void note_error(intake_ptr self, const std::string& what) {
 void start_saga(intake_ptr self, persistence::order_saga_row row);
 
 /// One inbox event → the arrival of its order (committed later with the
-/// round's others). Nothing for an unreadable event, which is
-/// dead-lettered here; `retry` is set when that failed.
-std::optional<persistence::order_arrival>
-arrival_of(intake_ptr self, const persistence::claimed_event& ev,
-           bool& retry) {
-  auto& st = self->state;
+/// round's others), or why the event is unreadable. Changes nothing.
+persistence::order_event_reading read_event(const intake_state& st,
+                                            const persistence::claimed_event&
+                                              ev) {
+  persistence::order_event_reading out;
   auto dom = shop::parse_exact(ev.event.payload);
   auto order = dom ? shop::order_from_json(*dom)
                    : shop::parsed<shop::shop_order>::fail(dom.error);
   if (!order) {
-    auto reason = "order event " + ev.event.event_id + ": " + order.error;
-    auto put = st.dead_letters->put("shop", "order", ev.event.event_id,
-                                    reason, ev.event.payload);
-    if (!put) {
-      note_error(self, persistence::db_error_text(put.error()));
-      retry = true;
-      return std::nullopt;
-    }
-    persistence::sync_log_entry log;
-    log.entity = "order";
-    log.entity_id = ev.event.event_id;
-    log.outcome = persistence::sync_outcome::failed;
-    log.message = reason;
-    st.sagas->log(log);
-    ++st.report.unreadable;
-    st.inbox->fail(ev.id, st.settings.saga.node, reason, false);
-    return std::nullopt;
+    out.unreadable = "order event " + ev.event.event_id + ": " + order.error;
+    return out;
   }
   // An order without increment_id still gets a saga (it fails validation
   // with that reason); its entity id keys it.
@@ -115,7 +99,31 @@ arrival_of(intake_ptr self, const persistence::claimed_event& ev,
   arrival.inbox_id = ev.id;
   arrival.node = st.settings.saga.node;
   arrival.lease = st.settings.saga.lease;
-  return arrival;
+  out.arrival = std::move(arrival);
+  return out;
+}
+
+/// The readings of a round's events, each new order's saga claimed for
+/// this node while slots are free (once per key). Changes nothing.
+std::vector<persistence::order_event_reading>
+read_events(const intake_state& st,
+            const std::vector<persistence::claimed_event>& events) {
+  auto free = st.settings.max_running
+              - std::min(st.running.size(), st.settings.max_running);
+  std::set<std::string> keys;
+  std::vector<persistence::order_event_reading> out;
+  out.reserve(events.size());
+  for (const auto& ev : events) {
+    auto reading = read_event(st, ev);
+    if (auto& a = reading.arrival) {
+      a->claim = free > 0 && !st.running_keys.count(a->key)
+                 && keys.insert(a->key).second;
+      if (a->claim)
+        --free;
+    }
+    out.push_back(std::move(reading));
+  }
+  return out;
 }
 
 /// Accounts for a committed arrival and starts its saga if it claimed it.
@@ -131,59 +139,79 @@ void arrived(intake_ptr self, const persistence::order_arrival& arrival,
     st.runnable_maybe = true;
 }
 
-/// Commits the round's new orders in one transaction, each saga claimed
-/// and started at once while slots are free. When that fails, each is
-/// tried alone, so that one event the database refuses holds up no other.
-void take_events(intake_ptr self,
-                 const std::vector<persistence::claimed_event>& events) {
+/// The leased way, for events that `take_arrivals` could not commit as a
+/// batch: claimed events, each order committed alone, so that one event
+/// the database refuses holds up no other and fails alone.
+void take_claimed(intake_ptr self,
+                  const std::vector<persistence::claimed_event>& events) {
   auto& st = self->state;
-  std::vector<persistence::order_arrival> arrivals;
-  std::vector<std::int64_t> ids;
-  auto free = st.settings.max_running
-              - std::min(st.running.size(), st.settings.max_running);
-  std::set<std::string> keys;
-  for (const auto& ev : events) {
-    bool retry = false;
-    auto arrival = arrival_of(self, ev, retry);
-    if (retry)
-      st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error,
-                     true);
-    if (!arrival)
-      continue;
-    arrival->claim = free > 0 && !st.running_keys.count(arrival->key)
-                     && keys.insert(arrival->key).second;
-    if (arrival->claim)
-      --free;
-    arrivals.push_back(std::move(*arrival));
-  }
-  if (arrivals.empty())
-    return;
-  auto all = st.sagas->arrive_all(arrivals);
-  if (all) {
-    for (std::size_t i = 0; i < arrivals.size(); ++i)
-      arrived(self, arrivals[i], std::move((*all)[i]));
-    return;
-  }
-  note_error(self, persistence::db_error_text(all.error()));
-  for (const auto& arrival : arrivals) {
-    auto created = st.sagas->arrive(arrival);
-    if (!created) {
-      note_error(self, persistence::db_error_text(created.error()));
-      st.inbox->fail(arrival.inbox_id, st.settings.saga.node,
-                     st.report.last_error, true);
+  auto readings = read_events(st, events);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto& ev = events[i];
+    auto& reading = readings[i];
+    if (!reading.arrival) {
+      auto put = st.dead_letters->put("shop", "order", ev.event.event_id,
+                                      reading.unreadable, ev.event.payload);
+      if (!put) {
+        note_error(self, persistence::db_error_text(put.error()));
+        st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error,
+                       true);
+        continue;
+      }
+      st.sagas->log(
+        persistence::order_saga_store::unreadable_log(ev, reading.unreadable));
+      ++st.report.unreadable;
+      st.inbox->fail(ev.id, st.settings.saga.node, reading.unreadable, false);
       continue;
     }
-    arrived(self, arrival, std::move(*created));
+    auto created = st.sagas->arrive(*reading.arrival);
+    if (!created) {
+      note_error(self, persistence::db_error_text(created.error()));
+      st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error, true);
+      continue;
+    }
+    arrived(self, *reading.arrival, std::move(*created));
   }
 }
+
+/// New orders: taken and committed in one transaction with their events'
+/// completion (no claim committed first); when that fails, the round's
+/// events are claimed and committed one by one. Whether a full batch was
+/// found.
+bool take_new_orders(intake_ptr self) {
+  auto& st = self->state;
+  auto taken = st.sagas->take_arrivals(
+    st.settings.topic, st.settings.batch, st.settings.saga.node,
+    [self](const std::vector<persistence::claimed_event>& events) {
+      return read_events(self->state, events);
+    });
+  if (taken) {
+    st.report.unreadable += taken->unreadable;
+    for (auto& [arrival, created] : taken->arrivals)
+      arrived(self, arrival, std::move(created));
+    return taken->events == st.settings.batch;
+  }
+  note_error(self, persistence::db_error_text(taken.error()));
+  auto events = st.inbox->claim(st.settings.saga.node, st.settings.batch,
+                                st.settings.inbox_lease, st.settings.topic);
+  if (!events) {
+    note_error(self, persistence::db_error_text(events.error()));
+    return false;
+  }
+  take_claimed(self, *events);
+  return events->size() == st.settings.batch;
+}
+
+/// The sync_log message of an `orders/updated` event that is the echo of
+/// Ferry's own write.
+constexpr const char* echo_message =
+  "orders/updated is the echo of Ferry's own write";
 
 /// An `orders/updated` event: Ferry syncs orders shop → ERP once, so an
 /// update changes nothing; the echo of Ferry's own write (its comment, whose
 /// text carries the origin mark "Ferry:") is told apart in the sync log
-/// from a change made in the shop.
-persistence::sync_log_entry update_entry(intake_ptr self,
-                                         const persistence::claimed_event& ev) {
-  auto& st = self->state;
+/// from a change made in the shop. Changes nothing.
+persistence::sync_log_entry update_entry(const persistence::claimed_event& ev) {
   auto dom = shop::parse_exact(ev.event.payload);
   auto order = dom ? shop::order_from_json(*dom)
                    : shop::parsed<shop::shop_order>::fail(dom.error);
@@ -195,11 +223,9 @@ persistence::sync_log_entry update_entry(intake_ptr self,
   bool echo = order && !order->status_histories.empty()
               && order->status_histories.back().comment.rfind("Ferry:", 0)
                    == 0;
-  log.message = echo ? "orders/updated is the echo of Ferry's own write"
+  log.message = echo ? echo_message
                      : "orders/updated from the shop: not synced (orders go "
                        "to the ERP once, at creation)";
-  if (echo)
-    ++st.report.echoes;
   return log;
 }
 
@@ -254,27 +280,18 @@ bool start_runnable(intake_ptr self) {
 bool round(intake_ptr self) {
   auto& st = self->state;
   bool busy = start_runnable(self);
-  auto events = st.inbox->claim(st.settings.saga.node, st.settings.batch,
-                                st.settings.inbox_lease, st.settings.topic);
-  if (!events) {
-    note_error(self, persistence::db_error_text(events.error()));
+  busy = take_new_orders(self) || busy;
+  // A failure leaves the events pending for the next round.
+  auto logged = st.sagas->take_logged(st.settings.update_topic,
+                                      st.settings.batch, st.settings.saga.node,
+                                      update_entry);
+  if (!logged) {
+    note_error(self, persistence::db_error_text(logged.error()));
   } else {
-    busy = events->size() == st.settings.batch;
-    take_events(self, *events);
-  }
-  auto updates = st.inbox->claim(st.settings.saga.node, st.settings.batch,
-                                 st.settings.inbox_lease,
-                                 st.settings.update_topic);
-  if (!updates) {
-    note_error(self, persistence::db_error_text(updates.error()));
-  } else {
-    busy = busy || updates->size() == st.settings.batch;
-    std::vector<std::pair<std::int64_t, persistence::sync_log_entry>> done;
-    for (const auto& ev : *updates)
-      done.emplace_back(ev.id, update_entry(self, ev));
-    if (!done.empty())
-      if (auto r = st.sagas->log_events(done, st.settings.saga.node); !r)
-        note_error(self, persistence::db_error_text(r.error())); // leased
+    busy = busy || logged->size() == st.settings.batch;
+    for (const auto& entry : *logged)
+      if (entry.message == echo_message)
+        ++st.report.echoes;
   }
   st.report.running = st.running.size();
   return busy;

@@ -33,11 +33,12 @@ struct order_intake_settings {
 };
 
 /// Turns `orders/create` inbox events into order sagas and runs them: each
-/// round claims inbox events (topic-filtered, leased), creates one saga row
-/// per order (a duplicate or replayed webhook of a known order changes
-/// nothing; an unreadable one is dead-lettered), completes the events, then
-/// claims runnable sagas up to `max_running` and starts a saga actor for
-/// each. At start it gives up the claims of its node's previous run, so
+/// round takes a batch of inbox events and, in the one transaction that
+/// locks them, creates one saga row per order (a duplicate or replayed
+/// webhook of a known order changes nothing; an unreadable one is
+/// dead-lettered) and completes the events; when that batch cannot commit,
+/// its events are claimed (leased) and committed one by one. It then claims
+/// runnable sagas up to `max_running` and starts a saga actor for each. At start it gives up the claims of its node's previous run, so
 /// after a crash every unfinished saga resumes from its last committed
 /// state. Answers (get_atom) with its report.
 using order_intake_actor =

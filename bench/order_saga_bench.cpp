@@ -104,7 +104,7 @@ int main() {
   auto wait_all = [&](std::size_t n) {
     return ferry::test::wait_until(
       [&] {
-        // Both counts come from indexes (saga_kind_state and the
+        // Both counts come from indexes (saga (kind, key) and the
         // runnable sagas' partial index): the wait costs the database
         // next to nothing.
         return count("SELECT count(*) FROM saga WHERE kind = 'order'") >= n

@@ -13,6 +13,15 @@ namespace ferry::persistence {
 
 namespace {
 
+/// A row of (id, source, event_id, topic, payload, attempts).
+claimed_event event_of(const pqxx::row& row) {
+  return claimed_event{
+      row[0].as<std::int64_t>(),
+      inbox_event{row[1].as<std::string>(), row[2].as<std::string>(),
+                  row[3].as<std::string>(), row[4].as<std::string>()},
+      row[5].as<int>()};
+}
+
 caf::error check_event(const inbox_event& event) {
   const char* missing = event.source.empty()     ? "source"
                         : event.event_id.empty() ? "event_id"
@@ -87,14 +96,16 @@ inbox_store::insert_all_if_absent(const std::vector<inbox_event>& events) {
         // is still right: rows the lost attempt committed come back as
         // duplicates.
         pqxx::nontransaction tx(conn);
-        return tx.exec_params(
+        static const prepared_sql sql{
+            "inbox_insert_all",
             "INSERT INTO inbox (source, event_id, topic, payload) "
             "SELECT s, e, t, p::jsonb FROM unnest($1::text[], $2::text[],"
             "  $3::text[], $4::text[]) WITH ORDINALITY AS u(s, e, t, p, n) "
             "ORDER BY n "
             "ON CONFLICT (source, event_id) DO NOTHING "
-            "RETURNING source, event_id",
-            text_array_literal(sources), text_array_literal(ids),
+            "RETURNING source, event_id"};
+        return exec_prepared_sql(
+            tx, sql, text_array_literal(sources), text_array_literal(ids),
             text_array_literal(topics), text_array_literal(payloads));
       });
   if (!rows)
@@ -143,17 +154,57 @@ inbox_store::claim(const std::string& node, std::size_t limit,
     std::vector<claimed_event> out;
     out.reserve(rows.size());
     for (const auto& row : rows)
-      out.push_back(claimed_event{
-          row[0].as<std::int64_t>(),
-          inbox_event{row[1].as<std::string>(), row[2].as<std::string>(),
-                      row[3].as<std::string>(), row[4].as<std::string>()},
-          row[5].as<int>()});
+      out.push_back(event_of(row));
     std::sort(out.begin(), out.end(),
               [](const claimed_event& a, const claimed_event& b) {
                 return a.id < b.id;
               });
     return out;
   });
+}
+
+std::vector<claimed_event> inbox_store::take(pqxx::transaction_base& tx,
+                                             const std::string& topic,
+                                             std::size_t limit) {
+  static const prepared_sql sql{
+      "inbox_take",
+      "SELECT id, source, event_id, topic, payload::text, attempts + 1"
+      " FROM inbox WHERE (status = 'pending' OR (status = 'processing'"
+      "  AND lease_until < now())) AND topic = $1"
+      " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"};
+  auto rows =
+      exec_prepared_sql(tx, sql, topic, static_cast<std::int64_t>(limit));
+  std::vector<claimed_event> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows)
+    out.push_back(event_of(row));
+  return out;
+}
+
+void inbox_store::finish_taken(pqxx::transaction_base& tx,
+                               const std::vector<std::int64_t>& ids,
+                               const std::string& node) {
+  if (ids.empty())
+    return;
+  std::vector<std::string> texts;
+  texts.reserve(ids.size());
+  for (auto id : ids)
+    texts.push_back(std::to_string(id));
+  static const prepared_sql sql{
+      "inbox_finish_taken",
+      "UPDATE inbox SET status = 'done', finished_at = now(),"
+      " lease_until = NULL, claimed_by = $2, attempts = attempts + 1"
+      " WHERE id = ANY($1::text[]::bigint[])"};
+  exec_prepared_sql(tx, sql, text_array_literal(texts), node);
+}
+
+void inbox_store::fail_taken(pqxx::transaction_base& tx, std::int64_t id,
+                             const std::string& node,
+                             const std::string& error) {
+  tx.exec_params("UPDATE inbox SET status = 'failed', finished_at = now(),"
+                 " lease_until = NULL, claimed_by = $2,"
+                 " attempts = attempts + 1, last_error = $3 WHERE id = $1",
+                 id, node, mapping::mask_text(error));
 }
 
 bool inbox_store::complete(pqxx::transaction_base& tx, std::int64_t id,
@@ -165,24 +216,6 @@ bool inbox_store::complete(pqxx::transaction_base& tx, std::int64_t id,
     "RETURNING id"};
   auto rows = exec_prepared_sql(tx, sql, id, node);
   return rows.size() == 1;
-}
-
-std::size_t inbox_store::complete_all(pqxx::transaction_base& tx,
-                                      const std::vector<std::int64_t>& ids,
-                                      const std::string& node) {
-  if (ids.empty())
-    return 0;
-  std::vector<std::string> texts;
-  texts.reserve(ids.size());
-  for (auto id : ids)
-    texts.push_back(std::to_string(id));
-  static const prepared_sql sql{
-    "inbox_complete_all",
-    "UPDATE inbox SET status = 'done', finished_at = now(), lease_until = NULL "
-    "WHERE id = ANY($1::text[]::bigint[]) AND status = 'processing'"
-    " AND claimed_by = $2"};
-  return exec_prepared_sql(tx, sql, text_array_literal(texts), node)
-    .affected_rows();
 }
 
 caf::expected<bool> inbox_store::complete(std::int64_t id,

@@ -70,6 +70,27 @@ public:
   claim(const std::string& node, std::size_t limit, std::chrono::seconds lease,
         const std::optional<std::string>& topic = std::nullopt);
 
+  /// Locks up to `limit` open events of `topic` for the caller's
+  /// transaction, oldest first (pending ones and those whose claim lease
+  /// expired), skipping events another transaction holds. Nothing is
+  /// written: no claim is committed before the work, so the work, the
+  /// completion (`finish_taken`) and the lock end with one commit, and a
+  /// node that dies meanwhile leaves the events pending. For handling that
+  /// is database-only and quick; `attempts` counts this one. Throws pqxx
+  /// exceptions.
+  static std::vector<claimed_event> take(pqxx::transaction_base& tx,
+                                         const std::string& topic,
+                                         std::size_t limit);
+
+  /// Marks events locked by `take` done (or failed with `error`, kept
+  /// masked) for `node`, inside the caller's transaction. Throws pqxx
+  /// exceptions.
+  static void finish_taken(pqxx::transaction_base& tx,
+                           const std::vector<std::int64_t>& ids,
+                           const std::string& node);
+  static void fail_taken(pqxx::transaction_base& tx, std::int64_t id,
+                         const std::string& node, const std::string& error);
+
   /// Marks a claimed event done. False when `node` no longer holds the claim
   /// (its lease expired and another node took it).
   caf::expected<bool> complete(std::int64_t id, const std::string& node);
@@ -78,12 +99,6 @@ public:
   /// with the event's completion). Throws pqxx exceptions.
   static bool complete(pqxx::transaction_base& tx, std::int64_t id,
                        const std::string& node);
-
-  /// `complete` of each of `ids` in one statement; how many were still
-  /// claimed by `node`.
-  static std::size_t complete_all(pqxx::transaction_base& tx,
-                                  const std::vector<std::int64_t>& ids,
-                                  const std::string& node);
 
   /// Gives up a claim after a failure: back to pending for another attempt
   /// when `retry`, else `failed` for good. `error` is stored, masked.

@@ -1,9 +1,13 @@
 #include "persistence/order_saga_store.hpp"
 
 #include "persistence/dead_letter_store.hpp"
+#include "persistence/group_commit.hpp"
 #include "persistence/inbox_store.hpp"
 #include "persistence/prepared.hpp"
+#include "persistence/sql_array.hpp"
 
+#include <map>
+#include <set>
 #include <pqxx/pqxx>
 
 namespace ferry::persistence {
@@ -36,7 +40,8 @@ constexpr const char* row_columns =
 
 } // namespace
 
-order_saga_store::order_saga_store(pg_pool& pool) : pool_(pool) {}
+order_saga_store::order_saga_store(pg_pool& pool)
+  : pool_(pool), transitions_(std::make_unique<transition_writer>(pool)) {}
 
 caf::expected<bool> order_saga_store::receive(const std::string& key,
                                               const nlohmann::json& data,
@@ -60,32 +65,64 @@ caf::expected<bool> order_saga_store::receive(const std::string& key,
 
 namespace {
 
-/// Inserts the saga of `a` unless it exists; the sync_log entries of a
-/// created one are added to `logs`, for the caller to write.
-std::optional<order_saga_row> arrive_in(pqxx::work& tx, const order_arrival& a,
-                                        std::vector<sync_log_entry>& logs) {
+/// Inserts the saga of each of `all` unless its order has one (also an
+/// earlier element of `all`), in one statement, and reserves the created
+/// ones' stock in another; element i is the row created for all[i]. The
+/// sync_log entries of the created ones are added to `logs`, for the
+/// caller to write.
+std::vector<std::optional<order_saga_row>>
+arrive_all_in(pqxx::work& tx, const std::vector<const order_arrival*>& all,
+              std::vector<sync_log_entry>& logs) {
+  std::vector<std::optional<order_saga_row>> out(all.size());
+  if (all.empty())
+    return out;
+  std::vector<std::string> keys, states, data, versions, claimed_by, leases;
+  for (const auto* a : all) {
+    keys.push_back(a->key);
+    states.push_back(a->state);
+    data.push_back(a->data.dump());
+    versions.push_back(std::to_string(a->logs.empty() ? 0 : a->logs.size() - 1));
+    claimed_by.push_back(a->claim ? a->node : "");
+    leases.push_back(std::to_string(a->lease.count()));
+  }
   static const prepared_sql sql{
-    "saga_arrive",
+    "saga_arrive_all",
     std::string{"INSERT INTO saga (kind, key, state, data, version,"
                 " claimed_by, lease_until) "
-                "VALUES ($1, $2, $3, $4::jsonb, $5, $6,"
-                " CASE WHEN $6::text IS NULL THEN NULL"
-                " ELSE now() + make_interval(secs => $7) END) "
-                "ON CONFLICT (kind, key) DO NOTHING RETURNING "}
+                "SELECT '"}
+      + kind
+      + "', k, s, d::jsonb, v, nullif(c, ''),"
+        " CASE WHEN c = '' THEN NULL"
+        " ELSE now() + make_interval(secs => l) END"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
+        " $5::text[], $6::float8[]) WITH ORDINALITY AS u(k, s, d, v, c, l, n)"
+        " ORDER BY n ON CONFLICT (kind, key) DO NOTHING RETURNING "
       + row_columns};
   auto rows = exec_prepared_sql(
-    tx, sql, std::string{kind}, a.key, a.state, a.data.dump(),
-    static_cast<int>(a.logs.empty() ? 0 : a.logs.size() - 1),
-    a.claim ? std::optional<std::string>{a.node} : std::nullopt,
-    static_cast<double>(a.lease.count()));
-  std::optional<order_saga_row> created;
-  if (rows.size() == 1) {
-    created = row_from(rows[0]);
-    logs.insert(logs.end(), a.logs.begin(), a.logs.end());
-    if (!a.reserve.empty())
-      reservation_store::reserve(tx, a.key, a.reserve);
+    tx, sql, text_array_literal(keys), text_array_literal(states),
+    text_array_literal(data), text_array_literal(versions),
+    text_array_literal(claimed_by), text_array_literal(leases));
+  std::map<std::string, order_saga_row> created;
+  for (const auto& r : rows) {
+    auto row = row_from(r);
+    auto key = row.key;
+    created.emplace(std::move(key), std::move(row));
   }
-  return created;
+  std::vector<std::pair<std::string, std::vector<reserved_line>>> reserve;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // The first arrival of a key owns its new row; a later one in the same
+    // batch is a duplicate.
+    auto it = created.find(all[i]->key);
+    if (it == created.end())
+      continue;
+    out[i] = std::move(it->second);
+    created.erase(it);
+    logs.insert(logs.end(), all[i]->logs.begin(), all[i]->logs.end());
+    if (!all[i]->reserve.empty())
+      reserve.emplace_back(all[i]->key, all[i]->reserve);
+  }
+  reservation_store::reserve_all(tx, reserve);
+  return out;
 }
 
 } // namespace
@@ -97,7 +134,7 @@ order_saga_store::arrive(const order_arrival& a) {
     [&](pqxx::connection& conn) -> std::optional<order_saga_row> {
       pqxx::work tx(conn);
       std::vector<sync_log_entry> logs;
-      auto created = arrive_in(tx, a, logs);
+      auto created = std::move(arrive_all_in(tx, {&a}, logs).front());
       sync_log_store::write_all(tx, logs);
       if (a.inbox_id != 0)
         inbox_store::complete(tx, a.inbox_id, a.node);
@@ -106,50 +143,82 @@ order_saga_store::arrive(const order_arrival& a) {
     });
 }
 
-caf::expected<std::vector<std::optional<order_saga_row>>>
-order_saga_store::arrive_all(const std::vector<order_arrival>& all) {
+sync_log_entry order_saga_store::unreadable_log(const claimed_event& event,
+                                                const std::string& reason) {
+  sync_log_entry log;
+  log.entity = kind;
+  log.entity_id = event.event.event_id;
+  log.attempt = event.attempts;
+  log.outcome = sync_outcome::failed;
+  log.message = reason;
+  return log;
+}
+
+caf::expected<taken_orders>
+order_saga_store::take_arrivals(const std::string& topic, std::size_t limit,
+                                const std::string& node,
+                                const order_event_reader& read) {
   return pool_.with_connection(
-    "order sagas: receive " + std::to_string(all.size()) + " orders",
-    [&](pqxx::connection& conn) {
+    "order sagas: take " + topic + " events", [&](pqxx::connection& conn) {
       pqxx::work tx(conn);
-      std::vector<std::optional<order_saga_row>> out;
-      out.reserve(all.size());
-      std::vector<std::int64_t> events;
+      taken_orders out;
+      auto events = inbox_store::take(tx, topic, limit);
+      out.events = events.size();
+      if (events.empty())
+        return out;
+      auto readings = read(events);
+      // An event without a reading stays pending.
+      readings.resize(std::min(readings.size(), events.size()));
       std::vector<sync_log_entry> logs;
-      for (const auto& a : all) {
-        out.push_back(arrive_in(tx, a, logs));
-        if (a.inbox_id != 0)
-          events.push_back(a.inbox_id);
+      std::vector<std::int64_t> done;
+      std::vector<const order_arrival*> arrivals;
+      for (std::size_t i = 0; i < readings.size(); ++i) {
+        const auto& ev = events[i];
+        auto& reading = readings[i];
+        if (!reading.arrival) {
+          dead_letter_store::put(tx, "shop", kind, ev.event.event_id,
+                                 reading.unreadable, ev.event.payload);
+          logs.push_back(unreadable_log(ev, reading.unreadable));
+          inbox_store::fail_taken(tx, ev.id, node, reading.unreadable);
+          ++out.unreadable;
+          continue;
+        }
+        arrivals.push_back(&*reading.arrival);
+        done.push_back(ev.id);
       }
+      auto created = arrive_all_in(tx, arrivals, logs);
+      std::size_t next = 0;
+      for (auto& reading : readings)
+        if (reading.arrival)
+          out.arrivals.emplace_back(std::move(*reading.arrival),
+                                    std::move(created[next++]));
       sync_log_store::write_all(tx, logs);
-      // The batch's events share the node (the intake's).
-      if (!all.empty())
-        inbox_store::complete_all(tx, events, all.front().node);
+      inbox_store::finish_taken(tx, done, node);
       tx.commit();
       return out;
     });
 }
 
-caf::expected<void> order_saga_store::log_events(
-  const std::vector<std::pair<std::int64_t, sync_log_entry>>& done,
-  const std::string& node) {
-  auto r = pool_.with_connection(
-    "order events: log " + std::to_string(done.size()),
-    [&](pqxx::connection& conn) {
+caf::expected<std::vector<sync_log_entry>> order_saga_store::take_logged(
+  const std::string& topic, std::size_t limit, const std::string& node,
+  const std::function<sync_log_entry(const claimed_event&)>& log) {
+  return pool_.with_connection(
+    "order events: take " + topic, [&](pqxx::connection& conn) {
       pqxx::work tx(conn);
-      std::vector<std::int64_t> events;
+      auto events = inbox_store::take(tx, topic, limit);
       std::vector<sync_log_entry> logs;
-      for (const auto& [id, entry] : done) {
-        logs.push_back(entry);
-        events.push_back(id);
+      if (events.empty())
+        return logs;
+      std::vector<std::int64_t> ids;
+      for (const auto& ev : events) {
+        logs.push_back(log(ev));
+        ids.push_back(ev.id);
       }
       sync_log_store::write_all(tx, logs);
-      inbox_store::complete_all(tx, events, node);
+      inbox_store::finish_taken(tx, ids, node);
       tx.commit();
+      return logs;
     });
-  if (!r)
-    return r.error();
-  return {};
 }
 
 caf::expected<std::optional<order_saga_row>>
@@ -170,51 +239,143 @@ order_saga_store::load(const std::string& key) {
 
 namespace {
 
-/// The transitions that only move the row, log and maybe release the
-/// reservation (nearly all of them) as one statement: one round trip, and
-/// atomic without a transaction block around it.
-bool apply_in_one_statement(pqxx::connection& conn, const order_saga_row& from,
-                            const order_transition& t, const std::string& node,
-                            std::chrono::seconds lease) {
-  auto log = sync_log_store::columns_of(t.log);
-  pqxx::nontransaction tx(conn);
+/// A transition that only moves the row, logs and maybe releases the
+/// reservation (nearly all of them), as the group commit queues it.
+struct simple_transition {
+  std::string key;
+  int from_version = 0;
+  std::string to;
+  std::string data;
+  std::string node;
+  double lease_seconds = 0;
+  bool unclaim = false;
+  bool release = false;
+  sync_log_entry log;
+};
+
+/// Writes `all` (distinct keys) in one statement: each row moved only if
+/// still at its version, its sync_log entry and the reservation release
+/// only for the rows moved. Element i: whether all[i] moved.
+std::vector<bool> apply_simple_in(pqxx::connection& conn,
+                                  const std::vector<const simple_transition*>&
+                                    all) {
+  std::vector<std::string> key, to, data, version, node, lease, unclaim, release;
+  sync_log_arrays logs;
+  for (const auto* t : all) {
+    key.push_back(t->key);
+    to.push_back(t->to);
+    data.push_back(t->data);
+    version.push_back(std::to_string(t->from_version));
+    node.push_back(t->node);
+    lease.push_back(std::to_string(t->lease_seconds));
+    unclaim.push_back(t->unclaim ? "t" : "f");
+    release.push_back(t->release ? "t" : "f");
+    logs.add(t->log);
+  }
   static const prepared_sql sql{
-    "saga_apply",
-    std::string{"WITH moved AS ("
-                " UPDATE saga SET state = $3, data = $4::jsonb,"
-                " version = version + 1, updated_at = now(),"
-                " claimed_by = CASE WHEN $8 THEN NULL ELSE $6 END,"
-                " lease_until = CASE WHEN $8 THEN NULL"
-                "  ELSE now() + make_interval(secs => $7) END"
-                " WHERE kind = $1 AND key = $2 AND version = $5 RETURNING id),"
-                " logged AS (INSERT INTO sync_log ("}
-      + sync_log_columns::names
-      + ") SELECT $9, $10, $11, $12, $13, $14, $15, $16, $17::jsonb"
-        " FROM moved), "
-      + reservation_store::release_ctes("$2",
-                                        "$18 AND EXISTS (SELECT 1 FROM moved)")
-      + " SELECT count(*) FROM moved"};
-  auto moved = exec_prepared_sql(
-    tx, sql, std::string{kind}, from.key, t.to, t.data.dump(), from.version, node,
-    static_cast<double>(lease.count()), t.unclaim, log.entity, log.direction,
-    log.entity_id, log.external_id, log.attempt, log.latency_ms, log.outcome,
-    log.message, log.payload, t.release);
-  // 0: another node moved it, and nothing was written.
-  return moved[0][0].as<std::int64_t>() == 1;
+    "saga_apply_all",
+    std::string{"WITH u AS (SELECT * FROM unnest($1::text[], $2::text[],"
+                " $3::text[], $4::int[], $5::text[], $6::float8[], $7::bool[],"
+                " $8::bool[], $9::text[], $10::text[], $11::text[],"
+                " $12::text[], $13::text[], $14::text[], $15::text[],"
+                " $16::text[], $17::text[]) WITH ORDINALITY AS u(key, to_state,"
+                " data, from_version, node, lease, unclaim, rel, "}
+      + sync_log_arrays::aliases + ", n)),"
+      " moved AS (UPDATE saga s SET state = u.to_state,"
+      " data = u.data::jsonb, version = s.version + 1, updated_at = now(),"
+      " claimed_by = CASE WHEN u.unclaim THEN NULL ELSE u.node END,"
+      " lease_until = CASE WHEN u.unclaim THEN NULL"
+      "  ELSE now() + make_interval(secs => u.lease) END"
+      // `key = ANY($1)` keeps the lookup on the (kind, key) index: joined
+      // on u alone, the planner may hash the whole table instead.
+      " FROM u WHERE s.kind = '" + kind + "' AND s.key = ANY($1::text[])"
+      " AND s.key = u.key AND s.version = u.from_version RETURNING s.key),"
+      " done AS (SELECT u.* FROM u JOIN moved USING (key)),"
+      " logged AS (INSERT INTO sync_log (" + sync_log_columns::names
+      + ") SELECT " + sync_log_arrays::select_list + " FROM done ORDER BY n), "
+      + reservation_store::release_ctes("ANY (SELECT key FROM done WHERE rel)",
+                                        "true")
+      + " SELECT key FROM moved"};
+  pqxx::nontransaction tx(conn);
+  auto p = logs.params();
+  auto rows = exec_prepared_sql(
+    tx, sql, text_array_literal(key), text_array_literal(to),
+    text_array_literal(data), text_array_literal(version),
+    text_array_literal(node), text_array_literal(lease),
+    text_array_literal(unclaim), text_array_literal(release), p[0], p[1], p[2],
+    p[3], p[4], p[5], p[6], p[7], p[8]);
+  std::set<std::string> moved;
+  for (const auto& r : rows)
+    moved.insert(r[0].as<std::string>());
+  std::vector<bool> out;
+  for (const auto* t : all)
+    out.push_back(moved.count(t->key) == 1);
+  return out;
 }
 
 } // namespace
+
+struct order_saga_store::transition_writer {
+  explicit transition_writer(pg_pool& pool)
+    : commits(
+      [&pool](const std::vector<simple_transition>& all) {
+        return pool.with_connection(
+          "order sagas: commit " + std::to_string(all.size())
+            + " transitions",
+          [&](pqxx::connection& conn) {
+            // A key twice in one batch (not from one saga, which waits
+            // for each commit) goes into a later statement, so that its
+            // second transition sees the first.
+            std::vector<bool> out(all.size(), false);
+            std::vector<std::size_t> pending(all.size());
+            for (std::size_t i = 0; i < all.size(); ++i)
+              pending[i] = i;
+            while (!pending.empty()) {
+              std::set<std::string> keys;
+              std::vector<std::size_t> now, later;
+              for (auto i : pending)
+                (keys.insert(all[i].key).second ? now : later).push_back(i);
+              std::vector<const simple_transition*> round;
+              for (auto i : now)
+                round.push_back(&all[i]);
+              auto moved = apply_simple_in(conn, round);
+              for (std::size_t j = 0; j < now.size(); ++j)
+                out[now[j]] = moved[j];
+              pending = std::move(later);
+            }
+            return out;
+          });
+      },
+      max_batch) {}
+
+  /// Transitions of more sagas than run at once on a node never wait for
+  /// a second statement.
+  static constexpr std::size_t max_batch = 256;
+  group_commit<simple_transition, bool> commits;
+};
+
+order_saga_store::~order_saga_store() = default;
 
 caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
                                             const order_transition& t,
                                             const std::string& node,
                                             std::chrono::seconds lease) {
+  if (t.reserve.empty() && !t.dead_letter_reason && !t.outbox && !t.audit) {
+    simple_transition q;
+    q.key = from.key;
+    q.from_version = from.version;
+    q.to = t.to;
+    q.data = t.data.dump();
+    q.node = node;
+    q.lease_seconds = static_cast<double>(lease.count());
+    q.unclaim = t.unclaim;
+    q.release = t.release;
+    q.log = t.log;
+    return transitions_->commits.commit(std::move(q));
+  }
   return pool_.with_connection(
     saga_label(from.key) + ": " + from.state + " -> " + t.to,
     [&](pqxx::connection& conn) {
-      if (t.reserve.empty() && !t.dead_letter_reason && !t.outbox
-          && !t.audit)
-        return apply_in_one_statement(conn, from, t, node, lease);
       pqxx::work tx(conn);
       auto rows = tx.exec_params(
         "UPDATE saga SET state = $3, data = $4::jsonb, version = version + 1,"
@@ -254,21 +415,26 @@ order_saga_store::claim_runnable(const std::string& node, std::size_t limit,
                                                            conn) {
     pqxx::work tx(conn);
     // The rows come back whole: the sagas start without loading them.
+    // The kind is in the text, not a parameter: a generic plan can then use
+    // the runnable sagas' partial index, and the statement is not planned
+    // again at every call.
     static const prepared_sql sql{
       "saga_claim_runnable",
       std::string{"WITH c AS ("
                   "  SELECT id FROM saga"
-                  "  WHERE kind = $1 AND state <> 'failed'"
-                  "    AND NOT coalesce((data->>'parked')::boolean, false)"
-                  "    AND (claimed_by IS NULL OR lease_until < now())"
-                  "  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-                  "UPDATE saga s SET claimed_by = $2,"
-                  "  lease_until = now() + make_interval(secs => $4) "
-                  "FROM c WHERE s.id = c.id RETURNING s.id, "}
+                  "  WHERE kind = '"}
+        + kind
+        + "' AND state <> 'failed'"
+          "    AND NOT coalesce((data->>'parked')::boolean, false)"
+          "    AND (claimed_by IS NULL OR lease_until < now())"
+          "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+          "UPDATE saga s SET claimed_by = $1,"
+          "  lease_until = now() + make_interval(secs => $3) "
+          "FROM c WHERE s.id = c.id RETURNING s.id, "
         + row_columns};
-    auto rows = exec_prepared_sql(
-      tx, sql, std::string{kind}, node, static_cast<std::int64_t>(limit),
-      static_cast<double>(lease.count()));
+    auto rows = exec_prepared_sql(tx, sql, node,
+                                  static_cast<std::int64_t>(limit),
+                                  static_cast<double>(lease.count()));
     tx.commit();
     std::vector<std::pair<std::int64_t, order_saga_row>> claimed;
     for (const auto& r : rows)

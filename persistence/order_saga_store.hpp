@@ -1,6 +1,7 @@
 #pragma once
 
 #include "persistence/audit_store.hpp"
+#include "persistence/inbox_store.hpp"
 #include "persistence/pg_pool.hpp"
 #include "persistence/reservation_store.hpp"
 #include "persistence/sync_log_store.hpp"
@@ -8,6 +9,8 @@
 #include <caf/expected.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -75,6 +78,33 @@ struct order_arrival {
   std::chrono::seconds lease{120};
 };
 
+/// What the intake makes of one inbox event of a new order.
+struct order_event_reading {
+  /// The order's arrival; empty when the event is unreadable.
+  std::optional<order_arrival> arrival;
+  /// Why it is unreadable: the event is dead-lettered (source "shop",
+  /// entity "order", keyed by its event id), logged and failed.
+  std::string unreadable;
+};
+
+/// Reads a batch of inbox events, one reading per event in order. Called
+/// again when the batch's transaction is retried on a fresh connection,
+/// so it must not change anything itself.
+using order_event_reader = std::function<std::vector<order_event_reading>(
+  const std::vector<claimed_event>&)>;
+
+/// What `take_arrivals` committed.
+struct taken_orders {
+  /// The events taken (readable or not).
+  std::size_t events = 0;
+  /// Those dead-lettered as unreadable.
+  std::size_t unreadable = 0;
+  /// Each arrival, with its new row (empty for an order that has a saga
+  /// already: a duplicate or replayed webhook).
+  std::vector<std::pair<order_arrival, std::optional<order_saga_row>>>
+    arrivals;
+};
+
 /// What a decision on a held order came to.
 struct approval_outcome {
   enum kind_t { decided, not_found, not_pending, already_decided };
@@ -97,6 +127,9 @@ class order_saga_store {
 public:
   /// Uses connections of `pool`; the pool must outlive the store.
   explicit order_saga_store(pg_pool& pool);
+  ~order_saga_store();
+  order_saga_store(const order_saga_store&) = delete;
+  order_saga_store& operator=(const order_saga_store&) = delete;
 
   /// Creates the saga in state `received` with `data` unless the order has
   /// one (a duplicate or replayed webhook); true when this call created it.
@@ -111,23 +144,37 @@ public:
   caf::expected<std::optional<order_saga_row>>
   arrive(const order_arrival& a);
 
-  /// `arrive` for each of `all` in one transaction (one commit for a
-  /// claimed batch of the inbox); all or nothing.
-  caf::expected<std::vector<std::optional<order_saga_row>>>
-  arrive_all(const std::vector<order_arrival>& all);
+  /// Takes up to `limit` open inbox events of `topic` and commits what
+  /// `read` makes of them in one transaction, with no claim committed
+  /// before (inbox_store::take): the arrivals as `arrive` does, the
+  /// unreadable events dead-lettered, logged and failed, the others done,
+  /// handled by `node`. An error when nothing was committed.
+  caf::expected<taken_orders> take_arrivals(const std::string& topic,
+                                            std::size_t limit,
+                                            const std::string& node,
+                                            const order_event_reader& read);
 
-  /// Writes the sync_log entries of inbox events that need no saga (echoes
-  /// of Ferry's own writes, shop-side updates) and completes the events
-  /// (inbox id, entry) for `node`, in one transaction.
-  caf::expected<void>
-  log_events(const std::vector<std::pair<std::int64_t, sync_log_entry>>& done,
-             const std::string& node);
+  /// The sync_log entry of an order event that cannot be read (`reason`).
+  static sync_log_entry unreadable_log(const claimed_event& event,
+                                       const std::string& reason);
+
+  /// Takes up to `limit` open inbox events of `topic` that need no saga and
+  /// commits the sync_log entry `log` makes of each (it must not change
+  /// anything itself) and their completion by `node` in one transaction;
+  /// the entries committed.
+  caf::expected<std::vector<sync_log_entry>>
+  take_logged(const std::string& topic, std::size_t limit,
+              const std::string& node,
+              const std::function<sync_log_entry(const claimed_event&)>& log);
 
   /// The saga of `key`, if any.
   caf::expected<std::optional<order_saga_row>> load(const std::string& key);
 
   /// Commits `t` if the saga is still at `from.version` (else false: another
-  /// node moved it). `node` keeps its claim for `lease` more.
+  /// node moved it). `node` keeps its claim for `lease` more. Transitions
+  /// that only move the row, log and release the reservation (nearly all)
+  /// are group-committed: the sagas that commit at the same time share one
+  /// statement; each call returns once its own transition is committed.
   caf::expected<bool> apply(const order_saga_row& from,
                             const order_transition& t, const std::string& node,
                             std::chrono::seconds lease);
@@ -169,7 +216,10 @@ public:
   count_by_state();
 
 private:
+  struct transition_writer;
+
   pg_pool& pool_;
+  std::unique_ptr<transition_writer> transitions_;
 };
 
 } // namespace ferry::persistence

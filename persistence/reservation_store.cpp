@@ -13,37 +13,52 @@ reservation_store::reservation_store(pg_pool& pool) : pool_(pool) {}
 void reservation_store::reserve(pqxx::transaction_base& tx,
                                 const std::string& order_key,
                                 const std::vector<reserved_line>& lines) {
-  if (order_key.empty())
-    throw std::invalid_argument("reservation: order key is empty");
-  std::map<std::string, std::int64_t> per_sku;
-  for (const auto& line : lines) {
-    if (line.sku.empty())
-      throw std::invalid_argument("reservation of order " + order_key +
-                                  ": a line has an empty sku");
-    if (line.quantity < 1)
-      throw std::invalid_argument("reservation of order " + order_key +
-                                  ": quantity of sku " + line.sku +
-                                  " must be at least 1, got " +
-                                  std::to_string(line.quantity));
-    per_sku[line.sku] += line.quantity;
+  reserve_all(tx, {{order_key, lines}});
+}
+
+void reservation_store::reserve_all(
+  pqxx::transaction_base& tx,
+  const std::vector<std::pair<std::string, std::vector<reserved_line>>>&
+    orders) {
+  // One array element per (order, SKU), lines of one SKU added up.
+  std::vector<std::string> keys, skus, quantities;
+  for (const auto& [order_key, lines] : orders) {
+    if (order_key.empty())
+      throw std::invalid_argument("reservation: order key is empty");
+    std::map<std::string, std::int64_t> per_sku;
+    for (const auto& line : lines) {
+      if (line.sku.empty())
+        throw std::invalid_argument("reservation of order " + order_key +
+                                    ": a line has an empty sku");
+      if (line.quantity < 1)
+        throw std::invalid_argument("reservation of order " + order_key +
+                                    ": quantity of sku " + line.sku +
+                                    " must be at least 1, got " +
+                                    std::to_string(line.quantity));
+      per_sku[line.sku] += line.quantity;
+    }
+    for (const auto& [sku, quantity] : per_sku) {
+      keys.push_back(order_key);
+      skus.push_back(sku);
+      quantities.push_back(std::to_string(quantity));
+    }
   }
+  if (keys.empty())
+    return;
   // The order row is the idempotency guard: a concurrent second attempt
   // waits on its unique key and then inserts nothing. One statement for
-  // the order row and its lines.
-  std::vector<std::string> skus, quantities;
-  for (const auto& [sku, quantity] : per_sku) {
-    skus.push_back(sku);
-    quantities.push_back(std::to_string(quantity));
-  }
+  // the orders' rows and their lines.
   static const prepared_sql sql{
-    "reservation_reserve",
-    "WITH o AS (INSERT INTO stock_reservation_order (order_key) VALUES ($1)"
+    "reservation_reserve_all",
+    "WITH o AS (INSERT INTO stock_reservation_order (order_key)"
+    " SELECT DISTINCT k FROM unnest($1::text[]) AS k"
     " ON CONFLICT (order_key) DO NOTHING RETURNING order_key) "
     "INSERT INTO stock_reservation (order_key, sku, quantity)"
-    " SELECT o.order_key, l.sku, l.quantity FROM o,"
-    " unnest($2::text[], $3::text[]::bigint[]) AS l(sku, quantity)"};
-  exec_prepared_sql(tx, sql, order_key, text_array_literal(skus),
-                    text_array_literal(quantities));
+    " SELECT o.order_key, l.sku, l.quantity FROM unnest($1::text[],"
+    " $2::text[], $3::text[]::bigint[]) AS l(k, sku, quantity)"
+    " JOIN o ON o.order_key = l.k"};
+  exec_prepared_sql(tx, sql, text_array_literal(keys),
+                    text_array_literal(skus), text_array_literal(quantities));
 }
 
 void reservation_store::release(pqxx::transaction_base& tx,

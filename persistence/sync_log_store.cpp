@@ -100,36 +100,41 @@ void sync_log_store::write_all(pqxx::transaction_base& tx,
     write(tx, entries.front());
     return;
   }
-  // One array per column; "" stands for NULL in the nullable ones (an
-  // empty external id or message is stored as NULL by `write` too).
-  std::vector<std::string> entity, direction, entity_id, external_id, attempt,
-    latency, outcome, message, payload;
-  for (const auto& e : entries) {
-    auto c = columns_of(e);
-    entity.push_back(c.entity);
-    direction.push_back(c.direction);
-    entity_id.push_back(c.entity_id);
-    external_id.push_back(c.external_id.value_or(""));
-    attempt.push_back(std::to_string(c.attempt));
-    latency.push_back(c.latency_ms ? std::to_string(*c.latency_ms) : "");
-    outcome.push_back(c.outcome);
-    message.push_back(c.message.value_or(""));
-    payload.push_back(c.payload.value_or(""));
-  }
+  sync_log_arrays arrays;
+  for (const auto& e : entries)
+    arrays.add(e);
   static const prepared_sql sql{
     "sync_log_write_all",
     std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
-      + ") SELECT e, d, i, nullif(x, ''), a::int, nullif(l, '')::bigint, o,"
-        " nullif(m, ''), nullif(p, '')::jsonb FROM unnest($1::text[],"
-        " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-        " $7::text[], $8::text[], $9::text[])"
-        " WITH ORDINALITY AS u(e, d, i, x, a, l, o, m, p, n) ORDER BY n"};
-  exec_prepared_sql(
-    tx, sql, text_array_literal(entity), text_array_literal(direction),
-    text_array_literal(entity_id), text_array_literal(external_id),
-    text_array_literal(attempt), text_array_literal(latency),
-    text_array_literal(outcome), text_array_literal(message),
-    text_array_literal(payload));
+      + ") SELECT " + sync_log_arrays::select_list
+      + " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
+        " WITH ORDINALITY AS u("
+      + sync_log_arrays::aliases + ", n) ORDER BY n"};
+  auto p = arrays.params();
+  exec_prepared_sql(tx, sql, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
+                    p[8]);
+}
+
+void sync_log_arrays::add(const sync_log_entry& entry) {
+  auto c = sync_log_store::columns_of(entry);
+  entity.push_back(std::move(c.entity));
+  direction.push_back(std::move(c.direction));
+  entity_id.push_back(std::move(c.entity_id));
+  external_id.push_back(c.external_id.value_or(""));
+  attempt.push_back(std::to_string(c.attempt));
+  latency.push_back(c.latency_ms ? std::to_string(*c.latency_ms) : "");
+  outcome.push_back(std::move(c.outcome));
+  message.push_back(c.message.value_or(""));
+  payload.push_back(c.payload.value_or(""));
+}
+
+std::vector<std::string> sync_log_arrays::params() const {
+  std::vector<std::string> out;
+  for (const auto* column : {&entity, &direction, &entity_id, &external_id,
+                             &attempt, &latency, &outcome, &message, &payload})
+    out.push_back(text_array_literal(*column));
+  return out;
 }
 
 caf::expected<std::int64_t> sync_log_store::write(const sync_log_entry& entry) {

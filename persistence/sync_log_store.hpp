@@ -73,6 +73,25 @@ struct sync_log_columns {
   std::optional<std::string> payload;
 };
 
+/// Many sync_log entries as one text array per column, masked, for a
+/// statement that writes them all from `unnest` (`""` stands for NULL in
+/// the nullable columns, as `write` stores an empty id or message).
+struct sync_log_arrays {
+  /// The aliases to give the arrays' columns in `unnest(...) AS u(...)`,
+  /// in the order of `params`.
+  static constexpr const char* aliases = "e, d, i, x, a, l, o, m, p";
+  /// The values of sync_log_columns::names from those aliases.
+  static constexpr const char* select_list =
+    "e, d, i, nullif(x, ''), a::int, nullif(l, '')::bigint, o,"
+    " nullif(m, ''), nullif(p, '')::jsonb";
+  std::vector<std::string> entity, direction, entity_id, external_id, attempt,
+    latency, outcome, message, payload;
+
+  void add(const sync_log_entry& entry);
+  /// The nine arrays as text array literals (bind each as `$n::text[]`).
+  std::vector<std::string> params() const;
+};
+
 /// The `sync_log` table. Every write masks personal data: e-mail addresses
 /// in ids and the message, and personal fields of the payload by key
 /// (mapping/masking.hpp), so the log can be shown to operators.

@@ -591,6 +591,49 @@ TEST_F(order_saga_test, saga_run_ends_with_its_claim_given_up) {
             1);
 }
 
+TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
+  // The database refuses the saga of order 4002 (a trigger stands for,
+  // say, a constraint added by an operator): the round's batch cannot
+  // commit, so its events are claimed and committed one by one.
+  {
+    pqxx::connection conn{db_.url()};
+    pqxx::work tx{conn};
+    tx.exec("CREATE FUNCTION refuse_4002() RETURNS trigger AS $$ BEGIN"
+            " IF NEW.key = '4002' THEN RAISE EXCEPTION 'order 4002 refused';"
+            " END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+    tx.exec("CREATE TRIGGER refuse_4002 BEFORE INSERT ON saga FOR EACH ROW"
+            " EXECUTE FUNCTION refuse_4002()");
+    tx.commit();
+  }
+  persistence::inbox_store inbox{pool_};
+  for (int i = 0; i < 5; ++i) {
+    auto id = std::to_string(4000 + i);
+    ASSERT_TRUE(inbox.insert_if_absent(
+      {"shop", "evt-" + id, "orders/create", payload_of(make_order(id))}));
+  }
+  order_intake_settings s;
+  s.saga = settings_;
+  s.poll_interval = 20ms;
+  auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                 "(data->>'parked')::boolean")
+           == 4;
+  }));
+  EXPECT_EQ(erp_->create_order_calls, 4);
+  // 4002 waits in the inbox, with the reason, for another attempt.
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM inbox WHERE event_id = 'evt-4002'"
+                 " AND status = 'pending' AND attempts >= 1"
+                 " AND last_error LIKE '%order 4002 refused%'")
+           == 1;
+  }));
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = 'orders/create'"
+                  " AND status = 'done'"),
+            4);
+  caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(order_saga_test, intake_starts_on_the_inbox_commit_not_at_its_poll) {
   order_intake_settings s;
   s.saga = settings_;

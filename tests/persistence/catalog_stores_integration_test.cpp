@@ -65,6 +65,25 @@ TEST_F(catalog_stores, reservations_add_up_per_sku_and_release_per_order) {
   EXPECT_TRUE(open({}).empty());
 }
 
+TEST_F(catalog_stores, reservations_of_several_orders_in_one_call) {
+  in_transaction([](auto& tx) {
+    reservation_store::reserve(tx, "order-1", {{"A", 2}});
+  });
+  // order-1 reserved already: its new lines change nothing; the others
+  // add up per SKU as one at a time would.
+  in_transaction([](auto& tx) {
+    reservation_store::reserve_all(
+      tx, {{"order-1", {{"A", 7}}},
+           {"order-2", {{"A", 1}, {"B", 2}, {"A", 1}}},
+           {"order-3", {{"B", 5}}}});
+  });
+  EXPECT_EQ(open({"A", "B"}),
+            (std::map<std::string, std::int64_t>{{"A", 4}, {"B", 7}}));
+  in_transaction([](auto& tx) { reservation_store::release(tx, "order-2"); });
+  EXPECT_EQ(open({"A", "B"}),
+            (std::map<std::string, std::int64_t>{{"A", 2}, {"B", 5}}));
+}
+
 TEST_F(catalog_stores, reserving_is_idempotent_per_order_even_after_release) {
   in_transaction([](auto& tx) {
     reservation_store::reserve(tx, "order-1", {{"A", 2}});
