@@ -142,6 +142,24 @@ void arrived(intake_ptr self, const persistence::order_arrival& arrival,
 /// The leased way, for events that `take_arrivals` could not commit as a
 /// batch: claimed events, each order committed alone, so that one event
 /// the database refuses holds up no other and fails alone.
+/// Dead-letters a claimed event with `reason`, logs it and fails it for
+/// good; when the dead letter cannot be written, the event is given back
+/// for another attempt. Whether it was dead-lettered.
+bool dead_letter(intake_ptr self, const persistence::claimed_event& ev,
+                 const std::string& reason) {
+  auto& st = self->state;
+  auto put = st.dead_letters->put("shop", "order", ev.event.event_id, reason,
+                                  ev.event.payload);
+  if (!put) {
+    note_error(self, persistence::db_error_text(put.error()));
+    st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error, true);
+    return false;
+  }
+  st.sagas->log(persistence::order_saga_store::unreadable_log(ev, reason));
+  st.inbox->fail(ev.id, st.settings.saga.node, reason, false);
+  return true;
+}
+
 void take_claimed(intake_ptr self,
                   const std::vector<persistence::claimed_event>& events) {
   auto& st = self->state;
@@ -150,24 +168,22 @@ void take_claimed(intake_ptr self,
     const auto& ev = events[i];
     auto& reading = readings[i];
     if (!reading.arrival) {
-      auto put = st.dead_letters->put("shop", "order", ev.event.event_id,
-                                      reading.unreadable, ev.event.payload);
-      if (!put) {
-        note_error(self, persistence::db_error_text(put.error()));
-        st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error,
-                       true);
-        continue;
-      }
-      st.sagas->log(
-        persistence::order_saga_store::unreadable_log(ev, reading.unreadable));
-      ++st.report.unreadable;
-      st.inbox->fail(ev.id, st.settings.saga.node, reading.unreadable, false);
+      if (dead_letter(self, ev, reading.unreadable))
+        ++st.report.unreadable;
       continue;
     }
     auto created = st.sagas->arrive(*reading.arrival);
     if (!created) {
-      note_error(self, persistence::db_error_text(created.error()));
-      st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error, true);
+      auto why = persistence::db_error_text(created.error());
+      note_error(self, why);
+      if (persistence::db_error_code(created.error())
+            == persistence::db_errc::rejected
+          && ev.attempts >= st.settings.max_event_attempts)
+        dead_letter(self, ev,
+                    "order event " + ev.event.event_id + " refused "
+                      + std::to_string(ev.attempts) + " times: " + why);
+      else
+        st.inbox->fail(ev.id, st.settings.saga.node, why, true);
       continue;
     }
     arrived(self, *reading.arrival, std::move(*created));

@@ -25,6 +25,10 @@ struct order_intake_settings {
   std::size_t batch = 100;
   /// How long an inbox claim lasts.
   std::chrono::seconds inbox_lease{60};
+  /// An event whose order the database keeps refusing is dead-lettered with
+  /// the database's reason at this attempt; an unavailable database never
+  /// dead-letters anything.
+  int max_event_attempts = 5;
   /// Saga actors running at once on this node (each is a thread: it waits
   /// on PostgreSQL); more runnable sagas wait in the table.
   std::size_t max_running = 64;

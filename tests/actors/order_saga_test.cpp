@@ -594,7 +594,8 @@ TEST_F(order_saga_test, saga_run_ends_with_its_claim_given_up) {
 TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
   // The database refuses the saga of order 4002 (a trigger stands for,
   // say, a constraint added by an operator): the round's batch cannot
-  // commit, so its events are claimed and committed one by one.
+  // commit, so its events are claimed and committed one by one, and the
+  // refused one ends in the dead-letter table.
   {
     pqxx::connection conn{db_.url()};
     pqxx::work tx{conn};
@@ -614,6 +615,7 @@ TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
   order_intake_settings s;
   s.saga = settings_;
   s.poll_interval = 20ms;
+  s.max_event_attempts = 3;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
     return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
@@ -621,16 +623,24 @@ TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
            == 4;
   }));
   EXPECT_EQ(erp_->create_order_calls, 4);
-  // 4002 waits in the inbox, with the reason, for another attempt.
+  // 4002 is tried again, then dead-lettered with the database's reason on
+  // its third attempt; it never reaches the ERP.
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM inbox WHERE event_id = 'evt-4002'"
-                 " AND status = 'pending' AND attempts >= 1"
-                 " AND last_error LIKE '%order 4002 refused%'")
+    return count("SELECT count(*) FROM dead_letter WHERE entity_id = "
+                 "'evt-4002' AND reason LIKE '%refused 3 times%'"
+                 " AND reason LIKE '%order 4002 refused%'")
            == 1;
   }));
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE event_id = 'evt-4002'"
+                  " AND status = 'failed' AND attempts = 3"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM sync_log WHERE entity_id = "
+                  "'evt-4002' AND outcome = 'failed'"),
+            1);
   EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = 'orders/create'"
                   " AND status = 'done'"),
             4);
+  EXPECT_EQ(erp_->create_order_calls, 4);
   caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
 }
 
