@@ -40,6 +40,14 @@ pricing_memory::shard& pricing_memory::shard_of(const std::string& key) const {
   return shards_[std::hash<std::string>{}(key) % shard_count];
 }
 
+pricing_memory::entry* pricing_memory::fresh(shard& s, const std::string& key,
+                                             clock::time_point now) const {
+  auto it = s.entries.find(key);
+  if (it == s.entries.end() || now - it->second.loaded_at >= ttl_)
+    return nullptr;
+  return &it->second;
+}
+
 std::optional<price_answer>
 pricing_memory::recall(const std::string& customer_id,
                        const std::string& currency, const price_item& item,
@@ -47,10 +55,10 @@ pricing_memory::recall(const std::string& customer_id,
   const auto& key = memory_key(customer_id, currency, item);
   auto& s = shard_of(key);
   std::lock_guard<std::mutex> guard(s.mtx);
-  auto it = s.entries.find(key);
-  if (it == s.entries.end() || now - it->second.loaded_at >= ttl_)
+  auto* e = fresh(s, key, now);
+  if (e == nullptr)
     return std::nullopt;
-  auto out = it->second.answer;
+  auto out = e->answer;
   out.cache_hit = true;
   return out;
 }
@@ -63,17 +71,16 @@ pricing_memory::recall_rendered(const std::string& customer_id,
   const auto& key = memory_key(customer_id, currency, item);
   auto& s = shard_of(key);
   std::lock_guard<std::mutex> guard(s.mtx);
-  auto it = s.entries.find(key);
-  if (it == s.entries.end() || now - it->second.loaded_at >= ttl_)
+  auto* e = fresh(s, key, now);
+  if (e == nullptr)
     return nullptr;
-  auto& e = it->second;
-  if (e.rendered_by != render || !e.rendered) {
-    auto hit = e.answer;
+  if (e->rendered_by != render || !e->rendered) {
+    auto hit = e->answer;
     hit.cache_hit = true;
-    e.rendered = std::make_shared<const std::string>(render(customer_id, hit));
-    e.rendered_by = render;
+    e->rendered = std::make_shared<const std::string>(render(customer_id, hit));
+    e->rendered_by = render;
   }
-  return e.rendered;
+  return e->rendered;
 }
 
 std::optional<price_reply>

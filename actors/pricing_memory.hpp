@@ -98,6 +98,9 @@ private:
   static constexpr std::size_t shard_count = 16;
 
   shard& shard_of(const std::string& key) const;
+  /// The entry of `key` in `s` unless missing or older than the TTL; call
+  /// with `s.mtx` held.
+  entry* fresh(shard& s, const std::string& key, clock::time_point now) const;
 
   std::chrono::milliseconds ttl_;
   std::size_t max_per_shard_;

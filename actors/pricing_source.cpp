@@ -186,13 +186,16 @@ price_load_result pricing_source::load(const price_load& request) {
              + ":" + out.customer.price_group;
   auto& answers = out.reply.answers;
   answers.resize(query.items.size());
+  auto unavailable = [this](const price_item& item, const std::string& why) {
+    errors_.Increment();
+    return failed(item, 503, "unavailable",
+                  "prices cannot be computed now: " + why);
+  };
   std::vector<std::size_t> pending; // indexes of the items to price
   for (std::size_t i = 0; i < query.items.size(); ++i) {
     const auto& item = query.items[i];
     if (!out.customer.resolved) {
-      errors_.Increment();
-      answers[i] = failed(item, 503, "unavailable",
-                          "prices cannot be computed now: " + error);
+      answers[i] = unavailable(item, error);
     } else if (item.quantity <= decimal{}) {
       answers[i] = failed(item, 400, "bad_quantity",
                           "qty must be above 0 for SKU " + item.sku);
@@ -265,10 +268,8 @@ price_load_result pricing_source::load(const price_load& request) {
     if (!base) {
       auto loaded = lists_.base_price(item.sku);
       if (!loaded) {
-        errors_.Increment();
-        answers[i] = failed(item, 503, "unavailable",
-                            "prices cannot be computed now: "
-                              + persistence::db_error_text(loaded.error()));
+        answers[i] =
+          unavailable(item, persistence::db_error_text(loaded.error()));
         continue;
       }
       if (!*loaded) {
@@ -293,10 +294,8 @@ price_load_result pricing_source::load(const price_load& request) {
       auto loaded = lists_.lists_for(out.customer.customer_no,
                                      out.customer.price_group);
       if (!loaded) {
-        errors_.Increment();
-        answers[i] = failed(item, 503, "unavailable",
-                            "prices cannot be computed now: "
-                              + persistence::db_error_text(loaded.error()));
+        answers[i] =
+          unavailable(item, persistence::db_error_text(loaded.error()));
         continue;
       }
       lists = std::move(*loaded);

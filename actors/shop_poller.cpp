@@ -93,6 +93,21 @@ void after_page(poller_ptr self, const Page& page) {
   next_resource(self);
 }
 
+/// A page of customers or products: keyed by id, versioned by updated_at.
+template <class Page>
+void offer_updated(poller_ptr self, const Page& page, const char* topic,
+                   const std::vector<std::string>& topics) {
+  std::vector<persistence::polled_change> changes;
+  std::string newest;
+  for (const auto& e : page.items) {
+    changes.push_back(change_of(topic, std::to_string(e.id), e.updated_at,
+                                shop::to_json(e)));
+    newest = std::max(newest, e.updated_at);
+  }
+  offer(self, changes, topics, newest);
+  after_page(self, page);
+}
+
 void fetch(poller_ptr self) {
   auto& st = self->state;
   auto on_error = [self](caf::error& e) {
@@ -133,17 +148,8 @@ void fetch(poller_ptr self) {
                                       st.page})
         .then(
           [self](shop_customer_page& page) {
-            std::vector<persistence::polled_change> changes;
-            std::string newest;
-            for (auto& c : page.items) {
-              changes.push_back(change_of("customers/update",
-                                          std::to_string(c.id), c.updated_at,
-                                          shop::to_json(c)));
-              newest = std::max(newest, c.updated_at);
-            }
-            offer(self, changes, {"customers/create", "customers/update"},
-                  newest);
-            after_page(self, page);
+            offer_updated(self, page, "customers/update",
+                          {"customers/create", "customers/update"});
           },
           on_error);
       break;
@@ -154,16 +160,7 @@ void fetch(poller_ptr self) {
                                      st.page})
         .then(
           [self](shop_product_page& page) {
-            std::vector<persistence::polled_change> changes;
-            std::string newest;
-            for (auto& p : page.items) {
-              changes.push_back(change_of("products/update",
-                                          std::to_string(p.id), p.updated_at,
-                                          shop::to_json(p)));
-              newest = std::max(newest, p.updated_at);
-            }
-            offer(self, changes, {"products/update"}, newest);
-            after_page(self, page);
+            offer_updated(self, page, "products/update", {"products/update"});
           },
           on_error);
   }

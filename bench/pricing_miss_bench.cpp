@@ -12,6 +12,7 @@
 
 #include "actors/pricing_source.hpp"
 #include "persistence/migrations.hpp"
+#include "tests/support/price_builders.hpp"
 #include "tests/support/services.hpp"
 #include "tests/support/test_env.hpp"
 
@@ -45,21 +46,11 @@ double percentile(std::vector<double> v, double p) {
 ferry::erp_price_list list_of(const std::string& code,
                               const std::string& customer,
                               const std::string& group, int first_sku) {
-  ferry::erp_price_list l;
-  l.price_list_code = code;
-  l.customer_no = customer;
-  l.price_group = group;
-  l.currency_code = "USD";
-  l.valid_from = "2026-01-01T00:00:00Z";
-  l.modified_at = "2026-02-01T00:00:00Z";
-  for (int i = 0; i < lines_per_list; ++i) {
-    ferry::erp_price_line line;
-    line.item_code = sku_of(first_sku + i);
-    line.min_quantity = ferry::decimal::from_int(1 + (i % 3) * 10);
-    line.unit_price = ferry::money::from_minor(1000 + i);
-    l.lines.push_back(std::move(line));
-  }
-  return l;
+  std::vector<ferry::erp_price_line> lines;
+  for (int i = 0; i < lines_per_list; ++i)
+    lines.push_back(ferry::test::unit_line(sku_of(first_sku + i),
+                                           1 + (i % 3) * 10, 1000 + i));
+  return ferry::test::list(code, customer, group, std::move(lines));
 }
 
 // Microseconds of one load of `sku` for C000001, qty 1.

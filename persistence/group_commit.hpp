@@ -101,14 +101,19 @@ private:
     std::vector<Request> requests;
     requests.reserve(batch.size());
     for (auto* w : batch)
-      requests.push_back(w->request);
+      requests.push_back(std::move(w->request));
     auto results = write_(requests);
     if (!results && batch.size() > 1
         && db_error_code(results.error()) == db_errc::rejected) {
-      for (auto* w : batch)
-        write({w});
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        deliver({batch[i]}, write_({requests[i]}));
       return;
     }
+    deliver(batch, std::move(results));
+  }
+
+  static void deliver(const std::vector<waiter*>& batch,
+                      caf::expected<std::vector<Result>> results) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (!results)
         batch[i]->result = results.error();

@@ -13,6 +13,10 @@ namespace ferry::persistence {
 
 namespace {
 
+/// Events a node may take: pending, or claimed by a lease that ran out.
+constexpr const char* open_events =
+    "(status = 'pending' OR (status = 'processing' AND lease_until < now()))";
+
 /// A row of (id, source, event_id, topic, payload, attempts).
 claimed_event event_of(const pqxx::row& row) {
   return claimed_event{
@@ -129,12 +133,8 @@ inbox_store::claim(const std::string& node, std::size_t limit,
     // A statement of its own with and without the topic, so that each
     // keeps a plan that fits it (the topic one uses inbox_open_topic).
     auto sql = [](const char* topic_filter) {
-      return std::string{"WITH c AS ("
-                         "  SELECT id FROM inbox"
-                         "  WHERE (status = 'pending'"
-                         "         OR (status = 'processing'"
-                         "             AND lease_until < now()))"}
-             + topic_filter
+      return std::string{"WITH c AS (SELECT id FROM inbox WHERE "}
+             + open_events + topic_filter
              + "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
                "UPDATE inbox i SET status = 'processing', claimed_by = $1,"
                "  lease_until = now() + make_interval(secs => $4),"
@@ -168,10 +168,10 @@ std::vector<claimed_event> inbox_store::take(pqxx::transaction_base& tx,
                                              std::size_t limit) {
   static const prepared_sql sql{
       "inbox_take",
-      "SELECT id, source, event_id, topic, payload::text, attempts + 1"
-      " FROM inbox WHERE (status = 'pending' OR (status = 'processing'"
-      "  AND lease_until < now())) AND topic = $1"
-      " ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"};
+      std::string{"SELECT id, source, event_id, topic, payload::text,"
+                  " attempts + 1 FROM inbox WHERE "}
+          + open_events
+          + " AND topic = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"};
   auto rows =
       exec_prepared_sql(tx, sql, topic, static_cast<std::int64_t>(limit));
   std::vector<claimed_event> out;

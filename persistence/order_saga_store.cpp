@@ -7,7 +7,6 @@
 #include "persistence/sql_array.hpp"
 
 #include <map>
-#include <set>
 #include <pqxx/pqxx>
 
 namespace ferry::persistence {
@@ -253,24 +252,25 @@ struct simple_transition {
   sync_log_entry log;
 };
 
-/// Writes `all` (distinct keys) in one statement: each row moved only if
-/// still at its version, its sync_log entry and the reservation release
-/// only for the rows moved. Element i: whether all[i] moved.
+/// Writes `all` in one statement: each row moved only if still at its
+/// version, its sync_log entry and the reservation release only for the
+/// rows moved. Element i: whether all[i] moved. Of two transitions of one
+/// saga in a batch (not from one saga actor, which waits for each commit)
+/// at most one moves; the other meets a version conflict.
 std::vector<bool> apply_simple_in(pqxx::connection& conn,
-                                  const std::vector<const simple_transition*>&
-                                    all) {
+                                  const std::vector<simple_transition>& all) {
   std::vector<std::string> key, to, data, version, node, lease, unclaim, release;
   sync_log_arrays logs;
-  for (const auto* t : all) {
-    key.push_back(t->key);
-    to.push_back(t->to);
-    data.push_back(t->data);
-    version.push_back(std::to_string(t->from_version));
-    node.push_back(t->node);
-    lease.push_back(std::to_string(t->lease_seconds));
-    unclaim.push_back(t->unclaim ? "t" : "f");
-    release.push_back(t->release ? "t" : "f");
-    logs.add(t->log);
+  for (const auto& t : all) {
+    key.push_back(t.key);
+    to.push_back(t.to);
+    data.push_back(t.data);
+    version.push_back(std::to_string(t.from_version));
+    node.push_back(t.node);
+    lease.push_back(std::to_string(t.lease_seconds));
+    unclaim.push_back(t.unclaim ? "t" : "f");
+    release.push_back(t.release ? "t" : "f");
+    logs.add(t.log);
   }
   static const prepared_sql sql{
     "saga_apply_all",
@@ -289,13 +289,15 @@ std::vector<bool> apply_simple_in(pqxx::connection& conn,
       // `key = ANY($1)` keeps the lookup on the (kind, key) index: joined
       // on u alone, the planner may hash the whole table instead.
       " FROM u WHERE s.kind = '" + kind + "' AND s.key = ANY($1::text[])"
-      " AND s.key = u.key AND s.version = u.from_version RETURNING s.key),"
-      " done AS (SELECT u.* FROM u JOIN moved USING (key)),"
+      // RETURNING u.n names the transition that moved the row (UPDATE
+      // uses one join row per target row).
+      " AND s.key = u.key AND s.version = u.from_version RETURNING u.n),"
+      " done AS (SELECT u.* FROM u JOIN moved USING (n)),"
       " logged AS (INSERT INTO sync_log (" + sync_log_columns::names
       + ") SELECT " + sync_log_arrays::select_list + " FROM done ORDER BY n), "
       + reservation_store::release_ctes("ANY (SELECT key FROM done WHERE rel)",
                                         "true")
-      + " SELECT key FROM moved"};
+      + " SELECT n FROM moved"};
   pqxx::nontransaction tx(conn);
   auto p = logs.params();
   auto rows = exec_prepared_sql(
@@ -304,12 +306,12 @@ std::vector<bool> apply_simple_in(pqxx::connection& conn,
     text_array_literal(node), text_array_literal(lease),
     text_array_literal(unclaim), text_array_literal(release), p[0], p[1], p[2],
     p[3], p[4], p[5], p[6], p[7], p[8]);
-  std::set<std::string> moved;
-  for (const auto& r : rows)
-    moved.insert(r[0].as<std::string>());
-  std::vector<bool> out;
-  for (const auto* t : all)
-    out.push_back(moved.count(t->key) == 1);
+  std::vector<bool> out(all.size(), false);
+  for (const auto& r : rows) {
+    auto n = r[0].as<std::size_t>(); // 1-based ordinality
+    if (n >= 1 && n <= all.size())
+      out[n - 1] = true;
+  }
   return out;
 }
 
@@ -322,29 +324,7 @@ struct order_saga_store::transition_writer {
         return pool.with_connection(
           "order sagas: commit " + std::to_string(all.size())
             + " transitions",
-          [&](pqxx::connection& conn) {
-            // A key twice in one batch (not from one saga, which waits
-            // for each commit) goes into a later statement, so that its
-            // second transition sees the first.
-            std::vector<bool> out(all.size(), false);
-            std::vector<std::size_t> pending(all.size());
-            for (std::size_t i = 0; i < all.size(); ++i)
-              pending[i] = i;
-            while (!pending.empty()) {
-              std::set<std::string> keys;
-              std::vector<std::size_t> now, later;
-              for (auto i : pending)
-                (keys.insert(all[i].key).second ? now : later).push_back(i);
-              std::vector<const simple_transition*> round;
-              for (auto i : now)
-                round.push_back(&all[i]);
-              auto moved = apply_simple_in(conn, round);
-              for (std::size_t j = 0; j < now.size(); ++j)
-                out[now[j]] = moved[j];
-              pending = std::move(later);
-            }
-            return out;
-          });
+          [&](pqxx::connection& conn) { return apply_simple_in(conn, all); });
       },
       max_batch) {}
 
