@@ -19,6 +19,10 @@ struct intake_state {
   std::unique_ptr<persistence::inbox_store> inbox;
   std::unique_ptr<persistence::dead_letter_store> dead_letters;
   std::shared_ptr<persistence::order_saga_store> sagas;
+  /// Free saga slots, shared with the webhook commits, and the sagas they
+  /// created claimed for this node.
+  std::shared_ptr<order_handoff> handoff;
+  std::uint64_t attachment = 0;
   /// Running saga actors by their address, and their keys.
   std::map<caf::actor_addr, std::string> running;
   std::set<std::string> running_keys;
@@ -30,7 +34,8 @@ struct intake_state {
   /// Until when a delayed tick (the poll) is pending.
   std::chrono::steady_clock::time_point poll_due;
   /// Whether unclaimed runnable sagas may wait in the table: orders that
-  /// found no free slot, sagas whose run broke off, and, once per poll
+  /// found no free slot (here or in a webhook commit), sagas whose run
+  /// broke off, and, once per poll
   /// interval, whatever other nodes or decisions left. Saves the claim
   /// query on the rounds that new events cause.
   bool runnable_maybe = true;
@@ -49,9 +54,9 @@ void start_saga(intake_ptr self, persistence::order_saga_row row);
 
 /// One inbox event → the arrival of its order (committed later with the
 /// round's others), or why the event is unreadable. Changes nothing.
-persistence::order_event_reading read_event(const intake_state& st,
-                                            const persistence::claimed_event&
-                                              ev) {
+persistence::order_event_reading
+read_event(const order_intake_settings& settings,
+           const persistence::claimed_event& ev) {
   persistence::order_event_reading out;
   auto dom = shop::parse_exact(ev.event.payload);
   auto order = dom ? shop::order_from_json(*dom)
@@ -90,40 +95,49 @@ persistence::order_event_reading read_event(const intake_state& st,
   arrival.key = key;
   arrival.state = order_state::received;
   arrival.logs.push_back(std::move(log));
-  if (auto valid = validate_on_arrival(key, *order, st.settings.saga)) {
+  if (auto valid = validate_on_arrival(key, *order, settings.saga)) {
     arrival.state = order_state::validated;
     arrival.logs.push_back(std::move(valid->log));
     arrival.reserve = std::move(valid->reserve);
   }
   arrival.data = std::move(data);
   arrival.inbox_id = ev.id;
-  arrival.node = st.settings.saga.node;
-  arrival.lease = st.settings.saga.lease;
+  arrival.node = settings.saga.node;
+  arrival.lease = settings.saga.lease;
   out.arrival = std::move(arrival);
   return out;
 }
 
 /// The readings of a round's events, each new order's saga claimed for
-/// this node while slots are free (once per key). Changes nothing.
+/// this node while `slots` last (once per key, none of a running saga).
+/// Changes nothing.
 std::vector<persistence::order_event_reading>
-read_events(const intake_state& st,
-            const std::vector<persistence::claimed_event>& events) {
-  auto free = st.settings.max_running
-              - std::min(st.running.size(), st.settings.max_running);
+read_events(const order_intake_settings& settings,
+            const std::set<std::string>& running_keys,
+            const std::vector<persistence::claimed_event>& events,
+            std::size_t slots) {
   std::set<std::string> keys;
   std::vector<persistence::order_event_reading> out;
   out.reserve(events.size());
   for (const auto& ev : events) {
-    auto reading = read_event(st, ev);
+    auto reading = read_event(settings, ev);
     if (auto& a = reading.arrival) {
-      a->claim = free > 0 && !st.running_keys.count(a->key)
+      a->claim = slots > 0 && !running_keys.count(a->key)
                  && keys.insert(a->key).second;
       if (a->claim)
-        --free;
+        --slots;
     }
     out.push_back(std::move(reading));
   }
   return out;
+}
+
+/// How many of `readings` claim their saga.
+std::size_t claims(const std::vector<persistence::order_event_reading>& readings) {
+  return static_cast<std::size_t>(
+    std::count_if(readings.begin(), readings.end(), [](const auto& r) {
+      return r.arrival && r.arrival->claim;
+    }));
 }
 
 /// Accounts for a committed arrival and starts its saga if it claimed it.
@@ -131,12 +145,15 @@ void arrived(intake_ptr self, const persistence::order_arrival& arrival,
              std::optional<persistence::order_saga_row> created) {
   auto& st = self->state;
   ++st.report.events;
-  if (!created)
+  if (!created) {
     ++st.report.duplicates;
-  else if (arrival.claim)
+    if (arrival.claim)
+      st.handoff->release(1);
+  } else if (arrival.claim) {
     start_saga(self, std::move(*created));
-  else
+  } else {
     st.runnable_maybe = true;
+  }
 }
 
 /// The leased way, for events that `take_arrivals` could not commit as a
@@ -163,7 +180,10 @@ bool dead_letter(intake_ptr self, const persistence::claimed_event& ev,
 void take_claimed(intake_ptr self,
                   const std::vector<persistence::claimed_event>& events) {
   auto& st = self->state;
-  auto readings = read_events(st, events);
+  auto slots = st.handoff->reserve(events.size());
+  auto readings = read_events(st.settings, st.running_keys, events, slots);
+  // Each arrival that claims gives its slot to its saga, or back (arrived).
+  st.handoff->release(slots - claims(readings));
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& ev = events[i];
     auto& reading = readings[i];
@@ -174,6 +194,8 @@ void take_claimed(intake_ptr self,
     }
     auto created = st.sagas->arrive(*reading.arrival);
     if (!created) {
+      if (reading.arrival->claim)
+        st.handoff->release(1);
       auto why = persistence::db_error_text(created.error());
       note_error(self, why);
       if (persistence::db_error_code(created.error())
@@ -196,11 +218,18 @@ void take_claimed(intake_ptr self,
 /// found.
 bool take_new_orders(intake_ptr self) {
   auto& st = self->state;
+  auto slots = st.handoff->reserve(st.settings.batch);
+  std::size_t claimed = 0;
   auto taken = st.sagas->take_arrivals(
     st.settings.topic, st.settings.batch, st.settings.saga.node,
-    [self](const std::vector<persistence::claimed_event>& events) {
-      return read_events(self->state, events);
+    [&](const std::vector<persistence::claimed_event>& events) {
+      auto readings = read_events(st.settings, st.running_keys, events, slots);
+      claimed = claims(readings);
+      return readings;
     });
+  // The arrivals that claim hold their slots (arrived gives back those of
+  // duplicates); the rest go back.
+  st.handoff->release(taken ? slots - claimed : slots);
   if (taken) {
     st.report.unreadable += taken->unreadable;
     for (auto& [arrival, created] : taken->arrivals)
@@ -245,6 +274,11 @@ persistence::sync_log_entry update_entry(const persistence::claimed_event& ev) {
   return log;
 }
 
+/// An event as the inbox hands it, for the readers of a webhook's event.
+persistence::claimed_event first_attempt(const persistence::inbox_event& ev) {
+  return persistence::claimed_event{0, ev, 1};
+}
+
 void watch_saga(intake_ptr self, const std::string& key,
                 order_saga_actor saga) {
   auto& st = self->state;
@@ -265,6 +299,18 @@ void start_saga(intake_ptr self, persistence::order_saga_row row) {
                               st.sagas, st.connectors));
 }
 
+/// Starts a saga for each of `rows`, each holding a reserved slot (given
+/// back for a saga running already).
+void start_all(intake_ptr self, std::vector<persistence::order_saga_row> rows) {
+  auto& st = self->state;
+  for (auto& row : rows) {
+    if (st.running_keys.count(row.key))
+      st.handoff->release(1);
+    else
+      start_saga(self, std::move(row));
+  }
+}
+
 /// Claims runnable sagas (resumptions, decided ones, those that found no
 /// free slot) up to the free slots and starts them; whether any were.
 bool start_runnable(intake_ptr self) {
@@ -274,19 +320,21 @@ bool start_runnable(intake_ptr self) {
     st.runnable_maybe = true;
     st.next_poll = now + st.settings.poll_interval;
   }
-  if (!st.runnable_maybe || st.running.size() >= st.settings.max_running)
+  if (!st.runnable_maybe)
     return false;
-  auto wanted = st.settings.max_running - st.running.size();
+  auto wanted = st.handoff->reserve(st.settings.max_running);
+  if (wanted == 0)
+    return false;
   auto rows = st.sagas->claim_runnable(st.settings.saga.node, wanted,
                                        st.settings.saga.lease);
   if (!rows) {
+    st.handoff->release(wanted);
     note_error(self, persistence::db_error_text(rows.error()));
     return false;
   }
   st.runnable_maybe = rows->size() >= wanted;
-  for (auto& row : *rows)
-    if (!st.running_keys.count(row.key))
-      start_saga(self, std::move(row));
+  start_all(self, std::move(*rows));
+  st.handoff->release(wanted - rows->size());
   return !rows->empty();
 }
 
@@ -295,6 +343,9 @@ bool start_runnable(intake_ptr self) {
 /// starves under a flood.
 bool round(intake_ptr self) {
   auto& st = self->state;
+  bool runnable = false;
+  start_all(self, st.handoff->take_delivered(runnable));
+  st.runnable_maybe = st.runnable_maybe || runnable;
   bool busy = start_runnable(self);
   busy = take_new_orders(self) || busy;
   // A failure leaves the events pending for the next round.
@@ -328,6 +379,19 @@ order_intake(intake_ptr self, order_intake_settings settings,
   st.inbox = std::make_unique<persistence::inbox_store>(*pool);
   st.dead_letters = std::make_unique<persistence::dead_letter_store>(*pool);
   st.sagas = std::make_shared<persistence::order_saga_store>(*pool);
+  st.handoff = st.settings.handoff ? st.settings.handoff
+                                   : std::make_shared<order_handoff>();
+  // Attached before the claims are given up, so that a saga a webhook
+  // commit claims from now on is this intake's to start.
+  st.attachment = st.handoff->attach(
+    st.settings.max_running,
+    [pending = st.tick_pending, hdl = caf::actor_cast<caf::actor>(self)] {
+      if (!pending->exchange(true))
+        caf::anon_send(hdl, order_tick_atom_v);
+    });
+  self->attach_functor([handoff = st.handoff, number = st.attachment] {
+    handoff->detach(number);
+  });
   // The claims of this node's previous run are void: it is gone.
   if (auto r = st.sagas->release_node(st.settings.saga.node); !r)
     note_error(self, persistence::db_error_text(r.error()));
@@ -344,6 +408,7 @@ order_intake(intake_ptr self, order_intake_settings settings,
     }
     st.running_keys.erase(it->second);
     st.running.erase(it);
+    st.handoff->release(1);
     st.report.running = st.running.size();
     // Its slot may go to a waiting saga at once.
     if (st.runnable_maybe)
@@ -387,11 +452,78 @@ order_intake(intake_ptr self, order_intake_settings settings,
         self->delayed_send(self, st.settings.poll_interval, order_tick_atom_v);
       }
     },
-    [self](caf::get_atom) { return self->state.report; },
+    [self](caf::get_atom) {
+      auto report = self->state.report;
+      auto& webhooks = self->state.handoff->counted();
+      report.events += webhooks.events;
+      report.duplicates += webhooks.duplicates;
+      report.echoes += webhooks.echoes;
+      return report;
+    },
   };
 }
 
 } // namespace
+
+inbox_batch_commit
+order_webhook_commit(order_intake_settings settings,
+                     std::shared_ptr<persistence::order_saga_store> store) {
+  auto handoff = settings.handoff ? settings.handoff
+                                  : std::make_shared<order_handoff>();
+  return [settings = std::move(settings), store = std::move(store),
+          handoff = std::move(handoff)](
+           const std::vector<persistence::inbox_event>& events)
+           -> caf::expected<std::vector<bool>> {
+    std::size_t orders = 0;
+    for (const auto& ev : events)
+      orders += ev.topic == settings.topic ? 1 : 0;
+    auto slots = handoff->reserve(orders);
+    auto left = slots;
+    std::set<std::string> keys;
+    std::vector<persistence::webhook_work> work(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const auto& ev = events[i];
+      if (ev.topic == settings.topic) {
+        auto reading = read_event(settings, first_attempt(ev));
+        if (auto& a = reading.arrival) {
+          a->claim = left > 0 && keys.insert(a->key).second;
+          if (a->claim)
+            --left;
+          work[i].arrival = std::move(a);
+        }
+      } else if (ev.topic == settings.update_topic) {
+        work[i].log = update_entry(first_attempt(ev));
+      }
+    }
+    auto received = store->receive_webhooks(events, work, settings.saga.node);
+    if (!received) {
+      handoff->release(slots);
+      if (persistence::db_error_code(received.error())
+          != persistence::db_errc::rejected)
+        return received.error();
+      // The database refuses the work of an event (or its payload): the
+      // events alone, pending, so that the intake tries each order on its
+      // own and dead-letters the one it keeps refusing.
+      auto alone = store->receive_webhooks(events, {}, settings.saga.node);
+      if (!alone)
+        return alone.error();
+      return std::move(alone->inserted);
+    }
+    handoff->release(left + received->claims_unused);
+    auto& counted = handoff->counted();
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (!received->inserted[i])
+        continue;
+      if (work[i].arrival)
+        ++counted.events;
+      else if (work[i].log && work[i].log->message == echo_message)
+        ++counted.echoes;
+    }
+    counted.duplicates += received->duplicates;
+    handoff->deliver(std::move(received->claimed), received->unclaimed > 0);
+    return std::move(received->inserted);
+  };
+}
 
 order_intake_actor
 spawn_order_intake(caf::actor_system& sys, order_intake_settings settings,

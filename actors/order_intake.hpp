@@ -8,8 +8,10 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/order_handoff.hpp"
 #include "actors/order_saga.hpp"
 #include "actors/orders_messages.hpp"
+#include "actors/webhook_intake.hpp"
 #include "persistence/pg_pool.hpp"
 
 namespace ferry {
@@ -34,9 +36,13 @@ struct order_intake_settings {
   std::size_t max_running = 64;
   /// Between rounds when the last one found nothing to do.
   std::chrono::milliseconds poll_interval{200};
+  /// Shared with this node's webhook commits (order_webhook_commit); none:
+  /// the intake's own, and every new order comes through the inbox.
+  std::shared_ptr<order_handoff> handoff;
 };
 
-/// Turns `orders/create` inbox events into order sagas and runs them: each
+/// Turns `orders/create` inbox events into order sagas and runs them, with
+/// the sagas that this node's webhook commits created (`handoff`): each
 /// round takes a batch of inbox events and, in the one transaction that
 /// locks them, creates one saga row per order (a duplicate or replayed
 /// webhook of a known order changes nothing; an unreadable one is
@@ -48,6 +54,19 @@ struct order_intake_settings {
 using order_intake_actor =
   caf::typed_actor<caf::reacts_to<order_tick_atom>,
                    caf::replies_to<caf::get_atom>::with<order_intake_report>>;
+
+/// The webhook intake's commit on a node that runs orders: each batch of
+/// webhooks is inserted in the inbox in one transaction with the work it
+/// creates (order_saga_store::receive_webhooks), so that nothing takes the
+/// events from the inbox again. A readable new order gets its saga,
+/// claimed for this node and handed to its intake while the intake has
+/// free slots (else runnable, for the intake to claim); an
+/// `orders/updated` event gets its sync_log entry (an echo of Ferry's
+/// comment told apart). Unreadable orders and other topics stay pending
+/// for their consumers.
+inbox_batch_commit
+order_webhook_commit(order_intake_settings settings,
+                     std::shared_ptr<persistence::order_saga_store> store);
 
 /// Spawns the intake (detached: it waits on PostgreSQL).
 order_intake_actor

@@ -76,9 +76,13 @@ struct api_endpoint::impl {
   int port = 0;
 
   impl(const config::ferry_config& c, persistence::pg_pool& pool,
-       prometheus::Registry& registry, const throttle_gate* gate)
+       prometheus::Registry& registry, const throttle_gate* gate,
+       inbox_batch_commit webhook_commit)
     : inbox(pool), issuer(issuer_settings(c)) {
-    if (!c.shop.webhook_secrets.empty())
+    if (!c.shop.webhook_secrets.empty() && webhook_commit)
+      intake = std::make_unique<webhook_intake>(
+        intake_settings(c), std::move(webhook_commit), gate, registry);
+    else if (!c.shop.webhook_secrets.empty())
       intake = std::make_unique<webhook_intake>(intake_settings(c), inbox,
                                                 gate, registry);
     else
@@ -91,8 +95,10 @@ api_endpoint::api_endpoint(const config::ferry_config& config,
                            persistence::pg_pool& pool,
                            prometheus::Registry& registry,
                            const throttle_gate* gate,
-                           const route_adder& add_routes)
-  : impl_(std::make_unique<impl>(config, pool, registry, gate)) {
+                           const route_adder& add_routes,
+                           inbox_batch_commit webhook_commit)
+  : impl_(std::make_unique<impl>(config, pool, registry, gate,
+                                 std::move(webhook_commit))) {
   http::router router;
   impl_->issuer.add_routes(router);
   if (add_routes)

@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 
 #include "actors/backlog.hpp"
+#include "actors/webhook_intake.hpp"
 #include "config/ferry_config.hpp"
 #include "persistence/pg_pool.hpp"
 #include "protocols/http/server.hpp"
@@ -24,10 +25,12 @@ public:
     std::function<void(const oauth::token_issuer& issuer, http::router&)>;
 
   /// Binds api.listen; throws std::runtime_error naming what failed. `pool`,
-  /// `registry` and `gate` must outlive this object.
+  /// `registry` and `gate` must outlive this object. Webhooks are committed
+  /// with `webhook_commit`, else inserted in the inbox alone.
   api_endpoint(const config::ferry_config& config, persistence::pg_pool& pool,
                prometheus::Registry& registry, const throttle_gate* gate,
-               const route_adder& add_routes = {});
+               const route_adder& add_routes = {},
+               inbox_batch_commit webhook_commit = {});
   ~api_endpoint();
   api_endpoint(const api_endpoint&) = delete;
   api_endpoint& operator=(const api_endpoint&) = delete;

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "actors/connector_directory.hpp"
+#include "actors/order_handoff.hpp"
 #include "actors/pricing_memory.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/webhook_intake.hpp"
 #include "config/ferry_config.hpp"
 #include "persistence/pg_pool.hpp"
 #include "protocols/http/server.hpp"
@@ -32,6 +34,8 @@ struct component_context {
   /// The prices this process remembers: filled by the pricing actors, read
   /// by the pricing routes (hits answered on the io thread).
   std::shared_ptr<pricing_memory> prices;
+  /// New orders' sagas from the webhook commits to the order intake.
+  std::shared_ptr<order_handoff> orders = std::make_shared<order_handoff>();
 };
 
 /// What API routes are built from. The API server starts after the root
@@ -66,6 +70,9 @@ int run_with_connectors(
 
 /// Issue 5: order sagas, approvals, ERP status back.
 void add_order_children(component_context& c, std::vector<child_spec>& out);
+/// The commit of the shop's webhooks: with the work they create for the
+/// order intake (actors/order_intake.hpp, order_webhook_commit).
+inbox_batch_commit order_webhook_commit(component_context& c);
 void add_order_routes(api_context& c, http::router& router);
 
 /// Issue 6: products, inventory, reservations.

@@ -156,10 +156,19 @@ http::handler decision_handler(persistence::pg_pool& pool,
 
 } // namespace
 
+inbox_batch_commit order_webhook_commit(component_context& c) {
+  auto settings = intake_settings(c.config);
+  settings.handoff = c.orders;
+  return ferry::order_webhook_commit(
+    std::move(settings),
+    std::make_shared<persistence::order_saga_store>(c.pool));
+}
+
 void add_order_children(component_context& c, std::vector<child_spec>& out) {
   auto directory = c.connectors;
   auto& pool = c.pool;
   auto settings = intake_settings(c.config);
+  settings.handoff = c.orders;
 
   child_spec desk;
   desk.kind = "order_desk";

@@ -208,7 +208,8 @@ int run_command(const std::vector<std::string>& args) {
           [&context](const oauth::token_issuer& issuer, http::router& router) {
             api_context routes{context, issuer};
             add_api_routes(routes, router);
-          });
+          },
+          order_webhook_commit(context));
     } catch (const std::exception& e) {
       mon::log_error(component, "cannot serve the API",
                      {{"listen", config->api.listen}, {"error", e.what()}});

@@ -104,9 +104,9 @@ int main() {
   auto wait_all = [&](std::size_t n) {
     return ferry::test::wait_until(
       [&] {
-        // Both counts come from indexes (saga (kind, key) and the
-        // runnable sagas' partial index): the wait costs the database
-        // next to nothing.
+        // The first count reads the saga table (a few thousand rows), the
+        // second the runnable sagas' partial index: the wait costs the
+        // database next to nothing.
         return count("SELECT count(*) FROM saga WHERE kind = 'order'") >= n
                && count("SELECT count(*) FROM saga WHERE kind = 'order' AND "
                         "state <> 'failed' AND NOT coalesce((data->>'parked')"

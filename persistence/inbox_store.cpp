@@ -70,29 +70,60 @@ caf::expected<bool> inbox_store::insert_if_absent(const inbox_event& event) {
                                });
 }
 
-caf::expected<std::vector<bool>>
-inbox_store::insert_all_if_absent(const std::vector<inbox_event>& events) {
-  std::vector<bool> inserted(events.size(), false);
+caf::expected<std::vector<std::int64_t>>
+inbox_store::insert_all_in(pqxx::transaction_base& tx,
+                           const std::vector<inbox_event>& events,
+                           const std::vector<bool>& done,
+                           const std::string& node) {
+  std::vector<std::int64_t> ids(events.size(), 0);
   if (events.empty())
-    return inserted;
+    return ids;
   for (const auto& event : events)
     if (auto err = check_event(event))
       return err;
   // A key twice in `events` (the shop redelivered while the first was
   // waiting) is sent once; the later copies are duplicates of it.
   std::map<std::pair<std::string, std::string>, std::size_t> first;
-  std::vector<std::string> sources, ids, topics, payloads;
+  std::vector<std::string> sources, event_ids, topics, payloads, finished;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     if (!first.emplace(std::make_pair(e.source, e.event_id), i).second)
       continue;
     sources.push_back(e.source);
-    ids.push_back(e.event_id);
+    event_ids.push_back(e.event_id);
     topics.push_back(e.topic);
     payloads.push_back(e.payload);
+    finished.push_back(i < done.size() && done[i] ? "t" : "f");
   }
-  auto rows = pool_.with_connection(
-      "inbox: insert of " + std::to_string(ids.size()) + " events",
+  // Done events never enter the open-events indexes.
+  static const prepared_sql sql{
+      "inbox_insert_all",
+      "INSERT INTO inbox (source, event_id, topic, payload, status,"
+      " claimed_by, attempts, finished_at) "
+      "SELECT s, e, t, p::jsonb, CASE WHEN d THEN 'done' ELSE 'pending' END,"
+      " CASE WHEN d THEN $6 END, CASE WHEN d THEN 1 ELSE 0 END,"
+      " CASE WHEN d THEN now() END"
+      " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+      "  $5::bool[]) WITH ORDINALITY AS u(s, e, t, p, d, n) "
+      "ORDER BY n "
+      "ON CONFLICT (source, event_id) DO NOTHING "
+      "RETURNING id, source, event_id"};
+  auto rows = exec_prepared_sql(
+      tx, sql, text_array_literal(sources), text_array_literal(event_ids),
+      text_array_literal(topics), text_array_literal(payloads),
+      text_array_literal(finished), node);
+  for (const auto& row : rows) {
+    auto at = first.find({row[1].as<std::string>(), row[2].as<std::string>()});
+    if (at != first.end())
+      ids[at->second] = row[0].as<std::int64_t>();
+  }
+  return ids;
+}
+
+caf::expected<std::vector<bool>>
+inbox_store::insert_all_if_absent(const std::vector<inbox_event>& events) {
+  auto ids = pool_.with_connection(
+      "inbox: insert of " + std::to_string(events.size()) + " events",
       [&](pqxx::connection& conn) {
         // One statement outside BEGIN/COMMIT is a transaction of its own,
         // committed and flushed before its result is sent: one round trip
@@ -100,27 +131,17 @@ inbox_store::insert_all_if_absent(const std::vector<inbox_event>& events) {
         // is still right: rows the lost attempt committed come back as
         // duplicates.
         pqxx::nontransaction tx(conn);
-        static const prepared_sql sql{
-            "inbox_insert_all",
-            "INSERT INTO inbox (source, event_id, topic, payload) "
-            "SELECT s, e, t, p::jsonb FROM unnest($1::text[], $2::text[],"
-            "  $3::text[], $4::text[]) WITH ORDINALITY AS u(s, e, t, p, n) "
-            "ORDER BY n "
-            "ON CONFLICT (source, event_id) DO NOTHING "
-            "RETURNING source, event_id"};
-        return exec_prepared_sql(
-            tx, sql, text_array_literal(sources), text_array_literal(ids),
-            text_array_literal(topics), text_array_literal(payloads));
+        return insert_all_in(tx, events, {}, "");
       });
-  if (!rows)
-    return rows.error();
-  if (!rows->empty())
+  if (!ids)
+    return ids.error();
+  if (!*ids)
+    return ids->error();
+  std::vector<bool> inserted;
+  for (auto id : **ids)
+    inserted.push_back(id != 0);
+  if (std::find(inserted.begin(), inserted.end(), true) != inserted.end())
     inbox_wakeup::instance().notify();
-  for (const auto& row : *rows) {
-    auto at = first.find({row[0].as<std::string>(), row[1].as<std::string>()});
-    if (at != first.end())
-      inserted[at->second] = true;
-  }
   return inserted;
 }
 

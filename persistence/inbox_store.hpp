@@ -63,6 +63,16 @@ public:
   caf::expected<std::vector<bool>>
   insert_all_if_absent(const std::vector<inbox_event>& events);
 
+  /// The same inside a caller's transaction, for persistence code that
+  /// commits events with the work they create: events[i] with done[i] are
+  /// inserted already done (by `node`: their work is in the transaction),
+  /// the others pending. Element i: the new row's id, 0 for a duplicate.
+  /// An error when an event lacks a field; throws pqxx exceptions.
+  static caf::expected<std::vector<std::int64_t>>
+  insert_all_in(pqxx::transaction_base& tx,
+                const std::vector<inbox_event>& events,
+                const std::vector<bool>& done, const std::string& node);
+
   /// Claims up to `limit` events for `node` for `lease`, oldest first:
   /// pending ones and those whose lease expired. `topic` restricts the
   /// claim to one topic.

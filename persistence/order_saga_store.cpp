@@ -3,6 +3,7 @@
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/inbox_store.hpp"
+#include "persistence/inbox_wakeup.hpp"
 #include "persistence/prepared.hpp"
 #include "persistence/sql_array.hpp"
 
@@ -140,6 +141,57 @@ order_saga_store::arrive(const order_arrival& a) {
       tx.commit();
       return created;
     });
+}
+
+caf::expected<received_webhooks>
+order_saga_store::receive_webhooks(const std::vector<inbox_event>& events,
+                                   const std::vector<webhook_work>& work,
+                                   const std::string& node) {
+  std::vector<bool> done(events.size(), false);
+  for (std::size_t i = 0; i < events.size() && i < work.size(); ++i)
+    done[i] = work[i].arrival || work[i].log;
+  auto committed = pool_.with_connection(
+    "webhooks: insert of " + std::to_string(events.size()) + " events",
+    [&](pqxx::connection& conn) -> caf::expected<received_webhooks> {
+      pqxx::work tx(conn);
+      auto ids = inbox_store::insert_all_in(tx, events, done, node);
+      if (!ids)
+        return ids.error();
+      received_webhooks out;
+      std::vector<sync_log_entry> logs;
+      std::vector<const order_arrival*> arrivals;
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        auto inserted = (*ids)[i] != 0;
+        out.inserted.push_back(inserted);
+        if (inserted && !done[i])
+          ++out.pending;
+        if (!inserted || !done[i])
+          continue;
+        if (work[i].arrival)
+          arrivals.push_back(&*work[i].arrival);
+        else
+          logs.push_back(*work[i].log);
+      }
+      auto created = arrive_all_in(tx, arrivals, logs);
+      sync_log_store::write_all(tx, logs);
+      tx.commit();
+      for (std::size_t i = 0; i < arrivals.size(); ++i) {
+        if (!created[i]) {
+          ++out.duplicates;
+          out.claims_unused += arrivals[i]->claim ? 1 : 0;
+        } else if (arrivals[i]->claim) {
+          out.claimed.push_back(std::move(*created[i]));
+        } else {
+          ++out.unclaimed;
+        }
+      }
+      return out;
+    });
+  if (!committed)
+    return committed.error();
+  if (*committed && committed->value().pending > 0)
+    inbox_wakeup::instance().notify();
+  return std::move(*committed);
 }
 
 sync_log_entry order_saga_store::unreadable_log(const claimed_event& event,
@@ -286,7 +338,7 @@ std::vector<bool> apply_simple_in(pqxx::connection& conn,
       " claimed_by = CASE WHEN u.unclaim THEN NULL ELSE u.node END,"
       " lease_until = CASE WHEN u.unclaim THEN NULL"
       "  ELSE now() + make_interval(secs => u.lease) END"
-      // `key = ANY($1)` keeps the lookup on the (kind, key) index: joined
+      // `key = ANY($1)` keeps the lookup on the (key, kind) index: joined
       // on u alone, the planner may hash the whole table instead.
       " FROM u WHERE s.kind = '" + kind + "' AND s.key = ANY($1::text[])"
       // RETURNING u.n names the transition that moved the row (UPDATE

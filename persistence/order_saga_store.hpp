@@ -105,6 +105,31 @@ struct taken_orders {
     arrivals;
 };
 
+/// What Ferry does with a shop webhook in the transaction that inserts it
+/// in the inbox: the saga of a new order, or the sync_log entry of an
+/// event that needs nothing more. The event is then inserted done; one with
+/// neither is inserted pending for its consumer.
+struct webhook_work {
+  std::optional<order_arrival> arrival;
+  std::optional<sync_log_entry> log;
+};
+
+/// What `receive_webhooks` committed.
+struct received_webhooks {
+  /// Element i: whether events[i] was inserted (false: a duplicate).
+  std::vector<bool> inserted;
+  /// The sagas created claimed (their arrival's `claim`), to be started.
+  std::vector<order_saga_row> claimed;
+  /// Arrivals with `claim` that created no saga (duplicates).
+  std::size_t claims_unused = 0;
+  /// Sagas created without a claim (runnable), and arrivals of orders that
+  /// had a saga already.
+  std::size_t unclaimed = 0;
+  std::size_t duplicates = 0;
+  /// Events inserted pending.
+  std::size_t pending = 0;
+};
+
 /// What a decision on a held order came to.
 struct approval_outcome {
   enum kind_t { decided, not_found, not_pending, already_decided };
@@ -153,6 +178,15 @@ public:
                                             std::size_t limit,
                                             const std::string& node,
                                             const order_event_reader& read);
+
+  /// Inserts `events` in the inbox with their `work` (element i for
+  /// events[i]) in one transaction: for each event inserted (not a
+  /// duplicate), its arrival as `arrive` commits it or its sync_log entry,
+  /// the event done by `node`; events without work pending. All or nothing.
+  caf::expected<received_webhooks>
+  receive_webhooks(const std::vector<inbox_event>& events,
+                   const std::vector<webhook_work>& work,
+                   const std::string& node);
 
   /// The sync_log entry of an order event that cannot be read (`reason`).
   static sync_log_entry unreadable_log(const claimed_event& event,

@@ -68,13 +68,22 @@ struct io_watch {
         self->too_large = true;
         return 0;
       }
-      std::string window = self->tail + std::string{buf, n};
-      if (window.find("<!DOCTYPE") != std::string::npos
-          || window.find("<!ENTITY") != std::string::npos) {
-        self->dtd = true;
-        return 0;
-      }
-      self->tail = window.size() > 8 ? window.substr(window.size() - 8) : window;
+      // The markers are searched in the chunk and across its seam with the
+      // previous one, without copying the chunk (this runs on every read).
+      std::string_view chunk{buf, n};
+      char joined[16];
+      auto head = std::min<std::size_t>(n, 8);
+      std::memcpy(joined, self->tail.data(), self->tail.size());
+      std::memcpy(joined + self->tail.size(), buf, head);
+      std::string_view seam{joined, self->tail.size() + head};
+      for (std::string_view marker : {"<!DOCTYPE", "<!ENTITY"})
+        if (chunk.find(marker) != std::string_view::npos
+            || seam.find(marker) != std::string_view::npos) {
+          self->dtd = true;
+          return 0;
+        }
+      auto rest = n >= 8 ? chunk : seam;
+      self->tail.assign(rest.substr(rest.size() - std::min<std::size_t>(rest.size(), 8)));
       return n;
     };
   }

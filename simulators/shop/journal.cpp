@@ -20,7 +20,8 @@ std::runtime_error io_error(const std::string& what, const std::string& path) {
 
 } // namespace
 
-journal::journal(std::string path) : path_(std::move(path)) {
+journal::journal(std::string path, bool sync)
+  : path_(std::move(path)), sync_(sync) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0)
     throw io_error("cannot open", path_);
@@ -79,7 +80,7 @@ void journal::append(const std::string& line) {
     p += n;
     left -= static_cast<std::size_t>(n);
   }
-  if (::fdatasync(fd_) != 0)
+  if (sync_ && ::fdatasync(fd_) != 0)
     throw io_error("fdatasync failed", path_);
 }
 

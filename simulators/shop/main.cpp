@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
       o.admin_port = static_cast<uint16_t>(integer());
     else if (flag == "--data-dir")
       o.data_dir = value();
+    else if (flag == "--no-fsync")
+      o.fsync = false;
     else if (flag == "--cert")
       o.cert_file = value();
     else if (flag == "--key")

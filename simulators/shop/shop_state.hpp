@@ -162,7 +162,9 @@ private:
   void record(const nlohmann::json& line);
   void apply(const nlohmann::json& line);
   void emit(std::string topic, nlohmann::json resource, std::string key);
-  nlohmann::json order_record(const order_entry& e) const;
+  /// Stores `e` and journals it; `v` is to_json(e.order), made once for
+  /// the journal line and the webhook.
+  void record_order(order_entry e, const nlohmann::json& v);
   outcome<shop::shop_product> put_product_locked(const std::string& sku,
                                                  const nlohmann::json& body);
   outcome<bool> set_status(std::int64_t id, const char* op);

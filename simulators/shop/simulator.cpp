@@ -136,7 +136,8 @@ simulator::simulator(simulator_options o)
   std::unique_ptr<journal> j;
   if (!options_.data_dir.empty()) {
     ::mkdir(options_.data_dir.c_str(), 0755);
-    j = std::make_unique<journal>(options_.data_dir + "/shop.journal");
+    j = std::make_unique<journal>(options_.data_dir + "/shop.journal",
+                                  options_.fsync);
   }
   state_ = std::make_unique<shop_state>(&utc_now_text, std::move(j));
   tokens_ = std::make_unique<token_store>(options_.clients, options_.token_ttl,

@@ -29,6 +29,9 @@ struct simulator_options {
   uint16_t admin_port = 0;
   /// Empty: in-memory only.
   std::string data_dir;
+  /// Whether each journal append is fdatasync'd (`--no-fsync`: tests and
+  /// benchmarks, where only the process, never the machine, is killed).
+  bool fsync = true;
   /// Empty: a self-signed certificate in `data_dir` (or a temp folder).
   std::string cert_file, key_file;
   std::string webhook_url;

@@ -173,8 +173,8 @@ TEST_F(order_saga_test, new_customer_order_goes_to_the_erp_once) {
   std::vector<std::string> expected = {
     "received", "received -> validated",
     "validated -> customer_ensured (created)",
-    "customer_ensured -> submitted: SO-2 (created)",
-    "ERP number commented on the shop order"};
+    "customer_ensured -> submitted: SO-2 (created); ERP number commented on "
+    "the shop order"};
   EXPECT_EQ(log, expected);
   EXPECT_EQ(open_reserved("AB-1"), 0) << "released when submitted";
   EXPECT_EQ(count("SELECT count(*) FROM stock_reservation_order"), 1);
@@ -219,7 +219,8 @@ TEST_F(order_saga_test, lost_answer_is_settled_by_get_sales_order) {
   EXPECT_NE(std::find(log.begin(), log.end(),
                       "customer_ensured -> submitted: "
                         + r.data.value("sales_order_no", "")
-                        + " (found by GetSalesOrder)"),
+                        + " (found by GetSalesOrder); ERP number commented "
+                          "on the shop order"),
             log.end());
 }
 
@@ -302,6 +303,9 @@ TEST_F(order_saga_test, shop_down_retries_the_comment) {
                  "AND outcome = 'retry'")
            >= 2;
   }));
+  // The submission did not wait for the shop.
+  EXPECT_EQ(row("1009").state, "submitted");
+  EXPECT_FALSE(row("1009").data.value("shop_done", true));
   {
     std::lock_guard<std::mutex> guard{shop_->mutex};
     shop_->down = false;
@@ -309,7 +313,12 @@ TEST_F(order_saga_test, shop_down_retries_the_comment) {
   caf::scoped_actor self{sys_};
   self->wait_for(saga);
   EXPECT_EQ(row("1009").state, "submitted");
+  EXPECT_TRUE(row("1009").data.value("shop_done", false));
   EXPECT_EQ(shop_->comments_of(1009).size(), 1u);
+  auto log = messages("1009");
+  EXPECT_NE(std::find(log.begin(), log.end(), "ERP number commented on the "
+                                              "shop order"),
+            log.end());
 }
 
 TEST_F(order_saga_test, high_value_order_waits_for_approval_then_goes) {
@@ -525,6 +534,75 @@ TEST_F(order_saga_test, intake_makes_one_saga_per_order_from_the_inbox) {
   EXPECT_EQ(count("SELECT count(*) FROM dead_letter WHERE entity_id = "
                   "'bad-1'"),
             1);
+  caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
+}
+
+// Webhooks committed with their work (order_webhook_commit): each new
+// order's saga is created in the webhook's transaction and run by the
+// intake, claimed at once while it has free slots and claimed later when
+// not; the echo of Ferry's comment is logged at once; a redelivery creates
+// nothing; an unreadable order and another topic stay pending, and the
+// intake dead-letters the unreadable one.
+TEST_F(order_saga_test, webhooks_start_their_sagas_without_an_inbox_round) {
+  order_intake_settings s;
+  s.saga = settings_;
+  s.poll_interval = 20ms;
+  s.max_running = 2;
+  s.handoff = std::make_shared<order_handoff>();
+  auto commit = order_webhook_commit(s, store_);
+  auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
+  // The intake attaches on its own thread; until then new sagas are runnable.
+  ASSERT_TRUE(test::wait_until([&] {
+    auto slots = s.handoff->reserve(1);
+    s.handoff->release(slots);
+    return slots == 1;
+  }));
+  std::vector<persistence::inbox_event> events;
+  for (int i = 0; i < 6; ++i) {
+    auto id = std::to_string(5000 + i);
+    events.push_back({"shop", "evt-" + id, "orders/create",
+                      payload_of(make_order(id))});
+  }
+  auto echo = make_order("5000");
+  echo.status_histories.push_back({});
+  echo.status_histories.back().comment = erp_number_comment("SO-1");
+  events.push_back({"shop", "upd-5000", "orders/updated", payload_of(echo)});
+  events.push_back({"shop", "bad-2", "orders/create", R"({"entity_id":"x"})"});
+  events.push_back({"shop", "cust-2", "customers/create", R"({"id":2})"});
+  auto first = commit(events);
+  ASSERT_TRUE(first) << persistence::db_error_text(first.error());
+  EXPECT_EQ(*first, std::vector<bool>(events.size(), true));
+  auto again = commit({events[0]});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, std::vector<bool>{false});
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                 "(data->>'parked')::boolean")
+           == 6;
+  }));
+  EXPECT_EQ(erp_->order_count(), 6);
+  EXPECT_EQ(erp_->create_order_calls, 6);
+  EXPECT_EQ(count("SELECT count(*) FROM sync_log WHERE entity_id = '5000' "
+                  "AND outcome = 'skipped' AND message LIKE '%echo%'"),
+            1);
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM dead_letter WHERE entity_id = 'bad-2'")
+           == 1;
+  }));
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE status = 'done'"), 7);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = "
+                  "'customers/create' AND status = 'pending'"),
+            1);
+  caf::scoped_actor self{sys_};
+  self->request(intake, 5s, caf::get_atom_v)
+    .receive(
+      [&](order_intake_report& r) {
+        EXPECT_EQ(r.events, 6u);
+        EXPECT_EQ(r.echoes, 1u);
+        EXPECT_EQ(r.unreadable, 1u);
+        EXPECT_EQ(r.sagas_started, 6u);
+      },
+      [&](caf::error& e) { FAIL() << caf::to_string(e); });
   caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
 }
 

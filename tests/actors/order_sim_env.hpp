@@ -70,7 +70,7 @@ public:
         {"FERRY_SIM_ERP_PASSWORD", erp_password}});
     erp_info_ = wait_for_json_line(*erp_, "{\"admin\"");
     shop_ = std::make_unique<child_process>(std::vector<std::string>{
-      FERRY_SIM_SHOP_BIN, "--data-dir", dir_.path() + "/shop",
+      FERRY_SIM_SHOP_BIN, "--data-dir", dir_.path() + "/shop", "--no-fsync",
       "--seed-products", "0", "--seed-customers", "0", "--rate", "2000",
       "--burst", "2000", "--webhook-secret", webhook_secret,
       "--webhook-url",

@@ -185,3 +185,99 @@ TEST_F(order_saga_store_test, two_commits_of_one_saga_at_once_one_wins) {
             1);
   EXPECT_EQ(count("SELECT version FROM saga WHERE key = 'D1'"), 2);
 }
+
+// A batch of webhooks committed with the work it creates: the new order's
+// saga (claimed, reserved, logged), the update's sync_log entry, both
+// events done; another topic pending; a redelivered event and a second
+// event of a known order create nothing more.
+TEST_F(order_saga_store_test, webhooks_commit_with_the_work_they_create) {
+  auto event = [](const std::string& id, const std::string& topic,
+                  const std::string& key) {
+    return inbox_event{"shop", id, topic, R"({"increment_id":")" + key + "\"}"};
+  };
+  auto new_order = [](const std::string& key, bool claim) {
+    order_arrival a;
+    a.key = key;
+    a.state = "validated";
+    a.data = {{"grand_total", "25.00"}, {"currency", "USD"}};
+    a.logs.resize(2);
+    for (auto& l : a.logs) {
+      l.entity = "order";
+      l.entity_id = key;
+      l.message = "arrived";
+    }
+    a.reserve = {{"SKU-1", 2}};
+    a.node = "node-a";
+    a.claim = claim;
+    return a;
+  };
+  std::vector<inbox_event> events = {event("e1", "orders/create", "W1"),
+                                     event("e2", "orders/create", "W2"),
+                                     event("e3", "orders/updated", "W1"),
+                                     event("e4", "customers/create", "-")};
+  std::vector<webhook_work> work(events.size());
+  work[0].arrival = new_order("W1", true);
+  work[1].arrival = new_order("W2", false);
+  sync_log_entry echo;
+  echo.entity = "order";
+  echo.entity_id = "W1";
+  echo.message = "echo";
+  work[2].log = echo;
+  auto first = store_.receive_webhooks(events, work, "node-a");
+  ASSERT_TRUE(first) << db_error_text(first.error());
+  EXPECT_EQ(first->inserted, std::vector<bool>(4, true));
+  ASSERT_EQ(first->claimed.size(), 1u);
+  EXPECT_EQ(first->claimed[0].key, "W1");
+  EXPECT_EQ(first->claimed[0].state, "validated");
+  EXPECT_EQ(first->unclaimed, 1u);
+  EXPECT_EQ(first->pending, 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM saga WHERE key = 'W1' AND "
+                  "claimed_by = 'node-a'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM saga WHERE key = 'W2' AND "
+                  "claimed_by IS NULL"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE status = 'done' AND "
+                  "claimed_by = 'node-a' AND attempts = 1"),
+            3);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE status = 'pending' AND "
+                  "topic = 'customers/create'"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM sync_log WHERE entity_id = 'W1'"), 3);
+  EXPECT_EQ(count("SELECT count(*) FROM stock_reservation"), 2);
+
+  // The shop redelivers e1 and sends the same order again as e5.
+  events = {event("e1", "orders/create", "W1"),
+            event("e5", "orders/create", "W1")};
+  work.assign(2, {});
+  work[0].arrival = new_order("W1", true);
+  work[1].arrival = new_order("W1", true);
+  auto again = store_.receive_webhooks(events, work, "node-a");
+  ASSERT_TRUE(again) << db_error_text(again.error());
+  EXPECT_EQ(again->inserted, (std::vector<bool>{false, true}));
+  EXPECT_TRUE(again->claimed.empty());
+  EXPECT_EQ(again->duplicates, 1u);
+  EXPECT_EQ(again->claims_unused, 1u);
+  EXPECT_EQ(count("SELECT count(*) FROM saga"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM sync_log WHERE entity_id = 'W1'"), 3);
+}
+
+// One refused payload refuses the batch: nothing of it is stored.
+TEST_F(order_saga_store_test, a_refused_webhook_batch_stores_nothing) {
+  std::vector<inbox_event> events = {
+    {"shop", "e1", "orders/create", R"({"increment_id":"W1"})"},
+    {"shop", "e2", "orders/create", "not json"}};
+  std::vector<webhook_work> work(2);
+  order_arrival a;
+  a.key = "W1";
+  a.state = "received";
+  a.logs.resize(1);
+  a.logs[0].entity = "order";
+  a.logs[0].entity_id = "W1";
+  work[0].arrival = a;
+  auto r = store_.receive_webhooks(events, work, "node-a");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(db_error_code(r.error()), db_errc::rejected);
+  EXPECT_EQ(count("SELECT count(*) FROM inbox"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM saga"), 0);
+}
