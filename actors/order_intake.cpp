@@ -71,7 +71,6 @@ read_event(const order_intake_settings& settings,
                ? "entity-" + std::to_string(order->entity_id)
                : order->increment_id;
   nlohmann::json data = {
-    {"order_json", ev.event.payload},
     {"entity_id", order->entity_id},
     {"grand_total", order->grand_total.to_string()},
     {"currency", order->base_currency_code},
@@ -101,6 +100,7 @@ read_event(const order_intake_settings& settings,
     arrival.reserve = std::move(valid->reserve);
   }
   arrival.data = std::move(data);
+  arrival.input = ev.event.payload;
   arrival.inbox_id = ev.id;
   arrival.node = settings.saga.node;
   arrival.lease = settings.saga.lease;

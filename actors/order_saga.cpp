@@ -264,69 +264,20 @@ void shop_done(saga_ptr self, bool park, const std::string& message) {
 
 // -- ERP steps ---------------------------------------------------------------
 
-/// One try, without retries, at the shop side of a submission: the ERP
-/// customer number on a registered customer, then the comment with the
-/// ERP number. `done` learns whether both went through.
-void tell_shop_once(saga_ptr self, const std::string& sales_order_no,
-                    std::function<void(saga_ptr, bool)> done) {
-  auto& st = self->state;
-  auto shop = st.connectors->shop();
-  if (!shop) {
-    done(self, false);
-    return;
-  }
-  auto timeout = std::min(st.settings.call_timeout,
-                          st.settings.shop_first_try_timeout);
-  shop_comment_order comment;
-  comment.entity_id = st.order.entity_id;
-  comment.comment = erp_number_comment(sales_order_no);
-  auto send_comment = [=](saga_ptr self) {
-    self->request(shop, timeout, comment)
-      .then([=](bool) { done(self, true); },
-            [=](caf::error&) { done(self, false); });
-  };
-  if (st.row.data.value("customer_tagged", true) || !st.order.customer_id) {
-    send_comment(self);
-    return;
-  }
-  shop_update_customer update;
-  update.id = *st.order.customer_id;
-  update.custom_attributes = {
-    {"erp_customer_no", st.row.data.value("erp_customer_no", "")}};
-  self->request(shop, timeout, update)
-    .then(
-      [=](shop::shop_customer&) {
-        self->state.row.data["customer_tagged"] = true;
-        send_comment(self);
-      },
-      [=](caf::error&) { done(self, false); });
-}
-
-/// The submission's transition. The shop learns the ERP number first, so
-/// that a submission is one commit, not two; a shop that cannot take it
-/// now gets it after the commit from the submitted step, with retries.
 void submitted(saga_ptr self, const std::string& sales_order_no,
                const std::string& how) {
-  self->state.row.data["sales_order_no"] = sales_order_no; // for the log
+  auto data = self->state.row.data;
+  data["sales_order_no"] = sales_order_no;
+  data["shop_done"] = false;
+  data["parked"] = false;
+  order_transition t;
+  t.release = true;
   auto message = self->state.row.state + " -> submitted: " + sales_order_no
                  + " (" + how + ")";
-  tell_shop_once(self, sales_order_no, [message](saga_ptr self, bool told) {
-    auto data = self->state.row.data;
-    data["shop_done"] = told;
-    data["parked"] = told;
-    order_transition t;
-    t.release = true;
-    t.unclaim = told;
-    if (!commit(self, order_state::submitted, data, sync_outcome::ok,
-                told ? message + "; ERP number commented on the shop order"
-                     : message,
-                std::move(t)))
-      return;
-    if (told)
-      finish(self);
-    else
-      step(self);
-  });
+  self->state.row.data["sales_order_no"] = sales_order_no; // for the log
+  if (commit(self, order_state::submitted, data, sync_outcome::ok, message,
+             std::move(t)))
+    step(self);
 }
 
 void look_up_sales_order(saga_ptr self, const std::string& why);
@@ -681,8 +632,7 @@ void start(saga_ptr self) {
     finish(self);
     return;
   }
-  auto text = st.row.data.value("order_json", std::string{});
-  auto dom = shop::parse_exact(text);
+  auto dom = shop::parse_exact(st.row.input);
   auto order = dom ? shop::order_from_json(*dom)
                    : shop::parsed<shop::shop_order>::fail(dom.error);
   if (!order) {

@@ -34,9 +34,6 @@ struct order_saga_settings {
   std::chrono::seconds lease{120};
   /// Per connector request (the connectors retry inside it).
   std::chrono::milliseconds call_timeout{120000};
-  /// How long the shop may take to learn a new ERP number before the
-  /// submission commits without it (the submitted step then retries it).
-  std::chrono::milliseconds shop_first_try_timeout{5000};
   /// Between attempts of a step that failed transiently (ERP down, circuit
   /// open, database lost): full jitter up to the capped delay.
   backoff_policy retry_backoff{std::chrono::milliseconds{500},

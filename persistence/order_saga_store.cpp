@@ -20,7 +20,8 @@ std::string saga_label(const std::string& key) {
   return "order saga " + key;
 }
 
-order_saga_row row_from(const pqxx::row& r) {
+/// `with_input`: the row has the `input` column (input_column).
+order_saga_row row_from(const pqxx::row& r, bool with_input = false) {
   order_saga_row out;
   out.key = r["key"].as<std::string>();
   out.state = r["state"].as<std::string>();
@@ -28,7 +29,15 @@ order_saga_row row_from(const pqxx::row& r) {
   out.version = r["version"].as<int>();
   out.created_at = r["created_at"].as<std::string>();
   out.updated_at = r["updated_at"].as<std::string>();
+  if (with_input && !r["input"].is_null())
+    out.input = r["input"].as<std::string>();
   return out;
+}
+
+/// The saga's input as a column of a statement on `saga AS alias`.
+std::string input_column(const std::string& alias) {
+  return "(SELECT input FROM saga_input i WHERE i.key = " + alias
+         + ".key AND i.kind = " + alias + ".kind) AS input";
 }
 
 constexpr const char* row_columns =
@@ -44,6 +53,7 @@ order_saga_store::order_saga_store(pg_pool& pool)
   : pool_(pool), transitions_(std::make_unique<transition_writer>(pool)) {}
 
 caf::expected<bool> order_saga_store::receive(const std::string& key,
+                                              const std::string& input,
                                               const nlohmann::json& data,
                                               const sync_log_entry& log) {
   return pool_.with_connection(saga_label(key) + ": receive",
@@ -56,8 +66,13 @@ caf::expected<bool> order_saga_store::receive(const std::string& key,
                                    "RETURNING id",
                                    std::string{kind}, key, data.dump());
                                  bool created = rows.size() == 1;
-                                 if (created)
+                                 if (created) {
+                                   tx.exec_params(
+                                     "INSERT INTO saga_input (kind, key,"
+                                     " input) VALUES ($1, $2, $3)",
+                                     std::string{kind}, key, input);
                                    sync_log_store::write(tx, log);
+                                 }
                                  tx.commit();
                                  return created;
                                });
@@ -76,8 +91,10 @@ arrive_all_in(pqxx::work& tx, const std::vector<const order_arrival*>& all,
   std::vector<std::optional<order_saga_row>> out(all.size());
   if (all.empty())
     return out;
-  std::vector<std::string> keys, states, data, versions, claimed_by, leases;
+  std::vector<std::string> keys, states, data, versions, claimed_by, leases,
+    inputs;
   for (const auto* a : all) {
+    inputs.push_back(a->input);
     keys.push_back(a->key);
     states.push_back(a->state);
     data.push_back(a->data.dump());
@@ -87,21 +104,27 @@ arrive_all_in(pqxx::work& tx, const std::vector<const order_arrival*>& all,
   }
   static const prepared_sql sql{
     "saga_arrive_all",
-    std::string{"INSERT INTO saga (kind, key, state, data, version,"
-                " claimed_by, lease_until) "
-                "SELECT '"}
+    std::string{"WITH u AS (SELECT * FROM unnest($1::text[], $2::text[],"
+                " $3::text[], $4::int[], $5::text[], $6::float8[], $7::text[])"
+                " WITH ORDINALITY AS u(k, s, d, v, c, l, i, n)),"
+                " created AS (INSERT INTO saga (kind, key, state, data,"
+                " version, claimed_by, lease_until) SELECT '"}
       + kind
       + "', k, s, d::jsonb, v, nullif(c, ''),"
         " CASE WHEN c = '' THEN NULL"
         " ELSE now() + make_interval(secs => l) END"
-        " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],"
-        " $5::text[], $6::float8[]) WITH ORDINALITY AS u(k, s, d, v, c, l, n)"
-        " ORDER BY n ON CONFLICT (kind, key) DO NOTHING RETURNING "
-      + row_columns};
+        " FROM u ORDER BY n ON CONFLICT (kind, key) DO NOTHING RETURNING "
+      + row_columns
+      + "), inputs AS (INSERT INTO saga_input (kind, key, input)"
+        " SELECT DISTINCT ON (u.k) '"
+      + kind
+      + "', u.k, u.i FROM u JOIN created c ON c.key = u.k WHERE u.i <> ''"
+        " ORDER BY u.k, u.n) SELECT * FROM created"};
   auto rows = exec_prepared_sql(
     tx, sql, text_array_literal(keys), text_array_literal(states),
     text_array_literal(data), text_array_literal(versions),
-    text_array_literal(claimed_by), text_array_literal(leases));
+    text_array_literal(claimed_by), text_array_literal(leases),
+    text_array_literal(inputs));
   std::map<std::string, order_saga_row> created;
   for (const auto& r : rows) {
     auto row = row_from(r);
@@ -116,6 +139,7 @@ arrive_all_in(pqxx::work& tx, const std::vector<const order_arrival*>& all,
     if (it == created.end())
       continue;
     out[i] = std::move(it->second);
+    out[i]->input = all[i]->input;
     created.erase(it);
     logs.insert(logs.end(), all[i]->logs.begin(), all[i]->logs.end());
     if (!all[i]->reserve.empty())
@@ -279,12 +303,13 @@ order_saga_store::load(const std::string& key) {
     [&](pqxx::connection& conn) -> std::optional<order_saga_row> {
       pqxx::read_transaction tx(conn);
       static const prepared_sql sql{
-        "saga_load", std::string{"SELECT "} + row_columns
+        "saga_load", std::string{"SELECT "} + row_columns + ", "
+                       + input_column("saga")
                        + " FROM saga WHERE kind = $1 AND key = $2"};
       auto rows = exec_prepared_sql(tx, sql, std::string{kind}, key);
       if (rows.empty())
         return std::nullopt;
-      return row_from(rows[0]);
+      return row_from(rows[0], true);
     });
 }
 
@@ -463,14 +488,14 @@ order_saga_store::claim_runnable(const std::string& node, std::size_t limit,
           "UPDATE saga s SET claimed_by = $1,"
           "  lease_until = now() + make_interval(secs => $3) "
           "FROM c WHERE s.id = c.id RETURNING s.id, "
-        + row_columns};
+        + row_columns + ", " + input_column("s")};
     auto rows = exec_prepared_sql(tx, sql, node,
                                   static_cast<std::int64_t>(limit),
                                   static_cast<double>(lease.count()));
     tx.commit();
     std::vector<std::pair<std::int64_t, order_saga_row>> claimed;
     for (const auto& r : rows)
-      claimed.emplace_back(r["id"].as<std::int64_t>(), row_from(r));
+      claimed.emplace_back(r["id"].as<std::int64_t>(), row_from(r, true));
     std::sort(claimed.begin(), claimed.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     std::vector<order_saga_row> out;

@@ -34,6 +34,10 @@ struct order_saga_row {
   int version = 0;
   std::string created_at;
   std::string updated_at;
+  /// What the saga started from, never changed: the shop order's JSON as
+  /// received (table saga_input, out of `data` so that no transition
+  /// copies it). Empty from `decide`.
+  std::string input;
 };
 
 /// One committed step of a saga: the new state and data, its sync_log
@@ -69,6 +73,8 @@ struct order_arrival {
   nlohmann::json data;
   /// One per transition, in order; the row's version is their count - 1.
   std::vector<sync_log_entry> logs;
+  /// The order's JSON as received (order_saga_row::input).
+  std::string input;
   std::vector<reserved_line> reserve;
   /// The inbox event to complete (0: none).
   std::int64_t inbox_id = 0;
@@ -156,10 +162,11 @@ public:
   order_saga_store(const order_saga_store&) = delete;
   order_saga_store& operator=(const order_saga_store&) = delete;
 
-  /// Creates the saga in state `received` with `data` unless the order has
-  /// one (a duplicate or replayed webhook); true when this call created it.
-  /// The sync_log entry `log` is written with it.
-  caf::expected<bool> receive(const std::string& key,
+  /// Creates the saga in state `received` with `input` (the order's JSON)
+  /// and `data` unless the order has one (a duplicate or replayed webhook);
+  /// true when this call created it. The sync_log entry `log` is written
+  /// with it.
+  caf::expected<bool> receive(const std::string& key, const std::string& input,
                               const nlohmann::json& data,
                               const sync_log_entry& log);
 
