@@ -40,6 +40,14 @@ struct intake_state {
   /// query on the rounds that new events cause.
   bool runnable_maybe = true;
   std::chrono::steady_clock::time_point next_poll;
+  /// Whether open inbox events may wait: this process inserted some (its
+  /// inbox wake-up, on the committing thread), the last take found a full
+  /// batch or failed, or a poll interval passed (other nodes' events,
+  /// expired leases). Saves the take transactions on the rounds that
+  /// handed-off sagas and saga ends cause.
+  std::shared_ptr<std::atomic<bool>> inbox_maybe =
+    std::make_shared<std::atomic<bool>>(true);
+  std::chrono::steady_clock::time_point next_inbox_poll;
   static inline const char* name = "order_intake";
 };
 
@@ -347,18 +355,29 @@ bool round(intake_ptr self) {
   start_all(self, st.handoff->take_delivered(runnable));
   st.runnable_maybe = st.runnable_maybe || runnable;
   bool busy = start_runnable(self);
-  busy = take_new_orders(self) || busy;
-  // A failure leaves the events pending for the next round.
-  auto logged = st.sagas->take_logged(st.settings.update_topic,
-                                      st.settings.batch, st.settings.saga.node,
-                                      update_entry);
-  if (!logged) {
-    note_error(self, persistence::db_error_text(logged.error()));
-  } else {
-    busy = busy || logged->size() == st.settings.batch;
-    for (const auto& entry : *logged)
-      if (entry.message == echo_message)
-        ++st.report.echoes;
+  auto now = std::chrono::steady_clock::now();
+  if (now >= st.next_inbox_poll) {
+    st.inbox_maybe->store(true);
+    st.next_inbox_poll = now + st.settings.poll_interval;
+  }
+  if (st.inbox_maybe->exchange(false)) {
+    bool more = take_new_orders(self);
+    // A failure leaves the events pending for the next round.
+    auto logged = st.sagas->take_logged(st.settings.update_topic,
+                                        st.settings.batch,
+                                        st.settings.saga.node, update_entry);
+    if (!logged) {
+      note_error(self, persistence::db_error_text(logged.error()));
+      more = true;
+    } else {
+      more = more || logged->size() == st.settings.batch;
+      for (const auto& entry : *logged)
+        if (entry.message == echo_message)
+          ++st.report.echoes;
+    }
+    if (more)
+      st.inbox_maybe->store(true);
+    busy = busy || more;
   }
   st.report.running = st.running.size();
   return busy;
@@ -425,7 +444,9 @@ order_intake(intake_ptr self, order_intake_settings settings,
   // blocks waiting for them, so that a saga's end is seen at once too.
   auto& wakeup = persistence::inbox_wakeup::instance();
   auto subscription = wakeup.subscribe(
-    [pending = st.tick_pending, hdl = caf::actor_cast<caf::actor>(self)] {
+    [pending = st.tick_pending, maybe = st.inbox_maybe,
+     hdl = caf::actor_cast<caf::actor>(self)] {
+      maybe->store(true);
       if (!pending->exchange(true))
         caf::anon_send(hdl, order_tick_atom_v);
     });

@@ -45,6 +45,26 @@ std::int64_t count(const std::string& url, const std::string& sql) {
   return tx.exec1(sql)[0].as<std::int64_t>();
 }
 
+/// For a failed wait: every order saga (key, state, claim, parked), the
+/// open inbox events and the end of Ferry's log.
+std::string diagnosis(order_sim_env& env) {
+  pqxx::connection conn{env.database_url()};
+  pqxx::read_transaction tx{conn};
+  auto sagas = tx.exec1(
+    "SELECT coalesce(string_agg(key || ' ' || state || ' claimed_by=' || "
+    "coalesce(claimed_by, '-') || ' parked=' || coalesce(data->>'parked', "
+    "'-'), '; ' ORDER BY id), 'none') FROM saga")[0]
+                 .as<std::string>();
+  auto open = tx.exec1(
+    "SELECT coalesce(string_agg(topic || ' ' || event_id || ' ' || status, "
+    "'; '), 'none') FROM inbox WHERE status <> 'done'")[0]
+                .as<std::string>();
+  auto log = env.ferry().log();
+  return "sagas: " + sagas + "\nopen inbox events: " + open
+         + "\nend of Ferry's log:\n"
+         + log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+}
+
 } // namespace
 
 TEST(order_saga_integration, every_order_reaches_the_erp_exactly_once) {
@@ -118,7 +138,7 @@ TEST(order_saga_integration, every_order_reaches_the_erp_exactly_once) {
   EXPECT_TRUE(ferry::test::wait_until([&] { return in_erp() >= total; },
                                       150s, 500ms))
     << in_erp() << " of " << total << " in the ERP\n"
-    << env.ferry().log().substr(0, 4000);
+    << diagnosis(env);
   int duplicates = 0;
   auto erp = env.erp_orders(&duplicates);
   EXPECT_EQ(duplicates, 0);
@@ -185,8 +205,7 @@ TEST(order_saga_integration, high_value_orders_wait_for_a_decision) {
            // The hold and its comment are two shop calls.
            && shop_order(approve_me).dump().find("held for approval")
                 != std::string::npos;
-  }, 90s)) << shop_order(approve_me).dump() << "\n"
-           << env.ferry().log().substr(0, 4000);
+  }, 90s)) << shop_order(approve_me).dump() << "\n" << diagnosis(env);
   EXPECT_EQ(env.erp_orders().size(), 1u) << "held orders are not in the ERP";
 
   auto token = env.token();
@@ -223,7 +242,7 @@ TEST(order_saga_integration, high_value_orders_wait_for_a_decision) {
   ASSERT_TRUE(ferry::test::wait_until([&] {
     return env.erp_orders().count("WEB-" + id_of(approve_me)) == 1
            && shop_order(reject_me).value("status", "") == "canceled";
-  }, 60s)) << env.ferry().log().substr(0, 4000);
+  }, 60s)) << diagnosis(env);
   EXPECT_EQ(env.erp_orders().count("WEB-" + id_of(reject_me)), 0u);
   EXPECT_NE(shop_order(reject_me).dump().find("credit limit exceeded"),
             std::string::npos);
