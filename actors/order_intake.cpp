@@ -340,10 +340,11 @@ bool start_runnable(intake_ptr self) {
     note_error(self, persistence::db_error_text(rows.error()));
     return false;
   }
-  st.runnable_maybe = rows->size() >= wanted;
+  auto claimed = rows->size();
+  st.runnable_maybe = claimed >= wanted;
+  st.handoff->release(wanted - claimed);
   start_all(self, std::move(*rows));
-  st.handoff->release(wanted - rows->size());
-  return !rows->empty();
+  return claimed > 0;
 }
 
 /// One round; returns whether there may be more work right away. Waiting

@@ -604,6 +604,47 @@ TEST_F(order_saga_test, webhooks_start_their_sagas_without_an_inbox_round) {
   caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
 }
 
+// The intake's slots bound the sagas running at once: with the shop down
+// the first two sagas keep retrying their comment, and no other starts
+// however many poll rounds pass; once the shop is back all finish.
+TEST_F(order_saga_test, intake_runs_no_more_sagas_than_its_slots) {
+  shop_->down = true;
+  for (int i = 0; i < 8; ++i)
+    receive(make_order(std::to_string(6000 + i)));
+  order_intake_settings s;
+  s.saga = settings_;
+  s.poll_interval = 20ms;
+  s.max_running = 2;
+  auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
+  caf::scoped_actor self{sys_};
+  auto report = [&] {
+    order_intake_report out;
+    self->request(intake, 5s, caf::get_atom_v)
+      .receive([&](order_intake_report& r) { out = r; },
+               [&](caf::error& e) { FAIL() << caf::to_string(e); });
+    return out;
+  };
+  // Many poll rounds: each running saga retries its comment several times.
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM sync_log WHERE outcome = 'retry'")
+           >= 10;
+  }));
+  auto busy = report();
+  EXPECT_EQ(busy.sagas_started, 2u);
+  EXPECT_EQ(busy.running, 2u);
+  {
+    std::lock_guard<std::mutex> guard{shop_->mutex};
+    shop_->down = false;
+  }
+  ASSERT_TRUE(test::wait_until([&] {
+    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                 "(data->>'parked')::boolean")
+           == 8;
+  }));
+  EXPECT_EQ(erp_->order_count(), 8);
+  caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(order_saga_test, arrival_commits_received_and_validated_at_once) {
   persistence::inbox_store inbox{pool_};
   auto o = make_order("4001");
