@@ -32,11 +32,9 @@ struct order_intake_settings {
   /// dead-letters anything.
   int max_event_attempts = 5;
   /// Saga actors running at once on this node (each is a thread: it waits
-  /// on PostgreSQL); more runnable sagas wait in the table. Measured with
-  /// the order saga bench: 256 instead of 64 cost 9% less CPU per order in
-  /// a burst, because fewer new orders' sagas are created runnable and
-  /// claimed again later.
-  std::size_t max_running = 256;
+  /// on PostgreSQL); more runnable sagas wait in the table. 256 measured no
+  /// better than 64 in the order saga bench (six runs each).
+  std::size_t max_running = 64;
   /// Between rounds when the last one found nothing to do.
   std::chrono::milliseconds poll_interval{200};
   /// Shared with this node's webhook commits (order_webhook_commit); none:
