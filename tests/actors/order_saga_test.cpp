@@ -121,6 +121,22 @@ protected:
     return tx.exec1(sql)[0].as<std::int64_t>();
   }
 
+  /// Sagas at their end: submitted, with nothing left to do.
+  std::int64_t submitted_and_parked() {
+    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                 "(data->>'parked')::boolean");
+  }
+
+  /// The intake's report; an empty one (and a failure) if it does not answer.
+  order_intake_report report_of(const order_intake_actor& intake) {
+    order_intake_report out;
+    caf::scoped_actor self{sys_};
+    self->request(intake, 5s, caf::get_atom_v)
+      .receive([&](order_intake_report& r) { out = r; },
+               [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+    return out;
+  }
+
   std::int64_t open_reserved(const std::string& sku) {
     persistence::reservation_store r{pool_};
     auto q = r.open_quantities({sku});
@@ -463,8 +479,7 @@ TEST_F(order_saga_test, each_state_resumes_after_a_crash) {
   s.poll_interval = 20ms;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
-                 "(data->>'parked')::boolean")
+    return submitted_and_parked()
            == 5;
   }));
   EXPECT_EQ(erp_->order_count(), 4) << "2005 was already submitted";
@@ -505,21 +520,15 @@ TEST_F(order_saga_test, intake_makes_one_saga_per_order_from_the_inbox) {
   s.max_running = 4;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
-                 "(data->>'parked')::boolean")
+    return submitted_and_parked()
            == 20;
   }));
   EXPECT_EQ(erp_->order_count(), 20);
   EXPECT_EQ(erp_->create_order_calls, 20);
-  caf::scoped_actor self{sys_};
-  self->request(intake, 5s, caf::get_atom_v)
-    .receive(
-      [&](order_intake_report& r) {
-        EXPECT_EQ(r.events, 27u);
-        EXPECT_EQ(r.duplicates, 7u);
-        EXPECT_EQ(r.unreadable, 1u);
-      },
-      [&](caf::error& e) { FAIL() << caf::to_string(e); });
+  auto r = report_of(intake);
+  EXPECT_EQ(r.events, 27u);
+  EXPECT_EQ(r.duplicates, 7u);
+  EXPECT_EQ(r.unreadable, 1u);
   EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = 'orders/create' "
                   "AND status = 'done'"),
             27);
@@ -574,8 +583,7 @@ TEST_F(order_saga_test, webhooks_start_their_sagas_without_an_inbox_round) {
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, std::vector<bool>{false});
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
-                 "(data->>'parked')::boolean")
+    return submitted_and_parked()
            == 6;
   }));
   EXPECT_EQ(erp_->order_count(), 6);
@@ -591,16 +599,11 @@ TEST_F(order_saga_test, webhooks_start_their_sagas_without_an_inbox_round) {
   EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = "
                   "'customers/create' AND status = 'pending'"),
             1);
-  caf::scoped_actor self{sys_};
-  self->request(intake, 5s, caf::get_atom_v)
-    .receive(
-      [&](order_intake_report& r) {
-        EXPECT_EQ(r.events, 6u);
-        EXPECT_EQ(r.echoes, 1u);
-        EXPECT_EQ(r.unreadable, 1u);
-        EXPECT_EQ(r.sagas_started, 6u);
-      },
-      [&](caf::error& e) { FAIL() << caf::to_string(e); });
+  auto r = report_of(intake);
+  EXPECT_EQ(r.events, 6u);
+  EXPECT_EQ(r.echoes, 1u);
+  EXPECT_EQ(r.unreadable, 1u);
+  EXPECT_EQ(r.sagas_started, 6u);
   caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
 }
 
@@ -616,20 +619,12 @@ TEST_F(order_saga_test, intake_runs_no_more_sagas_than_its_slots) {
   s.poll_interval = 20ms;
   s.max_running = 2;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
-  caf::scoped_actor self{sys_};
-  auto report = [&] {
-    order_intake_report out;
-    self->request(intake, 5s, caf::get_atom_v)
-      .receive([&](order_intake_report& r) { out = r; },
-               [&](caf::error& e) { FAIL() << caf::to_string(e); });
-    return out;
-  };
   // Many poll rounds: each running saga retries its comment several times.
   ASSERT_TRUE(test::wait_until([&] {
     return count("SELECT count(*) FROM sync_log WHERE outcome = 'retry'")
            >= 10;
   }));
-  auto busy = report();
+  auto busy = report_of(intake);
   EXPECT_EQ(busy.sagas_started, 2u);
   EXPECT_EQ(busy.running, 2u);
   {
@@ -637,8 +632,7 @@ TEST_F(order_saga_test, intake_runs_no_more_sagas_than_its_slots) {
     shop_->down = false;
   }
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
-                 "(data->>'parked')::boolean")
+    return submitted_and_parked()
            == 8;
   }));
   EXPECT_EQ(erp_->order_count(), 8);
@@ -736,8 +730,7 @@ TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
   s.max_event_attempts = 3;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
-                 "(data->>'parked')::boolean")
+    return submitted_and_parked()
            == 4;
   }));
   EXPECT_EQ(erp_->create_order_calls, 4);
@@ -776,8 +769,7 @@ TEST_F(order_saga_test, intake_starts_on_the_inbox_commit_not_at_its_poll) {
   ASSERT_TRUE(inbox.insert_if_absent(
     {"shop", "evt-4004", "orders/create", payload_of(make_order("4004"))}));
   EXPECT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
-                 "(data->>'parked')::boolean")
+    return submitted_and_parked()
            == 1;
   }));
   EXPECT_EQ(erp_->order_count(), 1);

@@ -24,8 +24,9 @@ protected:
     ASSERT_TRUE(report) << db_error_text(report.error());
   }
 
-  /// A new saga of `key` in state validated holding 2 of SKU-1.
-  order_saga_row arrive(const std::string& key) {
+  /// The arrival of a new order `key` in state validated holding 2 of
+  /// SKU-1, its saga claimed by node-a when `claim`.
+  static order_arrival new_order(const std::string& key, bool claim) {
     order_arrival a;
     a.key = key;
     a.state = "validated";
@@ -38,8 +39,13 @@ protected:
     }
     a.reserve = {{"SKU-1", 2}};
     a.node = "node-a";
-    a.claim = true;
-    auto created = store_.arrive(a);
+    a.claim = claim;
+    return a;
+  }
+
+  /// A new saga of `key` in state validated holding 2 of SKU-1.
+  order_saga_row arrive(const std::string& key) {
+    auto created = store_.arrive(new_order(key, true));
     EXPECT_TRUE(created && *created) << key;
     return created && *created ? **created : order_saga_row{};
   }
@@ -194,22 +200,6 @@ TEST_F(order_saga_store_test, webhooks_commit_with_the_work_they_create) {
   auto event = [](const std::string& id, const std::string& topic,
                   const std::string& key) {
     return inbox_event{"shop", id, topic, R"({"increment_id":")" + key + "\"}"};
-  };
-  auto new_order = [](const std::string& key, bool claim) {
-    order_arrival a;
-    a.key = key;
-    a.state = "validated";
-    a.data = {{"grand_total", "25.00"}, {"currency", "USD"}};
-    a.logs.resize(2);
-    for (auto& l : a.logs) {
-      l.entity = "order";
-      l.entity_id = key;
-      l.message = "arrived";
-    }
-    a.reserve = {{"SKU-1", 2}};
-    a.node = "node-a";
-    a.claim = claim;
-    return a;
   };
   std::vector<inbox_event> events = {event("e1", "orders/create", "W1"),
                                      event("e2", "orders/create", "W2"),
