@@ -63,11 +63,11 @@ void reject(sync_pointer self, const persistence::claimed_event& ev,
   auto put = st.stores.dead_letters->put("shop", "customer", entity_id,
                                          reason, ev.event.payload);
   if (!put) {
-    // Keep the event pending rather than lose it.
-    st.stores.inbox->fail(ev.id, st.settings.node_id,
-                          "dead-letter write failed: "
-                            + db_error_text(put.error()),
-                          true);
+    // Keep the event open rather than lose it.
+    st.stores.inbox->retry(
+      ev.id, st.settings.node_id,
+      "dead-letter write failed: " + db_error_text(put.error()),
+      retry_delay(st.settings.retry, ev.attempts));
     ++st.report.errors;
     return;
   }
@@ -75,21 +75,32 @@ void reject(sync_pointer self, const persistence::claimed_event& ev,
   monitoring::log_warn("customer_sync", "shop customer dead-lettered",
                        {{"shop_customer", entity_id},
                         {"reason", mapping::mask_text(reason)}});
-  st.stores.inbox->fail(ev.id, st.settings.node_id, reason, false);
+  st.stores.inbox->fail(ev.id, st.settings.node_id, reason);
   log_sync(st, sync_direction::shop_to_erp, entity_id, {},
            sync_outcome::failed, reason);
 }
 
-// Transient: the event goes back to pending for another claim.
+// Failed with `e` (none when Ferry's own step failed, e.g. no connector):
+// back to pending for another claim after a delay, or dead-lettered when
+// `e` will not pass or the attempts are used up.
 void retry_later(sync_pointer self, const persistence::claimed_event& ev,
-                 const std::string& entity_id, const std::string& why) {
+                 const std::string& entity_id, const std::string& why,
+                 const caf::error& e = {}) {
   auto& st = self->state;
+  auto delay = next_attempt_in(st.settings.retry, ev.attempts, e);
+  if (!delay) {
+    reject(self, ev, entity_id, dead_letter_reason(ev.attempts, e, why));
+    return;
+  }
   ++st.report.errors;
   st.report.last_error = why;
   monitoring::log_warn("customer_sync", "shop customer sync will be retried",
                        {{"shop_customer", entity_id},
                         {"error", mapping::mask_text(why)}});
-  st.stores.inbox->fail(ev.id, st.settings.node_id, why, true);
+  auto retried = st.stores.inbox->retry(ev.id, st.settings.node_id, why,
+                                       *delay);
+  if (!retried)
+    st.report.last_error = db_error_text(retried.error());
   log_sync(st, sync_direction::shop_to_erp, entity_id, {},
            sync_outcome::retry, why);
 }
@@ -144,7 +155,7 @@ void finish_event(sync_pointer self, const persistence::claimed_event& ev,
       [self, ev, id](caf::error& err) {
         retry_later(self, ev, id,
                     "erp_customer_no write-back: "
-                      + self->system().render(err));
+                      + self->system().render(err), err);
         next_event(self);
       });
 }
@@ -174,14 +185,13 @@ void create_in_erp(sync_pointer self, const persistence::claimed_event& ev,
           finish_event(self, ev, c, e->existing_key, false, started);
           return;
         }
-        if (e && !e->retryable()
-            && e->kind != erp_error_kind::outcome_unknown) {
+        if (e && !may_pass(err)) {
           reject(self, ev, id, "CreateCustomer refused: " + e->message);
           next_event(self);
           return;
         }
         retry_later(self, ev, id,
-                    "CreateCustomer: " + self->system().render(err));
+                    "CreateCustomer: " + self->system().render(err), err);
         next_event(self);
       });
 }
@@ -236,7 +246,7 @@ void handle_event(sync_pointer self, persistence::claimed_event ev) {
       },
       [self, ev, id](caf::error& err) {
         retry_later(self, ev, id,
-                    "FindCustomer: " + self->system().render(err));
+                    "FindCustomer: " + self->system().render(err), err);
         next_event(self);
       });
 }

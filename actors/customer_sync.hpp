@@ -10,6 +10,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include "actors/inbox_retry.hpp"
 #include "actors/erp_connector.hpp"
 #include "actors/pricing_messages.hpp"
 #include "actors/shop_connector.hpp"
@@ -30,7 +31,9 @@ namespace ferry {
 /// with FindCustomer and creates the customer only when missing (a second
 /// shop account of a known email maps to that ERP customer and is flagged
 /// in the sync log); writes the CustomerNo back to the shop
-/// (`erp_customer_no`). Transient failures leave the event for a retry.
+/// (`erp_customer_no`). A failure that may pass leaves the event for
+/// another attempt after a growing delay (`retry`); a refusal, or a failure
+/// that outlasts the attempts, dead-letters it.
 ///
 /// ERP → shop: every `erp_poll_interval`, GetCustomers from the persisted
 /// cursor "customers.erp"; names and PriceGroup (→ shop group_id through
@@ -65,6 +68,9 @@ struct customer_sync_settings {
   int page_size = 200;
   std::chrono::milliseconds call_timeout{60000};
   std::map<std::string, int> group_of_price_group;
+  /// When a shop customer whose sync failed is tried again, and when it is
+  /// dead-lettered instead.
+  inbox_retry_policy retry;
 };
 
 /// Spawns the sync; both loops start at once.

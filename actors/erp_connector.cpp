@@ -23,7 +23,7 @@ caf::error make_erp_caf_error(erp_error e) {
 }
 
 std::optional<erp_error> erp_error_of(const caf::error& e) {
-  if (e.category() != erp_error_category)
+  if (!e || e.category() != erp_error_category)
     return std::nullopt;
   const auto& ctx = e.context();
   if (ctx.match_elements<erp_error>())

@@ -177,11 +177,11 @@ bool dead_letter(intake_ptr self, const persistence::claimed_event& ev,
                                   ev.event.payload);
   if (!put) {
     note_error(self, persistence::db_error_text(put.error()));
-    st.inbox->fail(ev.id, st.settings.saga.node, st.report.last_error, true);
+    st.inbox->retry(ev.id, st.settings.saga.node, st.report.last_error);
     return false;
   }
   st.sagas->log(persistence::order_saga_store::unreadable_log(ev, reason));
-  st.inbox->fail(ev.id, st.settings.saga.node, reason, false);
+  st.inbox->fail(ev.id, st.settings.saga.node, reason);
   return true;
 }
 
@@ -213,7 +213,7 @@ void take_claimed(intake_ptr self,
                     "order event " + ev.event.event_id + " refused "
                       + std::to_string(ev.attempts) + " times: " + why);
       else
-        st.inbox->fail(ev.id, st.settings.saga.node, why, true);
+        st.inbox->retry(ev.id, st.settings.saga.node, why);
       continue;
     }
     arrived(self, *reading.arrival, std::move(*created));

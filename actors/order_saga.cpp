@@ -1,5 +1,7 @@
 #include "actors/order_saga.hpp"
 
+#include "actors/inbox_retry.hpp"
+
 #include <caf/all.hpp>
 #include <random>
 
@@ -165,18 +167,6 @@ std::optional<money> threshold_for(const saga_state& st) {
   return it->second;
 }
 
-template <class Error>
-bool is_transient_shop(const Error& e) {
-  switch (e.kind) {
-    case shop_error_kind::validation:
-    case shop_error_kind::not_found:
-    case shop_error_kind::conflict:
-      return false;
-    default:
-      return true;
-  }
-}
-
 std::string describe(const caf::error& e) {
   if (auto erp = erp_error_of(e))
     return std::string{"ERP "} + to_string(erp->kind) + ": " + erp->message;
@@ -211,7 +201,7 @@ void shop_calls(saga_ptr self, std::vector<shop_order_action> actions,
             shop_calls(self, actions, comment, done);
             return;
           }
-          if (se && !is_transient_shop(*se)) {
+          if (se && !may_pass(e)) {
             // The shop refuses the change for good (e.g. the order is gone):
             // keep going, the sync log says so.
             self->state.store->log(log_entry(
@@ -231,7 +221,7 @@ void shop_calls(saga_ptr self, std::vector<shop_order_action> actions,
       .then([=](bool) { done(self); },
             [=](caf::error& e) {
               auto se = shop_error_of(e);
-              if (se && !is_transient_shop(*se)) {
+              if (se && !may_pass(e)) {
                 self->state.store->log(
                   log_entry(self, sync_outcome::skipped,
                             "shop comment refused: " + describe(e),
@@ -404,7 +394,7 @@ void tag_customer(saga_ptr self, std::function<void(saga_ptr)> next) {
     .then([=](shop::shop_customer&) { next(self); },
           [=](caf::error& e) {
             auto se = shop_error_of(e);
-            if (se && !is_transient_shop(*se)) {
+            if (se && !may_pass(e)) {
               self->state.store->log(log_entry(
                 self, sync_outcome::skipped,
                 "erp_customer_no not stored on the shop customer: "

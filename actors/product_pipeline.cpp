@@ -76,17 +76,19 @@ product_pipeline::get_items(const erp_page_request& page) {
       sys_, erp_(), settings_.call_timeout, erp_get_items{page});
 }
 
-void product_pipeline::reject(const std::string& source, const std::string& sku,
-                              const std::string& reason,
-                              const std::string& payload,
-                              product_sync_report& report) {
-  ++report.rejected;
+caf::expected<void>
+product_pipeline::reject(const std::string& source, const std::string& sku,
+                         const std::string& reason, const std::string& payload,
+                         product_sync_report& report) {
   persistence::dead_letter_store letters(pool_);
   auto put = letters.put(source, entity, sku, reason, payload);
   if (!put) {
     ++report.errors;
     report.last_error = persistence::db_error_text(put.error());
+    return put.error();
   }
+  ++report.rejected;
+  return caf::unit;
 }
 
 caf::expected<void>
@@ -202,13 +204,13 @@ product_pipeline::apply_shop_update(const std::string& payload,
   ++report.read;
   auto json = shop::parse_exact(payload);
   if (!json) {
-    reject("shop", "", "products/update: " + json.error, payload, report);
-    return caf::unit;
+    return reject("shop", "", "products/update: " + json.error, payload,
+                  report);
   }
   auto product = shop::product_from_json(*json);
   if (!product) {
-    reject("shop", json->value("sku", ""), product.error, payload, report);
-    return caf::unit;
+    return reject("shop", json->value("sku", ""), product.error, payload,
+                  report);
   }
   const auto& sku = product->sku;
   persistence::echo_store echoes(pool_);
@@ -229,8 +231,7 @@ product_pipeline::apply_shop_update(const std::string& payload,
   if (*state) {
     auto erp = mapping::product_from_fields((*state)->fields);
     if (!erp) {
-      reject("shop", sku, erp.error, payload, report);
-      return caf::unit;
+      return reject("shop", sku, erp.error, payload, report);
     }
     target =
         merge_product(*erp, *product, (*state)->modified_at, settings_.owners);
@@ -246,8 +247,7 @@ product_pipeline::apply_shop_update(const std::string& payload,
   if (erp_differs) {
     auto item = mapping::erp_item_from_shop(target);
     if (!item) {
-      reject("shop", sku, item.error, payload, report);
-      return caf::unit;
+      return reject("shop", sku, item.error, payload, report);
     }
     auto fields = mapping::product_fields(target);
     auto recorded = pool_.with_connection(
@@ -265,9 +265,8 @@ product_pipeline::apply_shop_update(const std::string& payload,
       return results.error();
     for (const auto& r : results->rows)
       if (r.outcome == erp_upsert_outcome::error) {
-        reject("erp", sku, "ERP refused the item: " + r.message, payload,
-               report);
-        return caf::unit;
+        return reject("erp", sku, "ERP refused the item: " + r.message,
+                      payload, report);
       }
     // The ERP's ModifiedAt comes with the next GetItems; until then the
     // shop's time stands for it.

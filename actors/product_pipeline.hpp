@@ -99,9 +99,12 @@ public:
                                         product_sync_report& report);
 
 private:
-  void reject(const std::string& source, const std::string& sku,
-              const std::string& reason, const std::string& payload,
-              product_sync_report& report);
+  /// Dead-letters a product with `reason`; the database's error when the
+  /// dead letter could not be written (the event must then stay open).
+  caf::expected<void> reject(const std::string& source, const std::string& sku,
+                             const std::string& reason,
+                             const std::string& payload,
+                             product_sync_report& report);
 
   caf::actor_system& sys_;
   persistence::pg_pool& pool_;

@@ -55,7 +55,7 @@ caf::error make_shop_caf_error(shop_error e) {
 }
 
 std::optional<shop_error> shop_error_of(const caf::error& e) {
-  if (e.category() != shop_error_category)
+  if (!e || e.category() != shop_error_category)
     return std::nullopt;
   const auto& ctx = e.context();
   if (ctx.match_elements<shop_error>())

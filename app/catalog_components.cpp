@@ -37,6 +37,7 @@ void add_catalog_children(component_context& c, std::vector<child_spec>& out) {
   product_update_settings update;
   update.node = c.config.node.id.empty() ? "ferry" : c.config.node.id;
   update.pipeline = pipeline;
+  update.retry = inbox_retry_of(c.config.catalog.retry);
   updates.start = [&pool, erp, shop, update](caf::actor_system& sys) {
     return caf::actor_cast<caf::actor>(
         spawn_product_update(sys, pool, erp, shop, update));

@@ -17,4 +17,12 @@ void add_api_routes(api_context& context, http::router& router) {
   add_pricing_routes(context, router);
 }
 
+inbox_retry_policy inbox_retry_of(const config::event_retry_section& section) {
+  inbox_retry_policy p;
+  p.max_attempts = section.max_attempts;
+  p.backoff.initial = section.first_delay;
+  p.backoff.max = section.max_delay;
+  return p;
+}
+
 } // namespace ferry::app

@@ -291,6 +291,7 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
     s.node_id = config.node.id.empty() ? "ferry" : config.node.id;
     s.erp_poll_interval = config.customers.poll_interval;
     s.group_of_price_group = config.customers.price_group_to_group_id;
+    s.retry = inbox_retry_of(config.customers.retry);
     customer_sync_stores stores;
     stores.inbox = std::make_shared<persistence::inbox_store>(*pool);
     stores.customers = std::shared_ptr<persistence::customer_store>(

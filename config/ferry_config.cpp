@@ -869,8 +869,20 @@ void read_inventory(map_reader& r, inventory_section& s) {
   }
 }
 
+void read_event_retry(map_reader& r, event_retry_section& s) {
+  map_reader e(r.ctx(), r.child("retry"), r.path_of("retry"),
+               r.line_of("retry"));
+  read_int(e, "max_attempts", s.max_attempts, 1, 1000);
+  read_duration(e, "first_delay", s.first_delay, 10ms, 1h);
+  read_duration(e, "max_delay", s.max_delay, 10ms, 24h);
+  e.finish();
+  if (s.max_delay < s.first_delay)
+    r.fail("retry", "max_delay is shorter than first_delay");
+}
+
 void read_customers(map_reader& r, customers_section& s) {
   read_duration(r, "poll_interval", s.poll_interval, 100ms, 24h);
+  read_event_retry(r, s.retry);
   auto node = r.child("price_group_to_group_id");
   if (!node.IsDefined())
     return;
@@ -909,6 +921,7 @@ void read_catalog(map_reader& r, catalog_section& s) {
   read_enum(f, "status", s.field_owner.status, erp_only, note);
   f.finish();
   read_duration(r, "poll_interval", s.poll_interval, 1s, 24h);
+  read_event_retry(r, s.retry);
 }
 
 void read_pricing(map_reader& r, pricing_section& s) {
@@ -1156,6 +1169,11 @@ nlohmann::json to_redacted_json(const ferry_config& c) {
   // Secrets are hidden at the end by key, with the logger's own test
   // (mapping::is_secret_key), so a new secret key cannot be forgotten here.
   auto d = [](milliseconds v) { return format_duration(v); };
+  auto retry = [&](const event_retry_section& r) {
+    return nlohmann::json{{"max_attempts", r.max_attempts},
+                          {"first_delay", d(r.first_delay)},
+                          {"max_delay", d(r.max_delay)}};
+  };
   auto emails = [](const std::vector<std::string>& list) {
     json out = json::array();
     for (const auto& e : list)
@@ -1263,7 +1281,8 @@ nlohmann::json to_redacted_json(const ferry_config& c) {
         {"warehouses", c.inventory.warehouses}}},
       {"customers",
        {{"price_group_to_group_id", c.customers.price_group_to_group_id},
-        {"poll_interval", d(c.customers.poll_interval)}}},
+        {"poll_interval", d(c.customers.poll_interval)},
+        {"retry", retry(c.customers.retry)}}},
       {"catalog",
        {{"field_owner",
          {{"name", to_string(owners.name)},
@@ -1271,7 +1290,8 @@ nlohmann::json to_redacted_json(const ferry_config& c) {
           {"price", to_string(owners.price)},
           {"weight", to_string(owners.weight)},
           {"status", to_string(owners.status)}}},
-        {"poll_interval", d(c.catalog.poll_interval)}}},
+        {"poll_interval", d(c.catalog.poll_interval)},
+        {"retry", retry(c.catalog.retry)}}},
       {"pricing",
        {{"cache_ttl", d(c.pricing.cache_ttl)},
         {"max_actors", c.pricing.max_actors},

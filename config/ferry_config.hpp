@@ -231,11 +231,22 @@ struct inventory_section {
 };
 
 /// `customers`: customer sync.
+/// `customers.retry`, `catalog.retry`: how an inbox event whose processing
+/// failed is tried again, and when it is dead-lettered instead.
+struct event_retry_section {
+  /// Attempts, the first included, before the event is dead-lettered.
+  int max_attempts = 14;
+  /// The wait after the first failure; it doubles with each one after.
+  milliseconds first_delay{std::chrono::seconds(1)};
+  milliseconds max_delay{std::chrono::minutes(5)};
+};
+
 struct customers_section {
   /// ERP PriceGroup → shop customer group_id.
   std::map<std::string, int> price_group_to_group_id;
   /// How often GetCustomers is polled for ERP-side changes.
   milliseconds poll_interval{std::chrono::seconds(60)};
+  event_retry_section retry;
 };
 
 /// `catalog.field_owner`: which side wins per product field.
@@ -253,6 +264,8 @@ struct catalog_section {
   field_owners field_owner;
   /// How often GetItems is polled for changed products.
   milliseconds poll_interval{std::chrono::seconds(30)};
+  /// For shop product updates (`products/update` events).
+  event_retry_section retry;
 };
 
 /// `pricing`: per-customer price actors and their cache.

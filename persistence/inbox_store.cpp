@@ -14,8 +14,11 @@ namespace ferry::persistence {
 namespace {
 
 /// Events a node may take: pending, or claimed by a lease that ran out.
+/// Claimable: pending (once its retry delay, if any, has passed), or
+/// processing with an expired lease (its node died or hangs).
 constexpr const char* open_events =
-    "(status = 'pending' OR (status = 'processing' AND lease_until < now()))";
+    "((status = 'pending' AND (lease_until IS NULL OR lease_until < now()))"
+    " OR (status = 'processing' AND lease_until < now()))";
 
 /// A row of (id, source, event_id, topic, payload, attempts).
 claimed_event event_of(const pqxx::row& row) {
@@ -251,17 +254,35 @@ caf::expected<bool> inbox_store::complete(std::int64_t id,
 }
 
 caf::expected<bool> inbox_store::fail(std::int64_t id, const std::string& node,
-                                      const std::string& error, bool retry) {
+                                      const std::string& error) {
   return pool_.with_connection(
       "inbox: fail " + std::to_string(id), [&](pqxx::connection& conn) {
         pqxx::work tx(conn);
         auto rows = tx.exec_params(
-            "UPDATE inbox SET status = $3, last_error = $4, lease_until = NULL,"
-            " finished_at = CASE WHEN $3 = 'failed' THEN now() END "
+            "UPDATE inbox SET status = 'failed', last_error = $3,"
+            " lease_until = NULL, finished_at = now() "
             "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
             "RETURNING id",
-            id, node, std::string(retry ? "pending" : "failed"),
-            mapping::mask_text(error));
+            id, node, mapping::mask_text(error));
+        tx.commit();
+        return rows.size() == 1;
+      });
+}
+
+caf::expected<bool> inbox_store::retry(std::int64_t id, const std::string& node,
+                                       const std::string& error,
+                                       std::chrono::milliseconds delay) {
+  return pool_.with_connection(
+      "inbox: retry " + std::to_string(id), [&](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        auto rows = tx.exec_params(
+            "UPDATE inbox SET status = 'pending', last_error = $3,"
+            " lease_until = CASE WHEN $4::float8 > 0 THEN now()"
+            "   + make_interval(secs => $4::float8) END "
+            "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
+            "RETURNING id",
+            id, node, mapping::mask_text(error),
+            static_cast<double>(delay.count()) / 1000.0);
         tx.commit();
         return rows.size() == 1;
       });

@@ -110,11 +110,19 @@ public:
   static bool complete(pqxx::transaction_base& tx, std::int64_t id,
                        const std::string& node);
 
-  /// Gives up a claim after a failure: back to pending for another attempt
-  /// when `retry`, else `failed` for good. `error` is stored, masked.
-  /// False when `node` no longer holds the claim.
+  /// Gives up a claim after a failure for good (`failed`). `error` is
+  /// stored, masked. False when `node` no longer holds the claim.
   caf::expected<bool> fail(std::int64_t id, const std::string& node,
-                           const std::string& error, bool retry);
+                           const std::string& error);
+
+  /// Gives up a claim after a failure worth another attempt: the event is
+  /// pending again, and no claim takes it before `delay` has passed (its
+  /// `lease_until` says when), so that a failing event is not tried again
+  /// in a tight loop. `error` is stored, masked. False when `node` no
+  /// longer holds the claim.
+  caf::expected<bool> retry(std::int64_t id, const std::string& node,
+                            const std::string& error,
+                            std::chrono::milliseconds delay = {});
 
   /// Events not finished yet (pending or processing): the inbox backlog.
   caf::expected<std::int64_t> open_count();

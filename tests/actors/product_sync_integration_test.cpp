@@ -77,7 +77,8 @@ protected:
   }
 
   /// Starts the connectors and both sync actors with `owners`.
-  void start_sync(config::field_owners owners = {}) {
+  void start_sync(config::field_owners owners = {},
+                  inbox_retry_policy retry = {}) {
     auto es = test::erp_connector_settings_of(erp_);
     erp_connector_ = spawn_erp_connector(sys_, es, registry_);
     auto ss = shop_->connector_settings();
@@ -94,6 +95,7 @@ protected:
     product_update_settings us;
     us.interval = 200ms;
     us.pipeline.owners = owners;
+    us.retry = retry;
     update_ = spawn_product_update(sys_, pool_, erp, shop, us);
     actors_.push_back(caf::actor_cast<caf::actor>(sync_));
     actors_.push_back(caf::actor_cast<caf::actor>(update_));
@@ -107,6 +109,16 @@ protected:
   json shop_admin(const std::string& method, const std::string& path,
                   const json& body = nullptr) {
     return shop_->admin(method, path, body);
+  }
+
+  /// A shop admin's edit of a product's name (a products/update webhook).
+  void rename_in_shop(const std::string& sku, const std::string& name) {
+    auto edited = shop_admin("GET", "/admin/products/" + sku);
+    edited.erase("backorders");
+    edited.erase("source_items");
+    edited.erase("salable_quantity");
+    edited["name"] = name;
+    shop_admin("PUT", "/admin/products/" + sku, {{"product", edited}});
   }
 
   /// products/update webhooks the shop fired, per SKU: one per write.
@@ -258,12 +270,7 @@ TEST_F(product_sync_test, a_shop_owned_name_reaches_the_erp_without_a_loop) {
       90s));
   wait_until_settled();
   auto sku = std::string("IT-00005");
-  auto edited = shop_admin("GET", "/admin/products/" + sku);
-  edited.erase("backorders");
-  edited.erase("source_items");
-  edited.erase("salable_quantity");
-  edited["name"] = "Löffel 日本 😀";
-  shop_admin("PUT", "/admin/products/" + sku, {{"product", edited}});
+  rename_in_shop(sku, "Löffel 日本 😀");
   ASSERT_TRUE(test::wait_until(
       [&] { return erp_item(sku)["ItemName"] == "Löffel 日本 😀"; }, 90s))
       << report(update_).last_error;
@@ -272,6 +279,52 @@ TEST_F(product_sync_test, a_shop_owned_name_reaches_the_erp_without_a_loop) {
       << "the ERP's echo of Ferry's write was synced again";
   EXPECT_EQ(shop_writes()[sku], 2) << "Ferry's first write and the admin's";
   EXPECT_GE(report(sync_).echoes, 1U);
+}
+
+// A shop edit that cannot reach the ERP: tried again after a wait, then
+// dead-lettered with the reason once the attempts are used up, its event
+// failed (not claimed again forever).
+TEST_F(product_sync_test, a_shop_edit_the_erp_never_takes_is_dead_lettered) {
+  config::field_owners owners;
+  owners.name = config::field_owner::shop;
+  inbox_retry_policy retry;
+  retry.max_attempts = 3;
+  retry.backoff = {100ms, 200ms, 2.0};
+  start_sync(owners, retry);
+  ASSERT_TRUE(test::wait_until(
+      [&] { return shop_admin("GET", "/admin/products")["total_count"] == 12; },
+      90s));
+  wait_until_settled();
+  erp_.faults({{"outage", "503"}});
+  auto sku = std::string("IT-00007");
+  rename_in_shop(sku, "Never in the ERP");
+  std::string reason;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        pqxx::connection c{db_.url()};
+        pqxx::read_transaction tx{c};
+        auto r = tx.exec_params("SELECT reason FROM dead_letter WHERE "
+                                "entity = 'product' AND entity_id = $1",
+                                sku);
+        if (r.empty())
+          return false;
+        reason = r[0][0].as<std::string>();
+        return true;
+      },
+      90s))
+      << report(update_).last_error;
+  erp_.faults({{"outage", "none"}});
+  EXPECT_NE(reason.find("given up after 3 attempts"), std::string::npos)
+      << reason;
+  pqxx::connection c{db_.url()};
+  pqxx::read_transaction tx{c};
+  auto event = tx.exec("SELECT status, attempts FROM inbox WHERE topic = "
+                       "'products/update' AND payload->>'sku' = 'IT-00007' "
+                       "AND payload->>'name' = 'Never in the ERP'");
+  ASSERT_EQ(event.size(), 1u);
+  EXPECT_EQ(event[0][0].as<std::string>(), "failed");
+  EXPECT_EQ(event[0][1].as<int>(), 3);
+  EXPECT_EQ(report(update_).rejected, 1u);
 }
 
 TEST_F(product_sync_test, an_item_made_inactive_in_the_erp_is_disabled) {

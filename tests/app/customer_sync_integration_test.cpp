@@ -15,6 +15,7 @@
 #include "tests/support/test_env.hpp"
 
 #include <fstream>
+#include <optional>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -90,8 +91,13 @@ protected:
         << webhook_secret << "]\n"
         << "erp:\n  endpoint: " << erp.endpoint() << "\n  ca_file: "
         << erp.ca_file() << "\n"
+        // A short breaker cool-down: the outage tests' ERP comes back
+        // within the customers' retries.
+        << "  breaker:\n    cool_down: 300ms\n"
         << "customers:\n  poll_interval: 1s\n  price_group_to_group_id:\n"
-        << "    RETAIL: 1\n    WHOLESALE: 2\n";
+        << "    RETAIL: 1\n    WHOLESALE: 2\n"
+        << "  retry:\n    max_attempts: 6\n    first_delay: 500ms\n"
+        << "    max_delay: 2s\n";
       ferry = std::make_unique<test::child_process>(
         std::vector<std::string>{FERRY_BIN, "run", "--config", path},
         std::map<std::string, std::string>{
@@ -153,6 +159,28 @@ protected:
                + row[1].as<std::string>() + " " + row[2].as<std::string>()
                + "\n";
       return out;
+    }
+
+    /// A new shop account; its id.
+    std::int64_t new_shop_account(const std::string& email) {
+      auto created = shop_admin("POST", "/admin/customers",
+                                {{"email", email},
+                                 {"firstname", "Olga"},
+                                 {"lastname", "Outage"}});
+      EXPECT_TRUE(created.contains("id")) << created.dump();
+      return created.value("id", std::int64_t{0});
+    }
+
+    /// The inbox row of a shop account's customers/create event:
+    /// (status, attempts), or nothing before it arrives.
+    std::optional<std::pair<std::string, int>> event_of(std::int64_t id) {
+      auto rows = query("SELECT status, attempts FROM inbox WHERE topic = "
+                        "'customers/create' AND payload->>'id' = '"
+                        + std::to_string(id) + "'");
+      if (rows.empty())
+        return std::nullopt;
+      return std::make_pair(rows[0][0].as<std::string>(),
+                            rows[0][1].as<int>());
     }
 
     pqxx::result query(const std::string& sql) {
@@ -221,6 +249,84 @@ TEST_F(customer_sync_env, a_new_shop_account_becomes_an_erp_customer) {
     "SELECT count(*) FROM sync_log WHERE entity = 'customer' AND direction "
     "= 'erp_to_shop' AND entity_id = '" + customer_no + "'");
   EXPECT_EQ(back[0][0].as<int>(), 0);
+}
+
+/// Ends an ERP outage whatever the test's outcome.
+struct erp_outage {
+  const test::erp_simulator& erp;
+  explicit erp_outage(const test::erp_simulator& sim) : erp(sim) {
+    erp.faults({{"outage", "503"}});
+  }
+  ~erp_outage() {
+    end();
+  }
+  void end() {
+    erp.faults({{"outage", "none"}});
+  }
+};
+
+// A shop account made while the ERP is down is tried again after growing
+// waits, not in a tight loop, and reaches the ERP once it is back.
+TEST_F(customer_sync_env, an_account_made_during_an_erp_outage_waits_it_out) {
+  erp_outage outage{env_->erp};
+  auto id = env_->new_shop_account("olga.waits@example.com");
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      auto e = env_->event_of(id);
+      return e && e->first == "pending" && e->second >= 2;
+    },
+    60s, 50ms))
+    << env_->inbox_text() << env_->ferry->log();
+  // The second failed attempt waits a second before the third: not
+  // claimed meanwhile (a tight loop would have used the six attempts).
+  EXPECT_LT(env_->event_of(id)->second, 6) << env_->inbox_text();
+  outage.end();
+  std::string customer_no;
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      customer_no = env_->attribute(env_->shop_customer(id), "erp_customer_no");
+      return !customer_no.empty();
+    },
+    60s, 50ms))
+    << env_->inbox_text() << env_->ferry->log();
+  ASSERT_TRUE(test::wait_until(
+    [&] { return env_->event_of(id)->first == "done"; }, 30s, 50ms))
+    << env_->inbox_text();
+  EXPECT_GE(env_->event_of(id)->second, 3);
+  auto retries = env_->query(
+    "SELECT count(*) FROM sync_log WHERE entity = 'customer' AND outcome = "
+    "'retry' AND entity_id = '" + std::to_string(id) + "'");
+  EXPECT_GE(retries[0][0].as<int>(), 2);
+  auto letters = env_->query("SELECT count(*) FROM dead_letter WHERE "
+                             "entity = 'customer' AND entity_id = '"
+                             + std::to_string(id) + "'");
+  EXPECT_EQ(letters[0][0].as<int>(), 0);
+}
+
+// An outage that outlasts the attempts: the account is dead-lettered with
+// the reason (replayable), and its event is failed, not retried forever.
+TEST_F(customer_sync_env, an_outage_longer_than_the_retries_dead_letters) {
+  erp_outage outage{env_->erp};
+  auto id = env_->new_shop_account("olga.gives.up@example.com");
+  pqxx::result letter;
+  ASSERT_TRUE(test::wait_until(
+    [&] {
+      letter = env_->query("SELECT reason, payload->>'email' FROM dead_letter"
+                           " WHERE entity = 'customer' AND entity_id = '"
+                           + std::to_string(id) + "'");
+      return !letter.empty();
+    },
+    90s, 100ms))
+    << env_->inbox_text() << env_->ferry->log();
+  auto reason = letter[0][0].as<std::string>();
+  EXPECT_NE(reason.find("given up after 6 attempts"), std::string::npos)
+    << reason;
+  EXPECT_EQ(letter[0][1].as<std::string>(), "olga.gives.up@example.com")
+    << "the dead letter keeps the event as received, for a replay";
+  auto event = env_->event_of(id);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->first, "failed");
+  EXPECT_EQ(event->second, 6);
 }
 
 TEST_F(customer_sync_env, a_known_email_in_another_case_maps_to_the_erp_customer) {

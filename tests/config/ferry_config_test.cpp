@@ -83,6 +83,31 @@ TEST(ferry_config, catalog_poll_interval_is_read_and_checked) {
             "catalog.poll_interval");
 }
 
+// How the inbox consumers retry: read per section, and checked.
+TEST(ferry_config, event_retry_is_read_and_checked) {
+  auto defaults = load("").config;
+  EXPECT_EQ(defaults.customers.retry.max_attempts, 14);
+  EXPECT_EQ(defaults.catalog.retry.first_delay, 1s);
+  auto r = load("customers:\n  retry:\n    max_attempts: 3\n"
+                "    first_delay: 200ms\n    max_delay: 2s\n");
+  EXPECT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.customers.retry.max_attempts, 3);
+  EXPECT_EQ(r.config.customers.retry.first_delay, 200ms);
+  EXPECT_EQ(r.config.customers.retry.max_delay, 2s);
+  EXPECT_EQ(r.config.catalog.retry.max_attempts, 14)
+      << "each section has its own";
+  EXPECT_EQ(only_error("catalog:\n  retry:\n    max_attempts: 0\n").key_path,
+            "catalog.retry.max_attempts");
+  auto shorter = only_error(
+      "customers:\n  retry:\n    first_delay: 1m\n    max_delay: 1s\n");
+  EXPECT_EQ(shorter.key_path, "customers.retry");
+  EXPECT_NE(shorter.message.find("max_delay"), std::string::npos)
+      << shorter.message;
+  EXPECT_EQ(
+      only_error("customers:\n  retry:\n    max_attempt: 3\n").key_path,
+      "customers.retry.max_attempt");
+}
+
 // Every key of the config appears (set or commented) in the example.
 TEST(ferry_config, example_mentions_every_key) {
   std::ifstream in(example_path);

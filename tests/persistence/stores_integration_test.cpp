@@ -113,8 +113,8 @@ TEST_F(stores, inbox_claims_are_exclusive_and_expire) {
   ASSERT_TRUE(late);
   EXPECT_FALSE(*late);
 
-  auto retry = inbox.fail((*takeover)[0].id, "node-2",
-                          "ERP rejected customer bob@example.com", true);
+  auto retry = inbox.retry((*takeover)[0].id, "node-2",
+                           "ERP rejected customer bob@example.com");
   ASSERT_TRUE(retry);
   EXPECT_TRUE(*retry);
   auto again = inbox.claim("node-2", 10, 60s);
@@ -128,6 +128,38 @@ TEST_F(stores, inbox_claims_are_exclusive_and_expire) {
                                (*again)[0].id)[0]
                    .as<std::string>();
   EXPECT_EQ(error, "ERP rejected customer b***@example.com");
+}
+
+TEST_F(stores, an_event_given_back_with_a_delay_waits_it_out) {
+  inbox_store inbox(pool_);
+  ASSERT_TRUE(inbox.insert_if_absent({"shop", "a", "customers/create", "{}"}));
+  auto first = inbox.claim("node-1", 10, 60s);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 1u);
+  // A delay of a fraction of a second more than an hour.
+  auto retry = inbox.retry((*first)[0].id, "node-1", "shop down", 3600500ms);
+  ASSERT_TRUE(retry);
+  EXPECT_TRUE(*retry);
+  auto early = inbox.claim("node-2", 10, 60s);
+  ASSERT_TRUE(early);
+  EXPECT_TRUE(early->empty()) << "claimed again before its delay passed";
+  auto open = inbox.open_count();
+  ASSERT_TRUE(open);
+  EXPECT_EQ(*open, 1) << "a delayed event is still open work";
+
+  expire_lease((*first)[0].id); // the delay has passed
+  auto later = inbox.claim("node-2", 10, 60s);
+  ASSERT_TRUE(later);
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ((*later)[0].attempts, 2);
+
+  auto failed = inbox.fail((*later)[0].id, "node-2", "refused");
+  ASSERT_TRUE(failed);
+  EXPECT_TRUE(*failed);
+  expire_lease((*later)[0].id);
+  auto none = inbox.claim("node-3", 10, 60s);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty()) << "a failed event is never claimed again";
 }
 
 TEST_F(stores, inbox_claim_by_topic) {
