@@ -200,6 +200,10 @@ struct erp_client::impl {
   erp_client_test_hooks hooks;
   ErpBindingProxy proxy{SOAP_IO_KEEPALIVE | SOAP_XML_STRICT, SOAP_IO_KEEPALIVE};
   io_watch io;
+  // Random bytes for the next nonces, drawn from OpenSSL 64 calls' worth
+  // at a time (one RAND_bytes per call cost more than the digest).
+  unsigned char nonces[16 * 64];
+  std::size_t nonces_used = sizeof(nonces);
   bool tls_ready = false;
   std::string tls_error;
 
@@ -242,14 +246,19 @@ struct erp_client::impl {
     proxy.soap_noheader();
     if (hooks.omit_security_header)
       return;
-    unsigned char nonce[16];
     std::string nonce_bytes;
     if (!hooks.fixed_nonce.empty()) {
       nonce_bytes = hooks.fixed_nonce;
     } else {
-      if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-        throw std::runtime_error("OpenSSL RAND_bytes failed");
-      nonce_bytes.assign(reinterpret_cast<char*>(nonce), sizeof(nonce));
+      constexpr std::size_t nonce_size = 16;
+      if (nonces_used == sizeof(nonces)) {
+        if (RAND_bytes(nonces, sizeof(nonces)) != 1)
+          throw std::runtime_error("OpenSSL RAND_bytes failed");
+        nonces_used = 0;
+      }
+      nonce_bytes.assign(reinterpret_cast<char*>(nonces + nonces_used),
+                         nonce_size);
+      nonces_used += nonce_size;
     }
     auto now = std::chrono::system_clock::now() + hooks.created_offset;
     std::string created = soap::format_utc(now);

@@ -77,7 +77,10 @@ std::string password_digest(std::string_view nonce, std::string_view created,
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   if (!md)
     throw std::runtime_error("OpenSSL: no memory for SHA-1");
-  EVP_DigestInit_ex(md, EVP_sha1(), nullptr);
+  // Fetched once: EVP_sha1() makes OpenSSL 3 look the algorithm up (under
+  // a lock) on every digest, and both sides digest every ERP call.
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  EVP_DigestInit_ex(md, sha1 != nullptr ? sha1 : EVP_sha1(), nullptr);
   EVP_DigestUpdate(md, nonce.data(), nonce.size());
   EVP_DigestUpdate(md, created.data(), created.size());
   EVP_DigestUpdate(md, password.data(), password.size());
