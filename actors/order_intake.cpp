@@ -496,27 +496,23 @@ order_webhook_commit(order_intake_settings settings,
           handoff = std::move(handoff)](
            const std::vector<persistence::inbox_event>& events)
            -> caf::expected<std::vector<bool>> {
-    std::size_t orders = 0;
-    for (const auto& ev : events)
-      orders += ev.topic == settings.topic ? 1 : 0;
-    auto slots = handoff->reserve(orders);
-    auto left = slots;
-    std::set<std::string> keys;
     std::vector<persistence::webhook_work> work(events.size());
+    std::vector<persistence::claimed_event> orders;
+    std::vector<std::size_t> order_at;
     for (std::size_t i = 0; i < events.size(); ++i) {
       const auto& ev = events[i];
       if (ev.topic == settings.topic) {
-        auto reading = read_event(settings, first_attempt(ev));
-        if (auto& a = reading.arrival) {
-          a->claim = left > 0 && keys.insert(a->key).second;
-          if (a->claim)
-            --left;
-          work[i].arrival = std::move(a);
-        }
+        orders.push_back(first_attempt(ev));
+        order_at.push_back(i);
       } else if (ev.topic == settings.update_topic) {
         work[i].log = update_entry(first_attempt(ev));
       }
     }
+    auto slots = handoff->reserve(orders.size());
+    auto readings = read_events(settings, {}, orders, slots);
+    auto left = slots - claims(readings);
+    for (std::size_t j = 0; j < readings.size(); ++j)
+      work[order_at[j]].arrival = std::move(readings[j].arrival);
     auto received = store->receive_webhooks(events, work, settings.saga.node);
     if (!received) {
       handoff->release(slots);

@@ -79,15 +79,15 @@ struct api_endpoint::impl {
        prometheus::Registry& registry, const throttle_gate* gate,
        inbox_batch_commit webhook_commit)
     : inbox(pool), issuer(issuer_settings(c)) {
-    if (!c.shop.webhook_secrets.empty() && webhook_commit)
-      intake = std::make_unique<webhook_intake>(
-        intake_settings(c), std::move(webhook_commit), gate, registry);
-    else if (!c.shop.webhook_secrets.empty())
-      intake = std::make_unique<webhook_intake>(intake_settings(c), inbox,
-                                                gate, registry);
-    else
+    if (c.shop.webhook_secrets.empty())
       monitoring::log_warn("api", "shop webhooks are not received: "
                                   "shop.webhook_secrets is not set");
+    else if (webhook_commit)
+      intake = std::make_unique<webhook_intake>(
+        intake_settings(c), std::move(webhook_commit), gate, registry);
+    else
+      intake = std::make_unique<webhook_intake>(intake_settings(c), inbox,
+                                                gate, registry);
   }
 };
 

@@ -85,11 +85,11 @@ void add_job_routes(api_context& c, http::router& router);
 
 /// Issue 7: customers, price lists, pricing actors.
 void add_pricing_children(component_context& c, std::vector<child_spec>& out);
+void add_pricing_routes(api_context& c, http::router& router);
 
 /// The inbox consumers' retry policy as configured (`customers.retry`,
 /// `catalog.retry`).
 inbox_retry_policy
 inbox_retry_of(const config::event_retry_section& section);
-void add_pricing_routes(api_context& c, http::router& router);
 
 } // namespace ferry::app

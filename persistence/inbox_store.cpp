@@ -13,8 +13,7 @@ namespace ferry::persistence {
 
 namespace {
 
-/// Events a node may take: pending, or claimed by a lease that ran out.
-/// Claimable: pending (once its retry delay, if any, has passed), or
+/// Events a node may take: pending (once its retry delay, if any, has passed), or
 /// processing with an expired lease (its node died or hangs).
 constexpr const char* open_events =
     "((status = 'pending' AND (lease_until IS NULL OR lease_until < now()))"

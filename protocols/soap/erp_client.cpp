@@ -83,7 +83,8 @@ struct io_watch {
           return 0;
         }
       auto rest = n >= 8 ? chunk : seam;
-      self->tail.assign(rest.substr(rest.size() - std::min<std::size_t>(rest.size(), 8)));
+      self->tail.assign(
+        rest.substr(rest.size() - std::min<std::size_t>(rest.size(), 8)));
       return n;
     };
   }

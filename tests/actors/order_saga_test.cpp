@@ -127,6 +127,15 @@ protected:
                  "(data->>'parked')::boolean");
   }
 
+  /// The intake's settings in these tests: the sagas' own, and a short
+  /// poll interval.
+  order_intake_settings intake_settings() const {
+    order_intake_settings s;
+    s.saga = settings_;
+    s.poll_interval = 20ms;
+    return s;
+  }
+
   /// The intake's report; an empty one (and a failure) if it does not answer.
   order_intake_report report_of(const order_intake_actor& intake) {
     order_intake_report out;
@@ -474,9 +483,7 @@ TEST_F(order_saga_test, each_state_resumes_after_a_crash) {
   before.external_order_id = "WEB-2004";
   before.sales_order_no = "SO-2004";
   erp_->orders["WEB-2004"] = before;
-  order_intake_settings s;
-  s.saga = settings_;
-  s.poll_interval = 20ms;
+  auto s = intake_settings();
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
     return submitted_and_parked()
@@ -513,9 +520,7 @@ TEST_F(order_saga_test, intake_makes_one_saga_per_order_from_the_inbox) {
     {"shop", "cust-1", "customers/create", R"({"id":1})"}));
   ASSERT_TRUE(inbox.insert_if_absent(
     {"shop", "bad-1", "orders/create", R"({"entity_id":"x"})"}));
-  order_intake_settings s;
-  s.saga = settings_;
-  s.poll_interval = 20ms;
+  auto s = intake_settings();
   s.batch = 7;
   s.max_running = 4;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
@@ -551,9 +556,7 @@ TEST_F(order_saga_test, intake_makes_one_saga_per_order_from_the_inbox) {
 // nothing; an unreadable order and another topic stay pending, and the
 // intake dead-letters the unreadable one.
 TEST_F(order_saga_test, webhooks_start_their_sagas_without_an_inbox_round) {
-  order_intake_settings s;
-  s.saga = settings_;
-  s.poll_interval = 20ms;
+  auto s = intake_settings();
   s.max_running = 2;
   s.handoff = std::make_shared<order_handoff>();
   auto commit = order_webhook_commit(s, store_);
@@ -614,9 +617,7 @@ TEST_F(order_saga_test, intake_runs_no_more_sagas_than_its_slots) {
   shop_->down = true;
   for (int i = 0; i < 8; ++i)
     receive(make_order(std::to_string(6000 + i)));
-  order_intake_settings s;
-  s.saga = settings_;
-  s.poll_interval = 20ms;
+  auto s = intake_settings();
   s.max_running = 2;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   // Many poll rounds: each running saga retries its comment several times.
@@ -724,9 +725,7 @@ TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
     ASSERT_TRUE(inbox.insert_if_absent(
       {"shop", "evt-" + id, "orders/create", payload_of(make_order(id))}));
   }
-  order_intake_settings s;
-  s.saga = settings_;
-  s.poll_interval = 20ms;
+  auto s = intake_settings();
   s.max_event_attempts = 3;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
@@ -757,8 +756,7 @@ TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
 }
 
 TEST_F(order_saga_test, intake_starts_on_the_inbox_commit_not_at_its_poll) {
-  order_intake_settings s;
-  s.saga = settings_;
+  auto s = intake_settings();
   // Far beyond the deadline below: only the commit's wake-up can start it.
   s.poll_interval = std::chrono::hours(1);
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
