@@ -7,11 +7,15 @@
 #include "tests/actors/order_sim_env.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <pqxx/pqxx>
 #include <regex>
 #include <thread>
+
+#include <time.h>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using ferry::test::json;
@@ -63,6 +67,82 @@ std::vector<double> latencies(const std::string& url,
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+/// CPU seconds the calling thread has used.
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+/// CPU ms per order of the ERP exchanges a new guest's order needs
+/// (FindCustomer that finds nothing, CreateCustomer, CreateSalesOrder),
+/// made by bare erp_clients in 8 threads against the same simulator, no
+/// actor, no database: the client threads' CPU and the simulator's. The
+/// part of the saga's cost that no implementation of the issue can avoid
+/// on the ERP side.
+struct bare_exchanges_cpu {
+  double client_ms = 0;
+  double simulator_ms = 0;
+};
+
+bare_exchanges_cpu bare_erp_exchanges_cpu_ms(order_sim_env& env, int orders) {
+  constexpr int threads = 8;
+  auto simulator_cpu = [&] {
+    return ferry::bench::tree_cpu_seconds(env.erp_process().pid());
+  };
+  std::atomic<int> next{0};
+  std::atomic<int> done{0};
+  std::vector<double> client_seconds(threads, 0.0);
+  auto simulator_before = simulator_cpu();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      ferry::erp_client client{env.erp_settings()};
+      // Not the client's set-up (its TLS context costs tens of ms, once
+      // per session for the life of a Ferry process).
+      auto set_up = thread_cpu_seconds();
+      for (int i = next++; i < orders; i = next++) {
+        auto id = "floor" + std::to_string(i);
+        auto email = id + "@example.com";
+        auto found = client.find_customer(email);
+        if (!found.ok() || found.value())
+          continue;
+        ferry::erp_customer c;
+        c.email = email;
+        c.first_name = "Floor";
+        c.last_name = "Customer";
+        auto no = client.create_customer(c);
+        if (!no.ok())
+          continue;
+        ferry::erp_sales_order o;
+        o.external_order_id = "WEB-" + id;
+        o.order_date = "2026-11-28T22:15:00";
+        o.customer_no = no.value();
+        o.customer_email = email;
+        o.currency_code = "USD";
+        o.lines.push_back({"IT-00001", *ferry::decimal::parse("1"),
+                           *ferry::money::parse("12.50"),
+                           *ferry::money::parse("12.50")});
+        o.total_amount = *ferry::money::parse("12.50");
+        if (client.create_sales_order(o).ok())
+          ++done;
+      }
+      client_seconds[t] = thread_cpu_seconds() - set_up;
+    });
+  for (auto& w : workers)
+    w.join();
+  if (done != orders) {
+    std::cerr << "bare ERP exchanges: " << done << " of " << orders
+              << " orders went through\n";
+    return {};
+  }
+  double client_total = 0;
+  for (double seconds : client_seconds)
+    client_total += seconds;
+  return {client_total * 1000 / orders,
+          (simulator_cpu() - simulator_before) * 1000 / orders};
 }
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -197,10 +277,12 @@ int main() {
     return 1;
   }
   auto lat = latencies(env.database_url(), paced_keys);
+  auto bare_erp = bare_erp_exchanges_cpu_ms(env, burst);
 
   ferry::test::scratch_database pgbench_db;
   ferry::test::temp_dir dir;
   double tps = pgbench_tps(pgbench_db.url(), 10, dir.path());
+  double cores = std::thread::hardware_concurrency();
 
   json result = {
     {"name", "order_saga"},
@@ -220,6 +302,13 @@ int main() {
       {"place_seconds", place_seconds},
       {"webhook_seconds", webhook_seconds},
       {"cpu_ms_per_order", cpu_ms_per_order},
+      // What the goal leaves per order for all four processes on this
+      // machine's cores, and what the ERP exchanges alone take bare.
+      {"cpu_ms_per_order_at_goal",
+       tps > 0 ? cores * 1000 / (0.3 * tps) : 0},
+      {"bare_erp_exchanges_cpu_ms_per_order",
+       {{"client", bare_erp.client_ms},
+        {"erp_simulator", bare_erp.simulator_ms}}},
       {"paced_orders", paced},
       {"paced_rate", rate / 2},
       {"p50_ms", percentile(lat, 0.5) * 1000},

@@ -34,16 +34,22 @@ inline int parent_pid(int pid) {
   return f.empty() ? 0 : std::stoi(f);
 }
 
-/// User + system CPU seconds of `pid` and its live descendants (nginx's
-/// workers, PostgreSQL's backends).
-inline double tree_cpu_seconds(int pid) {
+/// User + system CPU seconds of `pid` alone (all its threads), without
+/// its children.
+inline double own_cpu_seconds(int pid) {
   auto ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   auto utime = proc_stat_field(pid, 14);
   auto stime = proc_stat_field(pid, 15);
-  double total = utime.empty() || stime.empty()
-                   ? 0
-                   : static_cast<double>(std::stoull(utime) + std::stoull(stime))
-                       / ticks;
+  return utime.empty() || stime.empty()
+           ? 0
+           : static_cast<double>(std::stoull(utime) + std::stoull(stime))
+               / ticks;
+}
+
+/// User + system CPU seconds of `pid` and its live descendants (nginx's
+/// workers, PostgreSQL's backends).
+inline double tree_cpu_seconds(int pid) {
+  double total = own_cpu_seconds(pid);
   auto tasks = "/proc/" + std::to_string(pid) + "/task";
   if (DIR* dir = ::opendir(tasks.c_str())) {
     while (auto* entry = ::readdir(dir)) {

@@ -16,11 +16,14 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
 
 #include "actors/webhook_intake.hpp"
+#include "bench/process_cpu.hpp"
 #include "persistence/inbox_store.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/pg_pool.hpp"
@@ -203,10 +206,28 @@ int main() {
   std::string url = "https://localhost:" + std::to_string(port)
                     + "/webhooks/shop";
 
+  // The CPU of this process (senders and intake) and of PostgreSQL per
+  // delivery: what a webhook costs the machine, whatever its load.
+  int postmaster = 0;
+  {
+    pqxx::connection c{db.url()};
+    pqxx::nontransaction tx{c};
+    postmaster =
+      bench::parent_pid(tx.exec1("SELECT pg_backend_pid()")[0].as<int>());
+  }
+  auto machine_cpu = [&] {
+    return bench::own_cpu_seconds(::getpid())
+           + bench::tree_cpu_seconds(postmaster);
+  };
+
   // Throughput with deliveries queueing, then the ack latency a shop sees
   // when it sends one or a few at a time (the p50 goal is about the latter:
   // under 16 concurrent senders p50 is mostly queueing).
+  auto cpu_before = machine_cpu();
   auto loaded = run_phase(client, url, "loaded", senders, seconds);
+  double cpu_ms_per_webhook =
+    (machine_cpu() - cpu_before) * 1000
+    / std::max<double>(1, static_cast<double>(loaded.latencies_ms.size()));
   std::vector<std::pair<int, phase_result>> light;
   for (int few : {1, 4})
     light.emplace_back(few, run_phase(client, url,
@@ -247,6 +268,7 @@ int main() {
     {"extra",
      {{"ack_p50_ms", loaded.percentile(0.50)},
       {"ack_p99_ms", loaded.percentile(0.99)},
+      {"cpu_ms_per_webhook", cpu_ms_per_webhook},
       {"low_concurrency", low_concurrency},
       {"acknowledged", acknowledged},
       {"failed", failed},

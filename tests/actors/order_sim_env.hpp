@@ -8,6 +8,7 @@
 // reports them), so the benchmark can use it without GoogleTest.
 
 #include "protocols/http/client.hpp"
+#include "protocols/soap/erp_client.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/services.hpp"
 #include "tests/support/test_env.hpp"
@@ -100,6 +101,16 @@ public:
     return wait_until(
       [&] { return !token().empty(); }, std::chrono::seconds(60),
       std::chrono::milliseconds(200));
+  }
+
+  /// How to call the ERP simulator directly, as Ferry does.
+  ferry::erp_client_settings erp_settings() const {
+    ferry::erp_client_settings s;
+    s.endpoint = erp_info_["endpoint"].get<std::string>();
+    s.username = "ferry";
+    s.password = erp_password;
+    s.ca_file = erp_info_["ca_file"].get<std::string>();
+    return s;
   }
 
   child_process& ferry() { return *ferry_; }

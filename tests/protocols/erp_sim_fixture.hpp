@@ -165,6 +165,9 @@ public:
   std::string log() const {
     return process_->log();
   }
+  int pid() const {
+    return process_->pid();
+  }
 
 private:
   void start(std::vector<std::string> extra) {
