@@ -41,6 +41,8 @@ order_intake_settings intake_settings(const config::ferry_config& c) {
   }
   s.saga.approval_thresholds = c.approvals.thresholds;
   s.saga.group_approval_thresholds = c.approvals.group_thresholds;
+  s.max_running = static_cast<std::size_t>(c.orders.max_running);
+  s.batch = static_cast<std::size_t>(c.orders.batch);
   return s;
 }
 

@@ -869,6 +869,11 @@ void read_inventory(map_reader& r, inventory_section& s) {
   }
 }
 
+void read_orders(map_reader& r, orders_section& s) {
+  read_int(r, "max_running", s.max_running, 1, 10000);
+  read_int(r, "batch", s.batch, 1, 10000);
+}
+
 void read_event_retry(map_reader& r, event_retry_section& s) {
   map_reader e(r.ctx(), r.child("retry"), r.path_of("retry"),
                r.line_of("retry"));
@@ -985,8 +990,9 @@ void check_override_names(context& ctx) {
   static const std::vector<std::string> sections{
       "node",        "ops",      "api",       "database",
       "redis",       "smtp",     "shop",      "erp",
-      "supervision", "throttle", "approvals", "inventory",
-      "customers",   "catalog",  "pricing",   "logging"};
+      "supervision", "throttle", "approvals", "orders",
+      "inventory",   "customers", "catalog",  "pricing",
+      "logging"};
   std::vector<std::string> known(ctx.override_names.begin(),
                                  ctx.override_names.end());
   for (const auto& variable : ctx.env) {
@@ -1097,6 +1103,7 @@ load_result load_config_text(std::string_view yaml, const environment& env,
   section(top, "supervision", c.supervision, read_supervision);
   section(top, "throttle", c.throttle, read_throttle);
   section(top, "approvals", c.approvals, read_approvals);
+  section(top, "orders", c.orders, read_orders);
   section(top, "inventory", c.inventory, read_inventory);
   section(top, "customers", c.customers, read_customers);
   section(top, "catalog", c.catalog, read_catalog);
@@ -1276,6 +1283,9 @@ nlohmann::json to_redacted_json(const ferry_config& c) {
       {"approvals",
        {{"thresholds", money_map(c.approvals.thresholds)},
         {"group_thresholds", groups}}},
+      {"orders",
+       {{"max_running", c.orders.max_running},
+        {"batch", c.orders.batch}}},
       {"inventory",
        {{"poll_interval", d(c.inventory.poll_interval)},
         {"warehouses", c.inventory.warehouses}}},

@@ -223,6 +223,16 @@ struct approvals_section {
   std::map<int, std::map<std::string, ferry::money>> group_thresholds;
 };
 
+/// `orders`: the order sagas of this node.
+struct orders_section {
+  /// Sagas running at once on this node: each is a thread that waits on
+  /// the ERP, the shop and PostgreSQL; more runnable sagas wait in the
+  /// table until one ends.
+  int max_running = 64;
+  /// New-order inbox events taken per intake round.
+  int batch = 100;
+};
+
 /// `inventory`: stock sync.
 struct inventory_section {
   milliseconds poll_interval{std::chrono::seconds(10)};
@@ -297,6 +307,7 @@ struct ferry_config {
   supervision_section supervision;
   throttle_section throttle;
   approvals_section approvals;
+  orders_section orders;
   inventory_section inventory;
   customers_section customers;
   catalog_section catalog;

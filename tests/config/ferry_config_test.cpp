@@ -108,6 +108,21 @@ TEST(ferry_config, event_retry_is_read_and_checked) {
       "customers.retry.max_attempt");
 }
 
+TEST(ferry_config, order_concurrency_is_read_and_checked) {
+  auto defaults = load("").config;
+  EXPECT_EQ(defaults.orders.max_running, 64);
+  EXPECT_EQ(defaults.orders.batch, 100);
+  auto r = load("orders:\n  max_running: 16\n  batch: 250\n");
+  EXPECT_TRUE(r.errors.empty()) << all_errors(r);
+  EXPECT_EQ(r.config.orders.max_running, 16);
+  EXPECT_EQ(r.config.orders.batch, 250);
+  EXPECT_EQ(only_error("orders:\n  max_running: 0\n").key_path,
+            "orders.max_running");
+  EXPECT_EQ(only_error("orders:\n  batch: many\n").key_path, "orders.batch");
+  EXPECT_EQ(only_error("orders:\n  max_runing: 8\n").key_path,
+            "orders.max_runing");
+}
+
 // Every key of the config appears (set or commented) in the example.
 TEST(ferry_config, example_mentions_every_key) {
   std::ifstream in(example_path);
