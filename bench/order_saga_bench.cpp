@@ -14,7 +14,6 @@
 #include <regex>
 #include <thread>
 
-#include <time.h>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -69,13 +68,6 @@ std::vector<double> latencies(const std::string& url,
   return out;
 }
 
-/// CPU seconds the calling thread has used.
-double thread_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 /// CPU ms per order of the ERP exchanges a new guest's order needs
 /// (FindCustomer that finds nothing, CreateCustomer, CreateSalesOrder),
 /// made by bare erp_clients in 8 threads against the same simulator, no
@@ -102,7 +94,7 @@ bare_exchanges_cpu bare_erp_exchanges_cpu_ms(order_sim_env& env, int orders) {
       ferry::erp_client client{env.erp_settings()};
       // Not the client's set-up (its TLS context costs tens of ms, once
       // per session for the life of a Ferry process).
-      auto set_up = thread_cpu_seconds();
+      auto set_up = ferry::bench::thread_cpu_seconds();
       for (int i = next++; i < orders; i = next++) {
         auto id = "floor" + std::to_string(i);
         auto email = id + "@example.com";
@@ -116,6 +108,7 @@ bare_exchanges_cpu bare_erp_exchanges_cpu_ms(order_sim_env& env, int orders) {
         auto no = client.create_customer(c);
         if (!no.ok())
           continue;
+        // The bench's own order: one line of IT-00001 at 12.50.
         ferry::erp_sales_order o;
         o.external_order_id = "WEB-" + id;
         o.order_date = "2026-11-28T22:15:00";
@@ -129,7 +122,7 @@ bare_exchanges_cpu bare_erp_exchanges_cpu_ms(order_sim_env& env, int orders) {
         if (client.create_sales_order(o).ok())
           ++done;
       }
-      client_seconds[t] = thread_cpu_seconds() - set_up;
+      client_seconds[t] = ferry::bench::thread_cpu_seconds() - set_up;
     });
   for (auto& w : workers)
     w.join();

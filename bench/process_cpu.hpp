@@ -5,6 +5,7 @@
 // rates do not.
 
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -63,6 +64,14 @@ inline double tree_cpu_seconds(int pid) {
     ::closedir(dir);
   }
   return total;
+}
+
+/// CPU seconds the calling thread has used.
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec)
+         + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 } // namespace ferry::bench
