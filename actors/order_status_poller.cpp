@@ -1,10 +1,10 @@
 #include "actors/order_status_poller.hpp"
 
-#include <caf/all.hpp>
-
 #include "actors/order_saga.hpp"
 #include "persistence/order_saga_store.hpp"
 #include "persistence/order_status_store.hpp"
+
+#include <caf/all.hpp>
 
 namespace ferry {
 
@@ -68,12 +68,12 @@ void commit_change(poller_ptr self, const persistence::order_saga_row& saga,
   data["parked"] = true;
   persistence::order_transition t;
   t.data = data;
-  t.to = c.status == erp_order_status::invoiced
-             || c.status == erp_order_status::cancelled
-           ? "closed"
-           : "status_mirrored";
-  t.log = entry(saga.key, c, outcome, saga.state + " -> " + t.to + ": "
-                                        + message);
+  t.to = c.status == erp_order_status::invoiced ||
+                 c.status == erp_order_status::cancelled
+             ? "closed"
+             : "status_mirrored";
+  t.log =
+      entry(saga.key, c, outcome, saga.state + " -> " + t.to + ": " + message);
   auto r = st.sagas->apply(saga, t, st.settings.node, std::chrono::seconds{0});
   if (!r) {
     // The cursor stays; the next round sees the change again.
@@ -116,8 +116,8 @@ void mirror_next(poller_ptr self) {
   }
   auto saga = **loaded;
   auto mark = std::string{to_string(c.status)} + "@" + c.changed_at;
-  for (const auto& m : saga.data.value("erp_status_marks",
-                                       nlohmann::json::array()))
+  for (const auto& m :
+       saga.data.value("erp_status_marks", nlohmann::json::array()))
     if (m == mark) {
       after_change(self); // mirrored already
       return;
@@ -131,45 +131,42 @@ void mirror_next(poller_ptr self) {
   auto entity_id = saga.data.value("entity_id", std::int64_t{0});
   auto on_error = [=](caf::error& e) {
     auto se = shop_error_of(e);
-    if (se
-        && (se->kind == shop_error_kind::validation
-            || se->kind == shop_error_kind::conflict
-            || se->kind == shop_error_kind::not_found)) {
+    if (se && (se->kind == shop_error_kind::validation ||
+               se->kind == shop_error_kind::conflict ||
+               se->kind == shop_error_kind::not_found)) {
       commit_change(self, saga, c, mark, persistence::sync_outcome::skipped,
-                    "the shop refused " + std::string{to_string(c.status)}
-                      + ": " + se->message);
+                    "the shop refused " + std::string{to_string(c.status)} +
+                        ": " + se->message);
       return;
     }
     self->state.page.clear();
     wait_for_next_round(self);
   };
   if (c.status == erp_order_status::cancelled) {
-    self
-      ->request(shop, st.settings.call_timeout,
-                shop_order_action{entity_id, "cancel"})
-      .then(
-        [=](bool) {
-          commit_change(self, saga, c, mark, persistence::sync_outcome::ok,
-                        "shop order canceled");
-        },
-        on_error);
+    self->request(shop, st.settings.call_timeout,
+                  shop_order_action{entity_id, "cancel"})
+        .then(
+            [=](bool) {
+              commit_change(self, saga, c, mark, persistence::sync_outcome::ok,
+                            "shop order canceled");
+            },
+            on_error);
     return;
   }
   shop_comment_order comment;
   comment.entity_id = entity_id;
   comment.status = shop_status_for(c.status);
-  comment.comment = "Ferry: ERP sales order " + c.sales_order_no + " "
-                    + to_string(c.status)
-                    + (c.tracking_no.empty()
-                         ? std::string{}
-                         : ", tracking number " + c.tracking_no);
+  comment.comment =
+      "Ferry: ERP sales order " + c.sales_order_no + " " + to_string(c.status) +
+      (c.tracking_no.empty() ? std::string{}
+                             : ", tracking number " + c.tracking_no);
   self->request(shop, st.settings.call_timeout, comment)
-    .then(
-      [=](bool) {
-        commit_change(self, saga, c, mark, persistence::sync_outcome::ok,
-                      "shop order " + comment.status);
-      },
-      on_error);
+      .then(
+          [=](bool) {
+            commit_change(self, saga, c, mark, persistence::sync_outcome::ok,
+                          "shop order " + comment.status);
+          },
+          on_error);
 }
 
 void fetch(poller_ptr self) {
@@ -184,18 +181,18 @@ void fetch(poller_ptr self) {
   req.page.page_size = st.settings.page_size;
   req.page.page_token = st.page_token;
   self->request(erp, st.settings.call_timeout, req)
-    .then(
-      [=](erp_page<erp_status_change>& page) {
-        auto& st = self->state;
-        st.page = std::move(page.rows);
-        st.next = 0;
-        st.page_token = page.next_page_token;
-        mirror_next(self);
-      },
-      [=](caf::error&) {
-        self->state.page_token.clear();
-        wait_for_next_round(self);
-      });
+      .then(
+          [=](erp_page<erp_status_change>& page) {
+            auto& st = self->state;
+            st.page = std::move(page.rows);
+            st.next = 0;
+            st.page_token = page.next_page_token;
+            mirror_next(self);
+          },
+          [=](caf::error&) {
+            self->state.page_token.clear();
+            wait_for_next_round(self);
+          });
 }
 
 order_status_poller_actor::behavior_type
@@ -209,18 +206,18 @@ order_status_poller(poller_ptr self, order_status_poller_settings settings,
   st.sagas = std::make_unique<persistence::order_saga_store>(*pool);
   self->send(self, order_tick_atom_v);
   return {
-    [self](order_tick_atom) {
-      auto& st = self->state;
-      auto cursor = st.cursors->cursor(st.settings.name);
-      if (!cursor) {
-        wait_for_next_round(self);
-        return;
-      }
-      st.since = cursor->value_or("1970-01-01T00:00:00Z");
-      st.newest.clear();
-      st.page_token.clear();
-      fetch(self);
-    },
+      [self](order_tick_atom) {
+        auto& st = self->state;
+        auto cursor = st.cursors->cursor(st.settings.name);
+        if (!cursor) {
+          wait_for_next_round(self);
+          return;
+        }
+        st.since = cursor->value_or("1970-01-01T00:00:00Z");
+        st.newest.clear();
+        st.page_token.clear();
+        fetch(self);
+      },
   };
 }
 

@@ -1,16 +1,15 @@
 #pragma once
 
-#include <chrono>
-#include <memory>
-#include <string>
+#include "actors/connector_directory.hpp"
+#include "actors/orders_messages.hpp"
+#include "persistence/pg_pool.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-
-#include "actors/connector_directory.hpp"
-#include "actors/orders_messages.hpp"
-#include "persistence/pg_pool.hpp"
+#include <chrono>
+#include <memory>
+#include <string>
 
 namespace ferry {
 
@@ -34,7 +33,7 @@ struct order_status_poller_settings {
 /// idempotent; a change the shop refuses (e.g. a status that would go
 /// backwards) is logged as skipped.
 using order_status_poller_actor =
-  caf::typed_actor<caf::reacts_to<order_tick_atom>>;
+    caf::typed_actor<caf::reacts_to<order_tick_atom>>;
 
 /// Spawns the poller (detached: it waits on PostgreSQL).
 order_status_poller_actor

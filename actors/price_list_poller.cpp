@@ -21,8 +21,7 @@ struct poller_state {
   static inline const char* name = "price_list_poller";
 };
 
-using poller_pointer =
-  price_list_poller_actor::stateful_pointer<poller_state>;
+using poller_pointer = price_list_poller_actor::stateful_pointer<poller_state>;
 
 constexpr const char* lists_cursor = "pricing.price_lists";
 constexpr const char* items_cursor = "pricing.items";
@@ -50,8 +49,8 @@ void invalidate(poller_pointer self) {
     } else {
       st.invalidation_pending = true;
       ++st.report.errors;
-      st.report.last_error = "price version not published: "
-                             + persistence::db_error_text(bumped.error());
+      st.report.last_error = "price version not published: " +
+                             persistence::db_error_text(bumped.error());
     }
   } else {
     st.invalidation_pending = false;
@@ -59,7 +58,7 @@ void invalidate(poller_pointer self) {
   // This node drops its memory at once, Redis or not (the others hear it
   // through Redis, or when their entries' TTL passes).
   auto reg = self->system().registry().get<pricing_registry_actor>(
-    pricing_registry_name);
+      pricing_registry_name);
   if (reg)
     self->send(reg, pricing_invalidate_atom::value, version);
 }
@@ -93,39 +92,39 @@ void walk_lists(poller_pointer self, std::string since, std::string token) {
   req.page.page_size = st.settings.page_size;
   req.page.page_token = token;
   self->request(erp, st.settings.call_timeout, req)
-    .then(
-      [self, since](erp_page<erp_price_list>& page) {
-        auto& st = self->state;
-        auto changed = st.store->upsert_lists(page.rows);
-        if (!changed) {
-          fail_cycle(self, persistence::db_error_text(changed.error()));
-          return;
-        }
-        st.changed_this_cycle += *changed;
-        st.report.lists_changed += *changed;
-        note_newest(st, page.rows);
-        if (!page.next_page_token.empty()) {
-          walk_lists(self, since, page.next_page_token);
-          return;
-        }
-        if (!st.newest.empty() && st.newest != since) {
-          auto saved = st.store->set_cursor(lists_cursor, st.newest);
-          if (!saved) {
-            fail_cycle(self, persistence::db_error_text(saved.error()));
-            return;
-          }
-        }
-        auto items_since = st.store->cursor(items_cursor);
-        if (!items_since) {
-          fail_cycle(self, persistence::db_error_text(items_since.error()));
-          return;
-        }
-        st.newest.clear();
-        walk_items(self, *items_since, {});
-      },
-      [self](caf::error& err) {
-        fail_cycle(self, "GetPriceLists: " + self->system().render(err));
-      });
+      .then(
+          [self, since](erp_page<erp_price_list>& page) {
+            auto& st = self->state;
+            auto changed = st.store->upsert_lists(page.rows);
+            if (!changed) {
+              fail_cycle(self, persistence::db_error_text(changed.error()));
+              return;
+            }
+            st.changed_this_cycle += *changed;
+            st.report.lists_changed += *changed;
+            note_newest(st, page.rows);
+            if (!page.next_page_token.empty()) {
+              walk_lists(self, since, page.next_page_token);
+              return;
+            }
+            if (!st.newest.empty() && st.newest != since) {
+              auto saved = st.store->set_cursor(lists_cursor, st.newest);
+              if (!saved) {
+                fail_cycle(self, persistence::db_error_text(saved.error()));
+                return;
+              }
+            }
+            auto items_since = st.store->cursor(items_cursor);
+            if (!items_since) {
+              fail_cycle(self, persistence::db_error_text(items_since.error()));
+              return;
+            }
+            st.newest.clear();
+            walk_items(self, *items_since, {});
+          },
+          [self](caf::error& err) {
+            fail_cycle(self, "GetPriceLists: " + self->system().render(err));
+          });
 }
 
 void walk_items(poller_pointer self, std::string since, std::string token) {
@@ -140,33 +139,33 @@ void walk_items(poller_pointer self, std::string since, std::string token) {
   req.page.page_size = st.settings.page_size;
   req.page.page_token = token;
   self->request(erp, st.settings.call_timeout, req)
-    .then(
-      [self, since](erp_page<erp_item>& page) {
-        auto& st = self->state;
-        auto changed = st.store->upsert_base_prices(page.rows);
-        if (!changed) {
-          fail_cycle(self, persistence::db_error_text(changed.error()));
-          return;
-        }
-        st.changed_this_cycle += *changed;
-        st.report.items_changed += *changed;
-        note_newest(st, page.rows);
-        if (!page.next_page_token.empty()) {
-          walk_items(self, since, page.next_page_token);
-          return;
-        }
-        if (!st.newest.empty() && st.newest != since) {
-          auto saved = st.store->set_cursor(items_cursor, st.newest);
-          if (!saved) {
-            fail_cycle(self, persistence::db_error_text(saved.error()));
-            return;
-          }
-        }
-        finish_cycle(self);
-      },
-      [self](caf::error& err) {
-        fail_cycle(self, "GetItems: " + self->system().render(err));
-      });
+      .then(
+          [self, since](erp_page<erp_item>& page) {
+            auto& st = self->state;
+            auto changed = st.store->upsert_base_prices(page.rows);
+            if (!changed) {
+              fail_cycle(self, persistence::db_error_text(changed.error()));
+              return;
+            }
+            st.changed_this_cycle += *changed;
+            st.report.items_changed += *changed;
+            note_newest(st, page.rows);
+            if (!page.next_page_token.empty()) {
+              walk_items(self, since, page.next_page_token);
+              return;
+            }
+            if (!st.newest.empty() && st.newest != since) {
+              auto saved = st.store->set_cursor(items_cursor, st.newest);
+              if (!saved) {
+                fail_cycle(self, persistence::db_error_text(saved.error()));
+                return;
+              }
+            }
+            finish_cycle(self);
+          },
+          [self](caf::error& err) {
+            fail_cycle(self, "GetItems: " + self->system().render(err));
+          });
 }
 
 price_list_poller_actor::behavior_type
@@ -181,20 +180,20 @@ price_list_poller(poller_pointer self, price_list_poller_settings settings,
   st.cache = std::move(cache);
   self->send(self, pricing_tick_atom::value);
   return {
-    [self](pricing_tick_atom) {
-      auto& st = self->state;
-      if (st.busy)
-        return;
-      st.busy = true;
-      st.newest.clear();
-      auto since = st.store->cursor(lists_cursor);
-      if (!since) {
-        fail_cycle(self, persistence::db_error_text(since.error()));
-        return;
-      }
-      walk_lists(self, *since, {});
-    },
-    [self](caf::get_atom) { return self->state.report; },
+      [self](pricing_tick_atom) {
+        auto& st = self->state;
+        if (st.busy)
+          return;
+        st.busy = true;
+        st.newest.clear();
+        auto since = st.store->cursor(lists_cursor);
+        if (!since) {
+          fail_cycle(self, persistence::db_error_text(since.error()));
+          return;
+        }
+        walk_lists(self, *since, {});
+      },
+      [self](caf::get_atom) { return self->state.report; },
   };
 }
 

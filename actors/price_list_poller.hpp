@@ -1,17 +1,16 @@
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <memory>
-
-#include <caf/actor_system.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/erp_connector.hpp"
 #include "actors/pricing_messages.hpp"
 #include "persistence/price_cache.hpp"
 #include "persistence/price_list_store.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
 
 namespace ferry {
 
@@ -24,9 +23,9 @@ namespace ferry {
 /// once; if Redis is down it keeps the bump pending for the next poll.
 /// Runs detached (PostgreSQL calls block). (pricing_tick_atom) polls now;
 /// (get_atom) answers with its report.
-using price_list_poller_actor = caf::typed_actor<
-  caf::reacts_to<pricing_tick_atom>,
-  caf::replies_to<caf::get_atom>::with<price_poll_report>>;
+using price_list_poller_actor =
+    caf::typed_actor<caf::reacts_to<pricing_tick_atom>,
+                     caf::replies_to<caf::get_atom>::with<price_poll_report>>;
 
 /// The ERP connector to call now (a supervisor may have restarted it).
 using erp_connector_resolver = std::function<erp_connector_actor()>;

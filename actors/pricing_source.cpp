@@ -33,13 +33,13 @@ price_answer failed(const price_item& item, int status, std::string error,
 }
 
 constexpr const char* lists_loads_help =
-  "Customers' resolved price lists loaded for price misses, by where they "
-  "came from";
+    "Customers' resolved price lists loaded for price misses, by where they "
+    "came from";
 
 std::int64_t system_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 } // namespace
@@ -55,42 +55,42 @@ pricing_source::pricing_source(persistence::price_list_store& lists,
       settings_(std::move(settings)),
       breaker_(settings_.redis_breaker),
       available_(prometheus::BuildGauge()
-                   .Name("ferry_pricing_redis_available")
-                   .Help("1 while prices use the Redis cache, 0 while they "
-                         "come from PostgreSQL only")
-                   .Register(registry)
-                   .Add({})),
+                     .Name("ferry_pricing_redis_available")
+                     .Help("1 while prices use the Redis cache, 0 while they "
+                           "come from PostgreSQL only")
+                     .Register(registry)
+                     .Add({})),
       fallbacks_(prometheus::BuildCounter()
-                   .Name("ferry_pricing_redis_fallbacks_total")
-                   .Help("Price lookups done without Redis (down or "
-                         "breaker open)")
-                   .Register(registry)
-                   .Add({})),
+                     .Name("ferry_pricing_redis_fallbacks_total")
+                     .Help("Price lookups done without Redis (down or "
+                           "breaker open)")
+                     .Register(registry)
+                     .Add({})),
       hits_(prometheus::BuildCounter()
-              .Name("ferry_pricing_lookups_total")
-              .Help("Price lookups below the actors' memory, by result")
-              .Register(registry)
-              .Add({{"result", "hit"}})),
-      computed_(prometheus::BuildCounter()
-                  .Name("ferry_pricing_lookups_total")
-                  .Help("Price lookups below the actors' memory, by result")
-                  .Register(registry)
-                  .Add({{"result", "computed"}})),
-      errors_(prometheus::BuildCounter()
                 .Name("ferry_pricing_lookups_total")
                 .Help("Price lookups below the actors' memory, by result")
                 .Register(registry)
-                .Add({{"result", "error"}})),
+                .Add({{"result", "hit"}})),
+      computed_(prometheus::BuildCounter()
+                    .Name("ferry_pricing_lookups_total")
+                    .Help("Price lookups below the actors' memory, by result")
+                    .Register(registry)
+                    .Add({{"result", "computed"}})),
+      errors_(prometheus::BuildCounter()
+                  .Name("ferry_pricing_lookups_total")
+                  .Help("Price lookups below the actors' memory, by result")
+                  .Register(registry)
+                  .Add({{"result", "error"}})),
       lists_from_redis_(prometheus::BuildCounter()
-                          .Name("ferry_pricing_lists_loads_total")
-                          .Help(lists_loads_help)
-                          .Register(registry)
-                          .Add({{"source", "redis"}})),
+                            .Name("ferry_pricing_lists_loads_total")
+                            .Help(lists_loads_help)
+                            .Register(registry)
+                            .Add({{"source", "redis"}})),
       lists_from_postgresql_(prometheus::BuildCounter()
-                               .Name("ferry_pricing_lists_loads_total")
-                               .Help(lists_loads_help)
-                               .Register(registry)
-                               .Add({{"source", "postgresql"}})) {
+                                 .Name("ferry_pricing_lists_loads_total")
+                                 .Help(lists_loads_help)
+                                 .Register(registry)
+                                 .Add({{"source", "postgresql"}})) {
   if (!settings_.now_utc)
     settings_.now_utc = system_now;
   available_.Set(cache_ != nullptr ? 1 : 0);
@@ -98,8 +98,8 @@ pricing_source::pricing_source(persistence::price_list_store& lists,
 
 bool pricing_source::redis_available() const {
   std::lock_guard<std::mutex> guard(mtx_);
-  return cache_ != nullptr
-         && breaker_.current() != circuit_breaker::state::open;
+  return cache_ != nullptr &&
+         breaker_.current() != circuit_breaker::state::open;
 }
 
 bool pricing_source::redis_allowed() {
@@ -164,8 +164,8 @@ pricing_customer pricing_source::resolve(const std::string& customer_id,
 }
 
 void pricing_source::remember(
-  std::int64_t version,
-  const std::vector<persistence::price_cache_write>& writes) {
+    std::int64_t version,
+    const std::vector<persistence::price_cache_write>& writes) {
   if (writes.empty() || !redis_allowed())
     return;
   auto stored = cache_->store_all(version, writes);
@@ -176,14 +176,13 @@ price_load_result pricing_source::load(const price_load& request) {
   price_load_result out;
   const auto& query = request.query;
   std::string error;
-  out.customer = request.customer.resolved
-                   ? request.customer
-                   : resolve(query.customer_id, error);
-  auto currency = query.currency.empty() ? settings_.base_currency
-                                         : query.currency;
+  out.customer = request.customer.resolved ? request.customer
+                                           : resolve(query.customer_id, error);
+  auto currency =
+      query.currency.empty() ? settings_.base_currency : query.currency;
   auto who = (out.customer.customer_no.empty() ? std::string{"-"}
-                                               : out.customer.customer_no)
-             + ":" + out.customer.price_group;
+                                               : out.customer.customer_no) +
+             ":" + out.customer.price_group;
   auto& answers = out.reply.answers;
   answers.resize(query.items.size());
   auto unavailable = [this](const price_item& item, const std::string& why) {
@@ -209,14 +208,14 @@ price_load_result pricing_source::load(const price_load& request) {
   // One round trip, under one version: per item its price and its base
   // price, then the customer's resolved lists (none to look for without a
   // customer or group).
-  bool has_lists = !out.customer.customer_no.empty()
-                   || !out.customer.price_group.empty();
+  bool has_lists =
+      !out.customer.customer_no.empty() || !out.customer.price_group.empty();
   std::vector<std::string> keys;
   keys.reserve(pending.size() * 2 + 1);
   for (auto i : pending) {
     const auto& item = query.items[i];
-    keys.push_back("q:" + who + ":" + item.sku + ":"
-                   + item.quantity.to_string() + ":" + currency);
+    keys.push_back("q:" + who + ":" + item.sku + ":" +
+                   item.quantity.to_string() + ":" + currency);
     keys.push_back("b:" + item.sku);
   }
   auto lists_key = "l:" + who;
@@ -269,12 +268,12 @@ price_load_result pricing_source::load(const price_load& request) {
       auto loaded = lists_.base_price(item.sku);
       if (!loaded) {
         answers[i] =
-          unavailable(item, persistence::db_error_text(loaded.error()));
+            unavailable(item, persistence::db_error_text(loaded.error()));
         continue;
       }
       if (!*loaded) {
-        answers[i] = failed(item, 404, "unknown_sku",
-                            "unknown SKU " + item.sku);
+        answers[i] =
+            failed(item, 404, "unknown_sku", "unknown SKU " + item.sku);
         continue;
       }
       base = **loaded;
@@ -291,18 +290,18 @@ price_load_result pricing_source::load(const price_load& request) {
       }
     }
     if (!lists) {
-      auto loaded = lists_.lists_for(out.customer.customer_no,
-                                     out.customer.price_group);
+      auto loaded =
+          lists_.lists_for(out.customer.customer_no, out.customer.price_group);
       if (!loaded) {
         answers[i] =
-          unavailable(item, persistence::db_error_text(loaded.error()));
+            unavailable(item, persistence::db_error_text(loaded.error()));
         continue;
       }
       lists = std::move(*loaded);
       lists_from_postgresql_.Increment();
       if (versioned)
         writes.push_back(
-          {lists_key, price_lists_to_json(*lists), std::nullopt});
+            {lists_key, price_lists_to_json(*lists), std::nullopt});
     }
     if (lists_ttl)
       ttl = shorter(ttl, *lists_ttl);
@@ -317,9 +316,9 @@ price_load_result pricing_source::load(const price_load& request) {
     auto outcome = resolve_price(q, facts);
     if (!outcome.quote) {
       bool qty = outcome.refusal == price_refusal::bad_quantity;
-      answers[i] = failed(item, qty ? 400 : 422,
-                          qty ? "bad_quantity" : "currency_unavailable",
-                          outcome.reason);
+      answers[i] =
+          failed(item, qty ? 400 : 422,
+                 qty ? "bad_quantity" : "currency_unavailable", outcome.reason);
       continue;
     }
     computed_.Increment();

@@ -1,17 +1,17 @@
 #pragma once
 
+#include "actors/circuit_breaker.hpp"
+#include "actors/pricing_messages.hpp"
+#include "persistence/customer_store.hpp"
+#include "persistence/price_cache.hpp"
+#include "persistence/price_list_store.hpp"
+
 #include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "actors/circuit_breaker.hpp"
-#include "actors/pricing_messages.hpp"
-#include "persistence/customer_store.hpp"
-#include "persistence/price_cache.hpp"
-#include "persistence/price_list_store.hpp"
 
 namespace prometheus {
 class Registry;

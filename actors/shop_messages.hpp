@@ -4,6 +4,9 @@
 // struct per call of contracts/SHOP-REST.md, the typed answers and the typed
 // error. Type IDs 400.. (block ferry_shop).
 
+#include "actors/money_inspect.hpp"
+#include "mapping/shop_types.hpp"
+
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -15,9 +18,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "actors/money_inspect.hpp"
-#include "mapping/shop_types.hpp"
 
 namespace ferry::shop {
 
@@ -60,8 +60,7 @@ typename Inspector::result_type inspect(Inspector& f, shop_address& x) {
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f,
-                                        shop_status_history& x) {
+typename Inspector::result_type inspect(Inspector& f, shop_status_history& x) {
   return f(caf::meta::type_name("shop_status_history"), x.comment, x.status,
            x.is_customer_notified, x.created_at);
 }
@@ -313,8 +312,7 @@ typename Inspector::result_type inspect(Inspector& f, shop_list_customers& x) {
 }
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f,
-                                        shop_update_customer& x) {
+typename Inspector::result_type inspect(Inspector& f, shop_update_customer& x) {
   return f(caf::meta::type_name("shop_update_customer"), x.id, x.firstname,
            x.lastname, x.group_id, x.custom_attributes);
 }
@@ -408,36 +406,36 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::shop_job_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(ferry_shop, 400)
 
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_error))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop::shop_product))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop::shop_customer))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop::shop_order))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_product_page))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_customer_page))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_order_page))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_bulk_results))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_source_list))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_source_item_list))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_product))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_put_product))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_bulk_products))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_list_products))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_customer))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_search_customers))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_list_customers))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_update_customer))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_order))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_list_orders))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_comment_order))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_order_action))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_sources))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_source_items))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_set_source_items))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_set_backorders))
-  CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_poll_report))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_error))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop::shop_product))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop::shop_customer))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop::shop_order))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_product_page))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_customer_page))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_order_page))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_bulk_results))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_source_list))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_source_item_list))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_product))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_put_product))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_bulk_products))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_list_products))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_customer))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_search_customers))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_list_customers))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_update_customer))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_order))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_list_orders))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_comment_order))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_order_action))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_sources))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_get_source_items))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_set_source_items))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_set_backorders))
+CAF_ADD_TYPE_ID(ferry_shop, (ferry::shop_poll_report))
 
-  CAF_ADD_ATOM(ferry_shop, ferry, shop_done_atom, "shop_done")
-  CAF_ADD_ATOM(ferry_shop, ferry, shop_retry_atom, "shop_retry")
-  CAF_ADD_ATOM(ferry_shop, ferry, shop_poll_atom, "shop_poll")
+CAF_ADD_ATOM(ferry_shop, ferry, shop_done_atom, "shop_done")
+CAF_ADD_ATOM(ferry_shop, ferry, shop_retry_atom, "shop_retry")
+CAF_ADD_ATOM(ferry_shop, ferry, shop_poll_atom, "shop_poll")
 
 CAF_END_TYPE_ID_BLOCK(ferry_shop)

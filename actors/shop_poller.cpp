@@ -1,9 +1,9 @@
 #include "actors/shop_poller.hpp"
 
-#include <caf/all.hpp>
-
 #include "persistence/errors.hpp"
 #include "persistence/shop_poll_store.hpp"
+
+#include <caf/all.hpp>
 
 namespace ferry {
 
@@ -100,8 +100,8 @@ void offer_updated(poller_ptr self, const Page& page, const char* topic,
   std::vector<persistence::polled_change> changes;
   std::string newest;
   for (const auto& e : page.items) {
-    changes.push_back(change_of(topic, std::to_string(e.id), e.updated_at,
-                                shop::to_json(e)));
+    changes.push_back(
+        change_of(topic, std::to_string(e.id), e.updated_at, shop::to_json(e)));
     newest = std::max(newest, e.updated_at);
   }
   offer(self, changes, topics, newest);
@@ -112,57 +112,56 @@ void fetch(poller_ptr self) {
   auto& st = self->state;
   auto on_error = [self](caf::error& e) {
     auto se = shop_error_of(e);
-    note_error(self, std::string{"list "} + resources[self->state.resource]
-                       + ": "
-                       + (se ? se->message : self->system().render(e)));
+    note_error(self, std::string{"list "} + resources[self->state.resource] +
+                         ": " + (se ? se->message : self->system().render(e)));
     next_resource(self);
   };
   auto timeout = st.settings.call_timeout;
   switch (st.resource) {
     case 0:
-      self
-        ->request(st.connector(), timeout,
-                  shop_list_orders{st.since, st.settings.page_size, st.page})
-        .then(
-          [self](shop_order_page& page) {
-            std::vector<persistence::polled_change> changes;
-            std::string newest;
-            for (auto& o : page.items) {
-              auto version = o.updated_at.empty() ? o.created_at : o.updated_at;
-              auto j = shop::to_json(o);
-              j["updated_at"] = version;
-              changes.push_back(change_of("orders/create",
-                                          std::to_string(o.entity_id), version,
-                                          j));
-              newest = std::max(newest, o.created_at);
-            }
-            offer(self, changes, {"orders/create", "orders/updated"}, newest);
-            after_page(self, page);
-          },
-          on_error);
+      self->request(st.connector(), timeout,
+                    shop_list_orders{st.since, st.settings.page_size, st.page})
+          .then(
+              [self](shop_order_page& page) {
+                std::vector<persistence::polled_change> changes;
+                std::string newest;
+                for (auto& o : page.items) {
+                  auto version =
+                      o.updated_at.empty() ? o.created_at : o.updated_at;
+                  auto j = shop::to_json(o);
+                  j["updated_at"] = version;
+                  changes.push_back(change_of("orders/create",
+                                              std::to_string(o.entity_id),
+                                              version, j));
+                  newest = std::max(newest, o.created_at);
+                }
+                offer(self, changes, {"orders/create", "orders/updated"},
+                      newest);
+                after_page(self, page);
+              },
+              on_error);
       break;
     case 1:
-      self
-        ->request(st.connector(), timeout,
-                  shop_list_customers{st.since, st.settings.page_size,
-                                      st.page})
-        .then(
-          [self](shop_customer_page& page) {
-            offer_updated(self, page, "customers/update",
-                          {"customers/create", "customers/update"});
-          },
-          on_error);
+      self->request(
+              st.connector(), timeout,
+              shop_list_customers{st.since, st.settings.page_size, st.page})
+          .then(
+              [self](shop_customer_page& page) {
+                offer_updated(self, page, "customers/update",
+                              {"customers/create", "customers/update"});
+              },
+              on_error);
       break;
     default:
-      self
-        ->request(st.connector(), timeout,
-                  shop_list_products{st.since, st.settings.page_size,
-                                     st.page})
-        .then(
-          [self](shop_product_page& page) {
-            offer_updated(self, page, "products/update", {"products/update"});
-          },
-          on_error);
+      self->request(
+              st.connector(), timeout,
+              shop_list_products{st.since, st.settings.page_size, st.page})
+          .then(
+              [self](shop_product_page& page) {
+                offer_updated(self, page, "products/update",
+                              {"products/update"});
+              },
+              on_error);
   }
 }
 
@@ -187,7 +186,7 @@ void start_resource(poller_ptr self) {
     st.since.clear();
     if (!cursor->empty())
       st.since = shop::shift_timestamp(*cursor, -st.settings.overlap.count())
-                   .value_or("");
+                     .value_or("");
   }
   fetch(self);
 }
@@ -203,16 +202,16 @@ shop_poller(poller_ptr self, shop_poller_settings settings,
   st.store = std::move(store);
   self->send(self, shop_poll_atom::value);
   return {
-    [self](shop_poll_atom) {
-      auto& st = self->state;
-      if (st.running)
-        return;
-      st.running = true;
-      st.resource = 0;
-      st.page = 1;
-      start_resource(self);
-    },
-    [self](caf::get_atom) { return self->state.report; },
+      [self](shop_poll_atom) {
+        auto& st = self->state;
+        if (st.running)
+          return;
+        st.running = true;
+        st.resource = 0;
+        st.page = 1;
+        start_resource(self);
+      },
+      [self](caf::get_atom) { return self->state.report; },
   };
 }
 

@@ -1,15 +1,14 @@
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <memory>
+#include "actors/shop_connector.hpp"
+#include "actors/shop_messages.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-
-#include "actors/shop_connector.hpp"
-#include "actors/shop_messages.hpp"
+#include <chrono>
+#include <functional>
+#include <memory>
 
 namespace ferry::persistence {
 class shop_poll_store;
@@ -37,8 +36,8 @@ struct shop_poller_settings {
 /// about the same entity at the same `updated_at`, be it a webhook or an
 /// earlier poll), so a lost webhook is caught within one interval. The
 /// first cycle starts at once. Runs detached (its inbox writes block).
-using shop_poller_actor
-  = caf::typed_actor<caf::reacts_to<shop_poll_atom>,
+using shop_poller_actor =
+    caf::typed_actor<caf::reacts_to<shop_poll_atom>,
                      caf::replies_to<caf::get_atom>::with<shop_poll_report>>;
 
 /// The connector to call now (a supervisor may have restarted it since).

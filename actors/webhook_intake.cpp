@@ -1,22 +1,21 @@
 #include "actors/webhook_intake.hpp"
 
+#include "actors/backlog.hpp"
+#include "monitoring/log.hpp"
+#include "persistence/errors.hpp"
+#include "protocols/webhook_signature.hpp"
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <iterator>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-
-#include "actors/backlog.hpp"
-#include "monitoring/log.hpp"
-#include "persistence/errors.hpp"
-#include "protocols/webhook_signature.hpp"
+#include <thread>
 
 namespace ferry {
 
@@ -25,12 +24,12 @@ namespace {
 constexpr std::size_t max_event_id = 128;
 
 bool valid_event_id(const std::string& id) {
-  return !id.empty() && id.size() <= max_event_id
-         && std::all_of(id.begin(), id.end(), [](char c) {
-              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-                     || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                     || c == '.' || c == ':';
-            });
+  return !id.empty() && id.size() <= max_event_id &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+                  c == ':';
+         });
 }
 
 webhook_verdict refuse(int status, std::string reason) {
@@ -45,8 +44,8 @@ webhook_verdict refuse(int status, std::string reason) {
 webhook_verdict check_shop_webhook(const http::request& r,
                                    const webhook_intake_settings& s) {
   if (r.body.size() > s.max_body_bytes)
-    return refuse(413, "body exceeds " + std::to_string(s.max_body_bytes)
-                         + " bytes");
+    return refuse(413, "body exceeds " + std::to_string(s.max_body_bytes) +
+                           " bytes");
   auto signature = r.headers.get("X-Shop-Hmac-Sha256");
   if (!signature || signature->empty())
     return refuse(401, "X-Shop-Hmac-Sha256 is missing");
@@ -64,12 +63,11 @@ webhook_verdict check_shop_webhook(const http::request& r,
     return refuse(400, "X-Shop-Topic is missing");
   if (std::find(s.topics.begin(), s.topics.end(), *topic) == s.topics.end()) {
     // Echo the topic only if short and printable: it is the sender's text.
-    bool printable = topic->size() <= 64
-                     && std::all_of(topic->begin(), topic->end(), [](char c) {
-                          return c >= 0x20 && c < 0x7f;
-                        });
-    return refuse(400, "X-Shop-Topic '" + (printable ? *topic : "?")
-                         + "' is not a known topic");
+    bool printable = topic->size() <= 64 &&
+                     std::all_of(topic->begin(), topic->end(),
+                                 [](char c) { return c >= 0x20 && c < 0x7f; });
+    return refuse(400, "X-Shop-Topic '" + (printable ? *topic : "?") +
+                           "' is not a known topic");
   }
   try {
     auto json = nlohmann::json::parse(r.body);
@@ -82,8 +80,8 @@ webhook_verdict check_shop_webhook(const http::request& r,
     auto start = what.find("] ");
     what = start == std::string::npos ? what : what.substr(start + 2);
     what = what.substr(0, what.find("; last read"));
-    return refuse(400, "body is not valid JSON (byte " + std::to_string(e.byte)
-                         + "): " + what);
+    return refuse(400, "body is not valid JSON (byte " +
+                           std::to_string(e.byte) + "): " + what);
   } catch (const nlohmann::json::exception&) {
     // Found by the fuzzer: a number too large for a double is out_of_range,
     // not a parse_error.
@@ -126,42 +124,42 @@ struct webhook_intake::impl {
 
   impl(webhook_intake_settings s, inbox_batch_commit c, const throttle_gate* g,
        prometheus::Registry& registry)
-    : settings(std::move(s)),
-      commit(std::move(c)),
-      gate(g),
-      outcomes(prometheus::BuildCounter()
-                 .Name("ferry_webhooks_total")
-                 .Help("Shop webhook deliveries by outcome")
-                 .Register(registry)),
-      accepted(outcomes.Add({{"outcome", "accepted"}})),
-      duplicate(outcomes.Add({{"outcome", "duplicate"}})),
-      unauthorized(outcomes.Add({{"outcome", "unauthorized"}})),
-      too_large(outcomes.Add({{"outcome", "too_large"}})),
-      bad_request(outcomes.Add({{"outcome", "bad_request"}})),
-      throttled(outcomes.Add({{"outcome", "throttled"}})),
-      unavailable(outcomes.Add({{"outcome", "unavailable"}})),
-      commit_seconds(prometheus::BuildHistogram()
-                       .Name("ferry_webhook_commit_seconds")
-                       .Help("Time from receipt to the inbox commit of a "
-                             "shop webhook")
+      : settings(std::move(s)),
+        commit(std::move(c)),
+        gate(g),
+        outcomes(prometheus::BuildCounter()
+                     .Name("ferry_webhooks_total")
+                     .Help("Shop webhook deliveries by outcome")
+                     .Register(registry)),
+        accepted(outcomes.Add({{"outcome", "accepted"}})),
+        duplicate(outcomes.Add({{"outcome", "duplicate"}})),
+        unauthorized(outcomes.Add({{"outcome", "unauthorized"}})),
+        too_large(outcomes.Add({{"outcome", "too_large"}})),
+        bad_request(outcomes.Add({{"outcome", "bad_request"}})),
+        throttled(outcomes.Add({{"outcome", "throttled"}})),
+        unavailable(outcomes.Add({{"outcome", "unavailable"}})),
+        commit_seconds(prometheus::BuildHistogram()
+                           .Name("ferry_webhook_commit_seconds")
+                           .Help("Time from receipt to the inbox commit of a "
+                                 "shop webhook")
+                           .Register(registry)
+                           .Add({},
+                                prometheus::Histogram::BucketBoundaries{
+                                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                    0.1, 0.25, 0.5, 1, 2.5, 5})),
+        batch_size(prometheus::BuildHistogram()
+                       .Name("ferry_webhook_batch_size")
+                       .Help("Shop webhooks committed together in one inbox "
+                             "transaction")
                        .Register(registry)
                        .Add({}, prometheus::Histogram::BucketBoundaries{
-                                  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                  0.1, 0.25, 0.5, 1, 2.5, 5})),
-      batch_size(prometheus::BuildHistogram()
-                   .Name("ferry_webhook_batch_size")
-                   .Help("Shop webhooks committed together in one inbox "
-                         "transaction")
-                   .Register(registry)
-                   .Add({}, prometheus::Histogram::BucketBoundaries{
-                              1, 2, 4, 8, 16, 32, 64, 128, 256})) {
-    if (settings.secrets.empty()
-        || std::all_of(settings.secrets.begin(), settings.secrets.end(),
-                       [](const std::string& x) { return x.empty(); }))
+                                    1, 2, 4, 8, 16, 32, 64, 128, 256})) {
+    if (settings.secrets.empty() ||
+        std::all_of(settings.secrets.begin(), settings.secrets.end(),
+                    [](const std::string& x) { return x.empty(); }))
       throw std::invalid_argument(
-        "webhook intake: no webhook secret configured (shop.webhook_secret)");
-    for (std::size_t i = 0; i < std::max<std::size_t>(1, settings.workers);
-         ++i)
+          "webhook intake: no webhook secret configured (shop.webhook_secret)");
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, settings.workers); ++i)
       workers.emplace_back([this] { work(); });
   }
 
@@ -192,17 +190,17 @@ struct webhook_intake::impl {
       (verdict.status == 401   ? unauthorized
        : verdict.status == 413 ? too_large
                                : bad_request)
-        .Increment();
+          .Increment();
       monitoring::log_warn("webhook", "shop webhook refused",
                            {{"status", verdict.status},
                             {"reason", verdict.reason},
                             {"remote", r.remote_address}});
-      respond(http::response::error(
-        verdict.status,
-        verdict.status == 401   ? "unauthorized"
-        : verdict.status == 413 ? "payload_too_large"
-                                : "bad_request",
-        verdict.reason));
+      respond(http::response::error(verdict.status,
+                                    verdict.status == 401 ? "unauthorized"
+                                    : verdict.status == 413
+                                        ? "payload_too_large"
+                                        : "bad_request",
+                                    verdict.reason));
       return;
     }
     if (gate != nullptr && gate->paused()) {
@@ -249,14 +247,14 @@ struct webhook_intake::impl {
       auto inserted = commit(events);
       if (inserted && inserted->size() != events.size())
         return persistence::make_db_error(
-          persistence::db_errc::unavailable,
-          "inbox commit: an answer for " + std::to_string(inserted->size())
-            + " of " + std::to_string(events.size()) + " events");
+            persistence::db_errc::unavailable,
+            "inbox commit: an answer for " + std::to_string(inserted->size()) +
+                " of " + std::to_string(events.size()) + " events");
       return inserted;
     } catch (const std::exception& e) {
       return persistence::make_db_error(persistence::db_errc::unavailable,
-                                        std::string("inbox commit: ")
-                                          + e.what());
+                                        std::string("inbox commit: ") +
+                                            e.what());
     }
   }
 
@@ -270,10 +268,10 @@ struct webhook_intake::impl {
     auto now = std::chrono::steady_clock::now();
     for (const auto& j : batch)
       commit_seconds.Observe(
-        std::chrono::duration<double>(now - j.queued).count());
-    if (!inserted && events.size() > 1
-        && persistence::db_error_code(inserted.error())
-             == persistence::db_errc::rejected) {
+          std::chrono::duration<double>(now - j.queued).count());
+    if (!inserted && events.size() > 1 &&
+        persistence::db_error_code(inserted.error()) ==
+            persistence::db_errc::rejected) {
       // One payload PostgreSQL refuses fails the whole statement and nothing
       // of it was stored: commit each on its own so that only that one is
       // refused.
@@ -319,8 +317,8 @@ struct webhook_intake::impl {
     }
     (*inserted ? accepted : duplicate).Increment();
     j.respond(http::response::json(
-      200, {{"status", *inserted ? "accepted" : "duplicate"},
-            {"event_id", event.event_id}}));
+        200, {{"status", *inserted ? "accepted" : "duplicate"},
+              {"event_id", event.event_id}}));
   }
 };
 
@@ -328,45 +326,42 @@ webhook_intake::webhook_intake(webhook_intake_settings s,
                                inbox_batch_commit commit,
                                const throttle_gate* gate,
                                prometheus::Registry& registry)
-  : impl_(std::make_shared<impl>(std::move(s), std::move(commit), gate,
-                                 registry)) {
-}
+    : impl_(std::make_shared<impl>(std::move(s), std::move(commit), gate,
+                                   registry)) {}
 
 webhook_intake::webhook_intake(webhook_intake_settings s, inbox_commit commit,
                                const throttle_gate* gate,
                                prometheus::Registry& registry)
-  : webhook_intake(
-    [&s] {
-      s.max_batch = 1;
-      return std::move(s);
-    }(),
-    [commit = std::move(commit)](
-      const std::vector<persistence::inbox_event>& events)
-      -> caf::expected<std::vector<bool>> {
-      std::vector<bool> inserted;
-      for (const auto& e : events) { // one: max_batch is 1
-        auto one = commit(e);
-        if (!one)
-          return one.error();
-        inserted.push_back(*one);
-      }
-      return inserted;
-    },
-    gate, registry) {
-}
+    : webhook_intake(
+          [&s] {
+            s.max_batch = 1;
+            return std::move(s);
+          }(),
+          [commit = std::move(commit)](
+              const std::vector<persistence::inbox_event>& events)
+              -> caf::expected<std::vector<bool>> {
+            std::vector<bool> inserted;
+            for (const auto& e : events) { // one: max_batch is 1
+              auto one = commit(e);
+              if (!one)
+                return one.error();
+              inserted.push_back(*one);
+            }
+            return inserted;
+          },
+          gate, registry) {}
 
 webhook_intake::webhook_intake(webhook_intake_settings s,
                                persistence::inbox_store& store,
                                const throttle_gate* gate,
                                prometheus::Registry& registry)
-  : webhook_intake(
-    std::move(s),
-    inbox_batch_commit{
-      [&store](const std::vector<persistence::inbox_event>& events) {
-        return store.insert_all_if_absent(events);
-      }},
-    gate, registry) {
-}
+    : webhook_intake(
+          std::move(s),
+          inbox_batch_commit{
+              [&store](const std::vector<persistence::inbox_event>& events) {
+                return store.insert_all_if_absent(events);
+              }},
+          gate, registry) {}
 
 webhook_intake::~webhook_intake() = default;
 

@@ -65,9 +65,9 @@ void add_connector_children(component_context& c, std::vector<child_spec>& out);
 /// connectors are stopped and their timers released, so the system's
 /// destructor does not wait. Returns what `work` returns.
 int run_with_connectors(
-  const config::ferry_config& c, prometheus::Registry& registry,
-  const std::function<int(caf::actor_system&, const erp_connector_actor&,
-                          const shop_connector_actor&)>& work);
+    const config::ferry_config& c, prometheus::Registry& registry,
+    const std::function<int(caf::actor_system&, const erp_connector_actor&,
+                            const shop_connector_actor&)>& work);
 
 /// Issue 5: order sagas, approvals, ERP status back.
 void add_order_children(component_context& c, std::vector<child_spec>& out);
@@ -89,7 +89,6 @@ void add_pricing_routes(api_context& c, http::router& router);
 
 /// The inbox consumers' retry policy as configured (`customers.retry`,
 /// `catalog.retry`).
-inbox_retry_policy
-inbox_retry_of(const config::event_retry_section& section);
+inbox_retry_policy inbox_retry_of(const config::event_retry_section& section);
 
 } // namespace ferry::app

@@ -1,11 +1,10 @@
-#include "app/components.hpp"
-
 #include "actors/erp_connector.hpp"
 #include "actors/message_types.hpp"
 #include "actors/scheduler_tuning.hpp"
 #include "actors/shop_connector.hpp"
 #include "actors/shop_poller.hpp"
 #include "actors/shutdown.hpp"
+#include "app/components.hpp"
 #include "persistence/shop_poll_store.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -53,17 +52,17 @@ shop_connector_settings shop_settings(const config::ferry_config& c) {
 shop_poller_settings poller_settings(const config::ferry_config& c) {
   shop_poller_settings s;
   s.interval = c.shop.poll_interval;
-  s.overlap = std::chrono::duration_cast<std::chrono::seconds>(
-      c.shop.poll_overlap);
+  s.overlap =
+      std::chrono::duration_cast<std::chrono::seconds>(c.shop.poll_overlap);
   return s;
 }
 
 } // namespace
 
 int run_with_connectors(
-  const config::ferry_config& c, prometheus::Registry& registry,
-  const std::function<int(caf::actor_system&, const erp_connector_actor&,
-                          const shop_connector_actor&)>& work) {
+    const config::ferry_config& c, prometheus::Registry& registry,
+    const std::function<int(caf::actor_system&, const erp_connector_actor&,
+                            const shop_connector_actor&)>& work) {
   caf::actor_system_config cfg;
   register_message_types(cfg);
   tune_scheduler(cfg);

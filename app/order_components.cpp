@@ -1,8 +1,7 @@
-#include "app/components.hpp"
-
 #include "actors/order_desk.hpp"
 #include "actors/order_intake.hpp"
 #include "actors/order_status_poller.hpp"
+#include "app/components.hpp"
 #include "config/values.hpp"
 #include "persistence/order_saga_store.hpp"
 
@@ -37,7 +36,7 @@ order_intake_settings intake_settings(const config::ferry_config& c) {
   s.saga.mapping.currencies.clear();
   for (const auto& [currency, amount] : c.approvals.thresholds) {
     s.saga.mapping.currencies.insert(currency);
-    (void) amount;
+    (void)amount;
   }
   s.saga.approval_thresholds = c.approvals.thresholds;
   s.saga.group_approval_thresholds = c.approvals.group_thresholds;
@@ -64,8 +63,7 @@ nlohmann::json log_json(const persistence::sync_log_record& r) {
 
 /// Runs `work` on the order desk and answers with what it returns; 503
 /// when the desk is not running, 500 naming the failure when it throws.
-void on_desk(http::respond_fn respond,
-             std::function<http::response()> work) {
+void on_desk(http::respond_fn respond, std::function<http::response()> work) {
   order_desk_actor desk;
   {
     auto& holder = current_desk();
@@ -108,18 +106,18 @@ http::handler decision_handler(persistence::pg_pool& pool,
       }
       if (auto it = body.find("reason"); it != body.end() && it->is_string())
         reason = it->get<std::string>();
-      if (auto it = body.find("approver");
-          it != body.end() && it->is_string())
+      if (auto it = body.find("approver"); it != body.end() && it->is_string())
         approver = it->get<std::string>();
     }
     if (decision == "reject" && reason.empty()) {
-      respond(http::response::error(
-        400, "invalid_request", "reject needs a non-empty \"reason\""));
+      respond(http::response::error(400, "invalid_request",
+                                    "reject needs a non-empty \"reason\""));
       return;
     }
     // Who decided: the authenticated client, and the person it names.
-    auto decided_by =
-      approver.empty() ? r.principal : approver + " (via " + r.principal + ")";
+    auto decided_by = approver.empty()
+                          ? r.principal
+                          : approver + " (via " + r.principal + ")";
     on_desk(respond, [&pool, key, decision, decided_by, reason] {
       persistence::order_saga_store store{pool};
       auto out = store.decide(key, decision, decided_by, reason);
@@ -136,17 +134,17 @@ http::handler decision_handler(persistence::pg_pool& pool,
           return http::response::json(200, first);
         case persistence::approval_outcome::already_decided: {
           auto resp = http::response::error(
-            409, "already_decided",
-            "order " + key + " was already decided: " + out->decision);
+              409, "already_decided",
+              "order " + key + " was already decided: " + out->decision);
           auto body = nlohmann::json::parse(resp.body);
           body["first_decision"] = first;
           return http::response::json(409, body);
         }
         case persistence::approval_outcome::not_pending:
           return http::response::error(
-            409, "not_pending",
-            "order " + key + " is not waiting for approval (state "
-              + out->state + ")");
+              409, "not_pending",
+              "order " + key + " is not waiting for approval (state " +
+                  out->state + ")");
         case persistence::approval_outcome::not_found:
           break;
       }
@@ -162,8 +160,8 @@ inbox_batch_commit order_webhook_commit(component_context& c) {
   auto settings = intake_settings(c.config);
   settings.handoff = c.orders;
   return ferry::order_webhook_commit(
-    std::move(settings),
-    std::make_shared<persistence::order_saga_store>(c.pool));
+      std::move(settings),
+      std::make_shared<persistence::order_saga_store>(c.pool));
 }
 
 void add_order_children(component_context& c, std::vector<child_spec>& out) {
@@ -187,7 +185,7 @@ void add_order_children(component_context& c, std::vector<child_spec>& out) {
   intake.kind = "order_intake";
   intake.start = [directory, &pool, settings](caf::actor_system& sys) {
     return caf::actor_cast<caf::actor>(
-      spawn_order_intake(sys, settings, pool, directory));
+        spawn_order_intake(sys, settings, pool, directory));
   };
   out.push_back(std::move(intake));
 
@@ -200,7 +198,7 @@ void add_order_children(component_context& c, std::vector<child_spec>& out) {
   poller.probe = backlog_probe::none;
   poller.start = [directory, &pool, status](caf::actor_system& sys) {
     return caf::actor_cast<caf::actor>(
-      spawn_order_status_poller(sys, status, pool, directory));
+        spawn_order_status_poller(sys, status, pool, directory));
   };
   out.push_back(std::move(poller));
 }
@@ -215,9 +213,9 @@ void add_order_routes(api_context& c, http::router& router) {
              issuer.require_scopes({"approvals:decide"},
                                    decision_handler(pool, "reject")));
   router.add(
-    "GET", "/api/v1/orders/{increment_id}",
-    issuer.require_scopes(
-      {"orders:read"}, [&pool](http::request&& r, http::respond_fn respond) {
+      "GET", "/api/v1/orders/{increment_id}",
+      issuer.require_scopes({"orders:read"}, [&pool](http::request&& r,
+                                                     http::respond_fn respond) {
         auto key = r.params["increment_id"];
         on_desk(respond, [&pool, key] {
           persistence::order_saga_store store{pool};
@@ -232,33 +230,33 @@ void add_order_routes(api_context& c, http::router& router) {
             return db_failure(history.error());
           const auto& row = **saga;
           nlohmann::json body = {
-            {"increment_id", key},
-            {"external_order_id", "WEB-" + key},
-            {"state", row.state},
-            {"sales_order_no", row.data.value("sales_order_no", "")},
-            {"erp_customer_no", row.data.value("erp_customer_no", "")},
-            {"grand_total", row.data.value("grand_total", "")},
-            {"currency", row.data.value("currency", "")},
-            {"reason", row.data.value("reason", "")},
-            {"decision", row.data.value("decision", nlohmann::json{})},
-            {"created_at", row.created_at},
-            {"updated_at", row.updated_at},
-            {"history", nlohmann::json::array()}};
+              {"increment_id", key},
+              {"external_order_id", "WEB-" + key},
+              {"state", row.state},
+              {"sales_order_no", row.data.value("sales_order_no", "")},
+              {"erp_customer_no", row.data.value("erp_customer_no", "")},
+              {"grand_total", row.data.value("grand_total", "")},
+              {"currency", row.data.value("currency", "")},
+              {"reason", row.data.value("reason", "")},
+              {"decision", row.data.value("decision", nlohmann::json{})},
+              {"created_at", row.created_at},
+              {"updated_at", row.updated_at},
+              {"history", nlohmann::json::array()}};
           for (const auto& rec : *history)
             body["history"].push_back(log_json(rec));
           return http::response::json(200, body);
         });
       }));
   router.add(
-    "GET", "/api/v1/sync-log",
-    issuer.require_scopes(
-      {"orders:read"}, [&pool](http::request&& r, http::respond_fn respond) {
+      "GET", "/api/v1/sync-log",
+      issuer.require_scopes({"orders:read"}, [&pool](http::request&& r,
+                                                     http::respond_fn respond) {
         auto entity = r.query["entity"];
         auto id = r.query["id"];
         if (entity.empty() || id.empty()) {
           respond(http::response::error(
-            400, "invalid_request",
-            "sync-log needs the query parameters entity and id"));
+              400, "invalid_request",
+              "sync-log needs the query parameters entity and id"));
           return;
         }
         on_desk(respond, [&pool, entity, id] {

@@ -1,5 +1,3 @@
-#include "app/components.hpp"
-
 #include "actors/customer_sync.hpp"
 #include "actors/price_list_poller.hpp"
 #include "actors/pricing_actor.hpp"
@@ -7,6 +5,7 @@
 #include "actors/pricing_memory.hpp"
 #include "actors/pricing_registry.hpp"
 #include "actors/pricing_source.hpp"
+#include "app/components.hpp"
 #include "persistence/customer_store.hpp"
 #include "persistence/price_cache.hpp"
 #include "persistence/price_list_store.hpp"
@@ -48,14 +47,13 @@ struct pricing_parts {
         poller_redis(redis_of(c.config)),
         memory(c.prices) {
     source_cache = std::make_shared<persistence::price_cache>(
-      source_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
+        source_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
     poller_cache = std::make_shared<persistence::price_cache>(
-      poller_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
+        poller_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
     pricing_source_settings s;
     s.base_currency = c.config.pricing.base_currency;
-    source = std::make_shared<pricing_source>(lists, customers,
-                                              source_cache.get(), c.registry,
-                                              s);
+    source = std::make_shared<pricing_source>(
+        lists, customers, source_cache.get(), c.registry, s);
   }
 };
 
@@ -66,24 +64,24 @@ struct listener_state {
   static inline const char* name = "price_invalidation";
 };
 
-caf::behavior price_invalidation(
-  caf::stateful_actor<listener_state>* self,
-  persistence::redis_options options, std::string channel,
-  std::shared_ptr<pricing_memory> memory) {
+caf::behavior price_invalidation(caf::stateful_actor<listener_state>* self,
+                                 persistence::redis_options options,
+                                 std::string channel,
+                                 std::shared_ptr<pricing_memory> memory) {
   auto* sys = &self->system();
   self->state.listener =
-    std::make_unique<persistence::price_invalidation_listener>(
-      std::move(options), std::move(channel),
-      [sys, memory](std::optional<std::int64_t> version) {
-        memory->forget_all();
-        auto reg = sys->registry().get<pricing_registry_actor>(
-          pricing_registry_name);
-        if (reg)
-          caf::anon_send(reg, pricing_invalidate_atom::value,
-                         version.value_or(-1));
-      });
+      std::make_unique<persistence::price_invalidation_listener>(
+          std::move(options), std::move(channel),
+          [sys, memory](std::optional<std::int64_t> version) {
+            memory->forget_all();
+            auto reg = sys->registry().get<pricing_registry_actor>(
+                pricing_registry_name);
+            if (reg)
+              caf::anon_send(reg, pricing_invalidate_atom::value,
+                             version.value_or(-1));
+          });
   return {
-    [self](caf::get_atom) { return self->state.listener->subscribed(); },
+      [self](caf::get_atom) { return self->state.listener->subscribed(); },
   };
 }
 
@@ -153,7 +151,7 @@ http::response price_response(const price_reply& reply,
     for (const auto& a : reply.answers)
       items.push_back(answer_json(a));
     res = http::response::json(
-      200, {{"customer_id", customer}, {"items", std::move(items)}});
+        200, {{"customer_id", customer}, {"items", std::move(items)}});
   }
   res.headers.set("X-Cache", x_cache(all_hit));
   return res;
@@ -184,28 +182,27 @@ void ask_registry(caf::actor_system& sys, const pricing_memory& memory,
     respond(price_response(*remembered, query.customer_id, batch));
     return;
   }
-  auto reg =
-    sys.registry().get<pricing_registry_actor>(pricing_registry_name);
+  auto reg = sys.registry().get<pricing_registry_actor>(pricing_registry_name);
   if (!reg) {
-    respond(http::response::error(503, "unavailable",
-                                  "pricing is not running"));
+    respond(
+        http::response::error(503, "unavailable", "pricing is not running"));
     return;
   }
   sys.spawn([reg, query = std::move(query), batch,
              respond](caf::event_based_actor* self) mutable {
     auto customer = query.customer_id;
     self->request(reg, std::chrono::seconds(20), std::move(query))
-      .then(
-        [self, batch, respond, customer](price_reply& reply) {
-          respond(price_response(reply, customer, batch));
-          self->quit();
-        },
-        [self, respond](caf::error& err) {
-          respond(http::response::error(
-            503, "unavailable",
-            "pricing did not answer: " + self->system().render(err)));
-          self->quit();
-        });
+        .then(
+            [self, batch, respond, customer](price_reply& reply) {
+              respond(price_response(reply, customer, batch));
+              self->quit();
+            },
+            [self, respond](caf::error& err) {
+              respond(http::response::error(503, "unavailable",
+                                            "pricing did not answer: " +
+                                                self->system().render(err)));
+              self->quit();
+            });
   });
 }
 
@@ -251,8 +248,8 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
                                              const std::string& customer) {
       return spawn_pricing_actor(s, customer, loaders, actor_settings);
     };
-    auto reg = spawn_pricing_registry(sys, settings, factory, loaders,
-                                      registry);
+    auto reg =
+        spawn_pricing_registry(sys, settings, factory, loaders, registry);
     sys.registry().put(pricing_registry_name, reg);
     return caf::actor_cast<caf::actor>(reg);
   };
@@ -273,11 +270,11 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
   poller.start = [parts, directory, &config](caf::actor_system& sys) {
     price_list_poller_settings s;
     s.interval = config.pricing.poll_interval;
-    auto store = std::shared_ptr<persistence::price_list_store>(
-      parts, &parts->lists);
+    auto store =
+        std::shared_ptr<persistence::price_list_store>(parts, &parts->lists);
     auto poller = spawn_price_list_poller(
-      sys, s, [directory] { return directory->erp(); }, store,
-      parts->poller_cache);
+        sys, s, [directory] { return directory->erp(); }, store,
+        parts->poller_cache);
     return caf::actor_cast<caf::actor>(poller);
   };
   out.push_back(std::move(poller));
@@ -294,17 +291,17 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
     s.retry = inbox_retry_of(config.customers.retry);
     customer_sync_stores stores;
     stores.inbox = std::make_shared<persistence::inbox_store>(*pool);
-    stores.customers = std::shared_ptr<persistence::customer_store>(
-      parts, &parts->customers);
+    stores.customers =
+        std::shared_ptr<persistence::customer_store>(parts, &parts->customers);
     stores.dead_letters =
-      std::make_shared<persistence::dead_letter_store>(*pool);
+        std::make_shared<persistence::dead_letter_store>(*pool);
     stores.sync_log = std::make_shared<persistence::sync_log_store>(*pool);
     stores.echoes = std::make_shared<persistence::echo_store>(*pool);
-    stores.cursors = std::shared_ptr<persistence::price_list_store>(
-      parts, &parts->lists);
+    stores.cursors =
+        std::shared_ptr<persistence::price_list_store>(parts, &parts->lists);
     auto sync = spawn_customer_sync(
-      sys, s, [directory] { return directory->erp(); },
-      [directory] { return directory->shop(); }, std::move(stores));
+        sys, s, [directory] { return directory->erp(); },
+        [directory] { return directory->shop(); }, std::move(stores));
     return caf::actor_cast<caf::actor>(sync);
   };
   out.push_back(std::move(customers));
@@ -314,114 +311,114 @@ void add_pricing_routes(api_context& context, http::router& router) {
   auto* sys = &context.components.system;
   auto memory = context.components.prices;
 
-  router.add(
-    "GET", "/api/v1/prices",
-    context.issuer.require_scopes(
-      {"prices:read"},
-      [sys, memory](http::request&& req, http::respond_fn respond) {
-        auto get = [&](const char* name) {
-          auto it = req.query.find(name);
-          return it == req.query.end() ? std::string{} : it->second;
-        };
-        auto sku = get("sku");
-        auto qty_text = get("qty");
-        auto currency = get("currency");
-        if (sku.empty()) {
-          respond(http::response::error(400, "bad_request",
-                                        "query parameter sku is missing"));
-          return;
-        }
-        if (qty_text.empty())
-          qty_text = "1";
-        auto qty = parse_quantity(qty_text);
-        if (!qty) {
-          respond(http::response::error(
-            400, "bad_quantity",
-            "query parameter qty must be a number above 0, got '" + qty_text
-              + "'"));
-          return;
-        }
-        if (!valid_currency(currency)) {
-          respond(http::response::error(
-            400, "bad_request",
-            "query parameter currency must be an ISO 4217 code"));
-          return;
-        }
-        price_query q;
-        q.customer_id = get("customer_id");
-        q.currency = currency;
-        q.items.push_back({sku, *qty});
-        if (answer_rendered(*memory, q, respond))
-          return;
-        ask_registry(*sys, *memory, std::move(q), false, std::move(respond));
-      }));
+  router.add("GET", "/api/v1/prices",
+             context.issuer.require_scopes(
+                 {"prices:read"},
+                 [sys, memory](http::request&& req, http::respond_fn respond) {
+                   auto get = [&](const char* name) {
+                     auto it = req.query.find(name);
+                     return it == req.query.end() ? std::string{} : it->second;
+                   };
+                   auto sku = get("sku");
+                   auto qty_text = get("qty");
+                   auto currency = get("currency");
+                   if (sku.empty()) {
+                     respond(http::response::error(
+                         400, "bad_request", "query parameter sku is missing"));
+                     return;
+                   }
+                   if (qty_text.empty())
+                     qty_text = "1";
+                   auto qty = parse_quantity(qty_text);
+                   if (!qty) {
+                     respond(http::response::error(
+                         400, "bad_quantity",
+                         "query parameter qty must be a number above 0, got '" +
+                             qty_text + "'"));
+                     return;
+                   }
+                   if (!valid_currency(currency)) {
+                     respond(http::response::error(
+                         400, "bad_request",
+                         "query parameter currency must be an ISO 4217 code"));
+                     return;
+                   }
+                   price_query q;
+                   q.customer_id = get("customer_id");
+                   q.currency = currency;
+                   q.items.push_back({sku, *qty});
+                   if (answer_rendered(*memory, q, respond))
+                     return;
+                   ask_registry(*sys, *memory, std::move(q), false,
+                                std::move(respond));
+                 }));
 
   router.add(
-    "POST", "/api/v1/prices/batch",
-    context.issuer.require_scopes(
-      {"prices:read"},
-      [sys, memory](http::request&& req, http::respond_fn respond) {
-        auto body = nlohmann::json::parse(req.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object()) {
-          respond(http::response::error(400, "bad_request",
-                                        "the body must be a JSON object"));
-          return;
-        }
-        price_query q;
-        auto text = [&](const nlohmann::json& j, const char* key) {
-          auto it = j.find(key);
-          if (it == j.end() || it->is_null())
-            return std::string{};
-          return it->is_string() ? it->get<std::string>() : it->dump();
-        };
-        q.customer_id = text(body, "customer_id");
-        q.currency = text(body, "currency");
-        if (!valid_currency(q.currency)) {
-          respond(http::response::error(
-            400, "bad_request", "currency must be an ISO 4217 code"));
-          return;
-        }
-        auto items = body.find("items");
-        if (items == body.end() || !items->is_array() || items->empty()) {
-          respond(http::response::error(
-            400, "bad_request", "items must be a non-empty array"));
-          return;
-        }
-        if (items->size() > max_batch) {
-          respond(http::response::error(
-            400, "bad_request",
-            "items holds " + std::to_string(items->size())
-              + " entries, at most " + std::to_string(max_batch)
-              + " are allowed"));
-          return;
-        }
-        std::size_t index = 0;
-        for (const auto& item : *items) {
-          auto where = "items[" + std::to_string(index++) + "]";
-          if (!item.is_object()) {
-            respond(http::response::error(400, "bad_request",
-                                          where + " must be an object"));
-            return;
-          }
-          auto sku = text(item, "sku");
-          auto qty_text = text(item, "qty");
-          if (sku.empty()) {
-            respond(http::response::error(400, "bad_request",
-                                          where + ".sku is missing"));
-            return;
-          }
-          auto qty = parse_quantity(qty_text.empty() ? "1" : qty_text);
-          if (!qty) {
-            respond(http::response::error(
-              400, "bad_quantity",
-              where + ".qty must be a number above 0, got '" + qty_text
-                + "'"));
-            return;
-          }
-          q.items.push_back({sku, *qty});
-        }
-        ask_registry(*sys, *memory, std::move(q), true, std::move(respond));
-      }));
+      "POST", "/api/v1/prices/batch",
+      context.issuer.require_scopes(
+          {"prices:read"},
+          [sys, memory](http::request&& req, http::respond_fn respond) {
+            auto body = nlohmann::json::parse(req.body, nullptr, false);
+            if (body.is_discarded() || !body.is_object()) {
+              respond(http::response::error(400, "bad_request",
+                                            "the body must be a JSON object"));
+              return;
+            }
+            price_query q;
+            auto text = [&](const nlohmann::json& j, const char* key) {
+              auto it = j.find(key);
+              if (it == j.end() || it->is_null())
+                return std::string{};
+              return it->is_string() ? it->get<std::string>() : it->dump();
+            };
+            q.customer_id = text(body, "customer_id");
+            q.currency = text(body, "currency");
+            if (!valid_currency(q.currency)) {
+              respond(http::response::error(
+                  400, "bad_request", "currency must be an ISO 4217 code"));
+              return;
+            }
+            auto items = body.find("items");
+            if (items == body.end() || !items->is_array() || items->empty()) {
+              respond(http::response::error(400, "bad_request",
+                                            "items must be a non-empty array"));
+              return;
+            }
+            if (items->size() > max_batch) {
+              respond(http::response::error(
+                  400, "bad_request",
+                  "items holds " + std::to_string(items->size()) +
+                      " entries, at most " + std::to_string(max_batch) +
+                      " are allowed"));
+              return;
+            }
+            std::size_t index = 0;
+            for (const auto& item : *items) {
+              auto where = "items[" + std::to_string(index++) + "]";
+              if (!item.is_object()) {
+                respond(http::response::error(400, "bad_request",
+                                              where + " must be an object"));
+                return;
+              }
+              auto sku = text(item, "sku");
+              auto qty_text = text(item, "qty");
+              if (sku.empty()) {
+                respond(http::response::error(400, "bad_request",
+                                              where + ".sku is missing"));
+                return;
+              }
+              auto qty = parse_quantity(qty_text.empty() ? "1" : qty_text);
+              if (!qty) {
+                respond(http::response::error(
+                    400, "bad_quantity",
+                    where + ".qty must be a number above 0, got '" + qty_text +
+                        "'"));
+                return;
+              }
+              q.items.push_back({sku, *qty});
+            }
+            ask_registry(*sys, *memory, std::move(q), true, std::move(respond));
+          }));
 }
 
 } // namespace ferry::app

@@ -3,8 +3,8 @@
 #include "actors/scheduler_tuning.hpp"
 #include "actors/shutdown.hpp"
 #include "actors/supervisor.hpp"
-#include "app/commands.hpp"
 #include "app/api_endpoint.hpp"
+#include "app/commands.hpp"
 #include "app/components.hpp"
 #include "monitoring/log.hpp"
 #include "monitoring/metrics.hpp"
@@ -180,11 +180,11 @@ int run_command(const std::vector<std::string>& args) {
   // gate closes at shutdown; the consumers of the inbox feed it their
   // backlog through their supervisor.
   auto webhook_gate = std::make_shared<throttle_gate>(backlog_watermarks{
-    static_cast<std::uint64_t>(config->throttle.high_watermark),
-    static_cast<std::uint64_t>(config->throttle.low_watermark),
-    config->throttle.max_oldest_age, config->throttle.max_oldest_age / 5,
-    std::chrono::duration_cast<std::chrono::seconds>(
-      config->throttle.retry_after)});
+      static_cast<std::uint64_t>(config->throttle.high_watermark),
+      static_cast<std::uint64_t>(config->throttle.low_watermark),
+      config->throttle.max_oldest_age, config->throttle.max_oldest_age / 5,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          config->throttle.retry_after)});
   std::atomic<bool> stopping{false};
   int status = 0;
   {
@@ -193,8 +193,12 @@ int run_command(const std::vector<std::string>& args) {
     tune_scheduler(cfg);
     caf::actor_system system{cfg};
     component_context context{
-      *config, registry, pool, system, std::make_shared<connector_directory>(),
-      std::make_shared<pricing_memory>(config->pricing.cache_ttl)};
+        *config,
+        registry,
+        pool,
+        system,
+        std::make_shared<connector_directory>(),
+        std::make_shared<pricing_memory>(config->pricing.cache_ttl)};
     auto root = spawn_supervisor(system, registry, root_settings(*config),
                                  root_children(context));
 
@@ -220,16 +224,17 @@ int run_command(const std::vector<std::string>& args) {
 
     // All at once: /readyz answers 503 until probes exist, and must not
     // answer 200 having checked only some of them.
-    ops->add_probes(
-        {{"shutdown",
-          [&stopping] {
-            return stopping ? mon::probe_result{false, "draining"}
-                            : mon::probe_result{true, "running"};
-          }},
-         persistence::postgres_probe(pool), persistence::migrations_probe(pool),
-         persistence::optional_redis_probe(redis_for_probe),
-         {"actors",
-          [&system, root] { return supervisor_probe(system, root); }}});
+    ops->add_probes({{"shutdown",
+                      [&stopping] {
+                        return stopping ? mon::probe_result{false, "draining"}
+                                        : mon::probe_result{true, "running"};
+                      }},
+                     persistence::postgres_probe(pool),
+                     persistence::migrations_probe(pool),
+                     persistence::optional_redis_probe(redis_for_probe),
+                     {"actors", [&system, root] {
+                        return supervisor_probe(system, root);
+                      }}});
     mon::log_info(component, "running",
                   {{"ops_port", ops->port()},
                    {"api_port", api->port()},

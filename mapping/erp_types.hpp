@@ -1,10 +1,10 @@
 #pragma once
 
+#include "mapping/money.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "mapping/money.hpp"
 
 /// The ERP's records as plain structs of our own (see
 /// ../shared/contracts/ERP-SOAP.md). No gSOAP type appears here:
@@ -54,8 +54,8 @@ bool from_string(std::string_view text, erp_fault_code& out);
 
 /// `Item` (a product).
 struct erp_item {
-  std::string item_code; ///< ≤ 20 characters
-  std::string item_name; ///< ≤ 400 characters
+  std::string item_code;   ///< ≤ 20 characters
+  std::string item_name;   ///< ≤ 400 characters
   std::string description; ///< HTML allowed
   money base_price;
   decimal weight;
@@ -75,7 +75,7 @@ struct erp_upsert_result {
 /// `Customer`.
 struct erp_customer {
   std::string customer_no; ///< the ERP's key; empty in CreateCustomer
-  std::string email; ///< unique, case-insensitive
+  std::string email;       ///< unique, case-insensitive
   std::string first_name;
   std::string last_name;
   std::string company;
@@ -99,7 +99,7 @@ struct erp_sales_order {
   std::string sales_order_no; ///< set by the ERP; empty in CreateSalesOrder
   erp_order_status status = erp_order_status::open; ///< set by the ERP
   std::string external_order_id; ///< "WEB-" + shop increment_id, unique
-  std::string order_date; ///< ERP local time, no offset
+  std::string order_date;        ///< ERP local time, no offset
   std::string customer_no;
   std::string customer_email;
   std::string currency_code;
@@ -164,8 +164,8 @@ struct erp_price_list {
 /// The common parameters of every paged read.
 struct erp_page_request {
   std::string modified_since; ///< inclusive; empty: from the start
-  int page_size = 100; ///< 1–1000
-  std::string page_token; ///< empty: the first page
+  int page_size = 100;        ///< 1–1000
+  std::string page_token;     ///< empty: the first page
 };
 
 /// One page of a paged read; `next_page_token` empty on the last page.
@@ -208,8 +208,9 @@ const char* to_string(erp_error_kind x);
 struct erp_error {
   erp_error_kind kind = erp_error_kind::server_fault;
   erp_fault_code code = erp_fault_code::none; ///< the contract's ErrorCode
-  std::string fault_code; ///< the SOAP faultcode as sent, e.g. "wsse:FailedAuthentication"
-  std::string message; ///< names the operation and what went wrong
+  std::string fault_code;   ///< the SOAP faultcode as sent, e.g.
+                            ///< "wsse:FailedAuthentication"
+  std::string message;      ///< names the operation and what went wrong
   std::string existing_key; ///< SalesOrderNo/CustomerNo of Duplicate faults
 
   /// Whether the same request may be sent again safely: server faults

@@ -9,8 +9,8 @@ namespace {
 
 std::string order_name(const shop::shop_order& order) {
   return "order " + (order.increment_id.empty()
-                       ? "entity " + std::to_string(order.entity_id)
-                       : order.increment_id);
+                         ? "entity " + std::to_string(order.entity_id)
+                         : order.increment_id);
 }
 
 order_problem problem(order_problem_kind kind, const shop::shop_order& order,
@@ -75,27 +75,27 @@ validate_order(const shop::shop_order& order,
       return problem(k::missing_sku, order, where + ".sku is missing");
     if (item.qty_ordered <= decimal{})
       return problem(k::non_positive_quantity, order,
-                     where + ".qty_ordered " + item.qty_ordered.to_string()
-                       + " is not positive (sku " + item.sku + ")");
+                     where + ".qty_ordered " + item.qty_ordered.to_string() +
+                         " is not positive (sku " + item.sku + ")");
   }
   if (!settings.currencies.count(order.base_currency_code))
     return problem(k::currency_not_configured, order,
-                   "base_currency_code '" + order.base_currency_code
-                     + "' is not a configured currency");
+                   "base_currency_code '" + order.base_currency_code +
+                       "' is not a configured currency");
   if (!parse_utc_timestamp(order.created_at))
     return problem(k::invalid_created_at, order,
-                   "created_at '" + order.created_at
-                     + "' is not a UTC timestamp YYYY-MM-DD HH:MM:SS");
+                   "created_at '" + order.created_at +
+                       "' is not a UTC timestamp YYYY-MM-DD HH:MM:SS");
   money lines;
   for (const auto& item : order.items)
     lines += erp_base_price(item.price.to_decimal()).times(item.qty_ordered);
   auto charges = order.shipping_amount + order.tax_amount;
   if (lines + charges != order.grand_total)
     return problem(k::totals_mismatch, order,
-                   "grand_total " + order.grand_total.to_string()
-                     + " is not the sum of the lines " + lines.to_string()
-                     + ", shipping_amount and tax_amount "
-                     + charges.to_string());
+                   "grand_total " + order.grand_total.to_string() +
+                       " is not the sum of the lines " + lines.to_string() +
+                       ", shipping_amount and tax_amount " +
+                       charges.to_string());
   return std::nullopt;
 }
 
@@ -110,8 +110,7 @@ map_sales_order(const shop::shop_order& order, const std::string& customer_no,
                    "no ERP time zone is loaded (erp.timezone)");
   erp_sales_order so;
   so.external_order_id = external_order_id(order.increment_id);
-  so.order_date = erp_local_time(*parse_utc_timestamp(order.created_at),
-                                 *zone);
+  so.order_date = erp_local_time(*parse_utc_timestamp(order.created_at), *zone);
   so.customer_no = customer_no;
   so.customer_email = order.customer_email;
   so.currency_code = order.base_currency_code;

@@ -1,16 +1,16 @@
 #pragma once
 
+#include "mapping/erp_time.hpp"
+#include "mapping/erp_types.hpp"
+#include "mapping/money.hpp"
+#include "mapping/shop_types.hpp"
+
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <variant>
-
-#include "mapping/erp_time.hpp"
-#include "mapping/erp_types.hpp"
-#include "mapping/money.hpp"
-#include "mapping/shop_types.hpp"
 
 /// A shop order → an ERP sales order (the requirements' order mapping), and
 /// the checks that decide whether an order can go to the ERP at all.

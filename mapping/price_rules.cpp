@@ -42,21 +42,21 @@ chosen_line best_line(const price_question& q, const price_facts& facts,
                       Belongs belongs) {
   chosen_line best;
   for (const auto& list : facts.lists) {
-    if (!belongs(list) || list.currency_code != q.currency
-        || !price_list_valid_at(list, q.now_utc))
+    if (!belongs(list) || list.currency_code != q.currency ||
+        !price_list_valid_at(list, q.now_utc))
       continue;
     const erp_price_line* line = nullptr;
     for (const auto& candidate : list.lines)
-      if (candidate.item_code == q.item_code
-          && candidate.min_quantity <= q.quantity
-          && (line == nullptr || candidate.min_quantity > line->min_quantity))
+      if (candidate.item_code == q.item_code &&
+          candidate.min_quantity <= q.quantity &&
+          (line == nullptr || candidate.min_quantity > line->min_quantity))
         line = &candidate;
     if (line == nullptr)
       continue;
     auto from = parse_utc_datetime(list.valid_from).value_or(0);
-    if (best.list == nullptr
-        || std::tie(from, list.price_list_code)
-             > std::tie(best.valid_from, best.list->price_list_code))
+    if (best.list == nullptr ||
+        std::tie(from, list.price_list_code) >
+            std::tie(best.valid_from, best.list->price_list_code))
       best = chosen_line{&list, line, from};
   }
   return best;
@@ -78,12 +78,12 @@ const char* to_string(price_rule rule) {
 
 std::optional<std::int64_t> parse_utc_datetime(std::string_view text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!read_digits(text, 0, 4, y) || text.size() < 19 || text[4] != '-'
-      || !read_digits(text, 5, 2, mo) || text[7] != '-'
-      || !read_digits(text, 8, 2, d) || text[10] != 'T'
-      || !read_digits(text, 11, 2, h) || text[13] != ':'
-      || !read_digits(text, 14, 2, mi) || text[16] != ':'
-      || !read_digits(text, 17, 2, s))
+  if (!read_digits(text, 0, 4, y) || text.size() < 19 || text[4] != '-' ||
+      !read_digits(text, 5, 2, mo) || text[7] != '-' ||
+      !read_digits(text, 8, 2, d) || text[10] != 'T' ||
+      !read_digits(text, 11, 2, h) || text[13] != ':' ||
+      !read_digits(text, 14, 2, mi) || text[16] != ':' ||
+      !read_digits(text, 17, 2, s))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
     return std::nullopt;
@@ -100,8 +100,8 @@ std::optional<std::int64_t> parse_utc_datetime(std::string_view text) {
   auto zone = text.substr(pos);
   if (zone == "Z" || zone.empty()) {
     offset = 0;
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-')
-             && zone[3] == ':') {
+  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') &&
+             zone[3] == ':') {
     int oh = 0, om = 0;
     if (!read_digits(zone, 1, 2, oh) || !read_digits(zone, 4, 2, om))
       return std::nullopt;
@@ -136,10 +136,10 @@ price_outcome resolve_price(const price_question& q, const price_facts& facts) {
     quote.price_list_code = c.list->price_list_code;
     quote.tier_min_quantity = c.line->min_quantity;
     quote.currency = q.currency;
-    quote.unit_price = c.line->has_unit_price
-                         ? c.line->unit_price
-                         : facts.base_price.less_percent(
-                           c.line->discount_percent);
+    quote.unit_price =
+        c.line->has_unit_price
+            ? c.line->unit_price
+            : facts.base_price.less_percent(c.line->discount_percent);
     return quote;
   };
   if (!q.customer_no.empty()) {
@@ -162,9 +162,9 @@ price_outcome resolve_price(const price_question& q, const price_facts& facts) {
   }
   if (q.currency != facts.base_currency) {
     out.refusal = price_refusal::currency_unavailable;
-    out.reason = "no price for item " + q.item_code + " in currency "
-                 + q.currency + " (base prices are in " + facts.base_currency
-                 + ")";
+    out.reason = "no price for item " + q.item_code + " in currency " +
+                 q.currency + " (base prices are in " + facts.base_currency +
+                 ")";
     return out;
   }
   price_quote quote;

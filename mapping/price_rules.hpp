@@ -1,13 +1,13 @@
 #pragma once
 
+#include "mapping/erp_types.hpp"
+#include "mapping/money.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "mapping/erp_types.hpp"
-#include "mapping/money.hpp"
 
 /// The contract's price precedence (ERP-SOAP.md, "Prices"): a customer's own
 /// list over its price group's list over the item's `BasePrice`; within a
@@ -27,14 +27,14 @@ struct price_question {
   std::string customer_no; ///< the ERP customer; empty: anonymous
   std::string price_group; ///< the customer's PriceGroup; empty: none
   std::string item_code;
-  decimal quantity; ///< > 0
-  std::string currency; ///< ISO 4217
+  decimal quantity;         ///< > 0
+  std::string currency;     ///< ISO 4217
   std::int64_t now_utc = 0; ///< seconds since the epoch
 };
 
 /// What the rules need besides the question.
 struct price_facts {
-  money base_price; ///< the item's BasePrice
+  money base_price;          ///< the item's BasePrice
   std::string base_currency; ///< the currency BasePrice is in
   /// Every list that might apply (others are ignored, so passing more is
   /// safe): the customer's and its group's.
@@ -47,13 +47,13 @@ struct price_quote {
   money list_price; ///< BasePrice
   price_rule rule = price_rule::base;
   std::string price_list_code; ///< empty for base
-  decimal tier_min_quantity; ///< the line's MinQuantity; 0 for base
+  decimal tier_min_quantity;   ///< the line's MinQuantity; 0 for base
   std::string currency;
 };
 
 /// Why no price can be given.
 enum class price_refusal {
-  bad_quantity, ///< not above zero
+  bad_quantity,         ///< not above zero
   currency_unavailable, ///< no list in that currency and BasePrice is not
 };
 

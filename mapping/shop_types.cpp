@@ -16,8 +16,7 @@ constexpr std::uint8_t exact_subtype = 'N';
 /// non-integer numbers.
 class exact_sax {
 public:
-  explicit exact_sax(json& root) : dom_(root, false) {
-  }
+  explicit exact_sax(json& root) : dom_(root, false) {}
   bool null() { return dom_.null(); }
   bool boolean(bool v) { return dom_.boolean(v); }
   bool number_integer(json::number_integer_t v) {
@@ -40,8 +39,8 @@ public:
   bool end_array() { return dom_.end_array(); }
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception& ex) {
-    error_ = "malformed JSON at byte " + std::to_string(position) + ": "
-             + ex.what();
+    error_ =
+        "malformed JSON at byte " + std::to_string(position) + ": " + ex.what();
     return false;
   }
   const std::string& error() const { return error_; }
@@ -128,9 +127,8 @@ public:
   void int64(const char* key, std::int64_t& out, bool required) {
     if (auto v = find(key, required)) {
       if (v->is_number_integer()) {
-        if (v->is_number_unsigned()
-            && v->get<std::uint64_t>()
-                 > static_cast<std::uint64_t>(INT64_MAX))
+        if (v->is_number_unsigned() &&
+            v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
           return fail(field(key) + ": out of range");
         out = v->get<std::int64_t>();
         return;
@@ -139,8 +137,8 @@ public:
         // Magento sends some ids as strings.
         auto s = v->get<std::string>();
         auto d = decimal::parse(s);
-        if (d && d->units() % decimal::one == 0 && !s.empty()
-            && s.find('.') == std::string::npos) {
+        if (d && d->units() % decimal::one == 0 && !s.empty() &&
+            s.find('.') == std::string::npos) {
           out = d->units() / decimal::one;
           return;
         }
@@ -166,9 +164,10 @@ public:
         return fail(field(key) + ": not a number");
       auto m = money::parse(*text);
       if (!m)
-        return fail(field(key) + ": not an amount with at most two "
-                                 "decimals: "
-                    + *text);
+        return fail(field(key) +
+                    ": not an amount with at most two "
+                    "decimals: " +
+                    *text);
       out = *m;
     }
   }
@@ -182,9 +181,10 @@ public:
         return fail(field(key) + ": not a number");
       auto d = decimal::parse(*text);
       if (!d)
-        return fail(field(key) + ": not a decimal with at most six "
-                                 "decimals: "
-                    + *text);
+        return fail(field(key) +
+                    ": not a decimal with at most six "
+                    "decimals: " +
+                    *text);
       out = *d;
     }
   }
@@ -272,8 +272,8 @@ std::optional<std::string> number_text(const json& value) {
 }
 
 bool is_timestamp(std::string_view t) {
-  if (t.size() != 19 || t[4] != '-' || t[7] != '-' || t[10] != ' '
-      || t[13] != ':' || t[16] != ':')
+  if (t.size() != 19 || t[4] != '-' || t[7] != '-' || t[10] != ' ' ||
+      t[13] != ':' || t[16] != ':')
     return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
     if (!std::isdigit(static_cast<unsigned char>(t[i])))
@@ -286,8 +286,8 @@ bool is_timestamp(std::string_view t) {
   };
   int year = num(0, 4), month = num(5, 2), day = num(8, 2);
   int hour = num(11, 2), minute = num(14, 2), second = num(17, 2);
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59
-      || second > 59)
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 ||
+      second > 59)
     return false;
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -352,8 +352,8 @@ std::string error_message_from_body(std::string_view body) {
          pos = text.find(placeholder, pos + value.size())) {
       // %1 must not eat the start of %10.
       auto end = pos + placeholder.size();
-      if (end < text.size()
-          && std::isdigit(static_cast<unsigned char>(text[end]))) {
+      if (end < text.size() &&
+          std::isdigit(static_cast<unsigned char>(text[end]))) {
         pos = end - value.size();
         continue;
       }
@@ -395,7 +395,7 @@ json to_json(const shop_customer& x) {
   j["custom_attributes"] = json::array();
   for (auto& a : x.custom_attributes)
     j["custom_attributes"].push_back(
-      {{"attribute_code", a.attribute_code}, {"value", a.value}});
+        {{"attribute_code", a.attribute_code}, {"value", a.value}});
   return j;
 }
 
@@ -422,28 +422,24 @@ json to_json(const shop_order& x) {
                           {"price", money_json(i.price)},
                           {"row_total", money_json(i.row_total)}});
   auto& a = x.billing_address;
-  j["billing_address"] = {{"firstname", a.firstname},
-                          {"lastname", a.lastname},
-                          {"street", a.street},
-                          {"city", a.city},
-                          {"postcode", a.postcode},
-                          {"country_id", a.country_id},
-                          {"telephone", a.telephone},
-                          {"email", a.email}};
+  j["billing_address"] = {
+      {"firstname", a.firstname}, {"lastname", a.lastname},
+      {"street", a.street},       {"city", a.city},
+      {"postcode", a.postcode},   {"country_id", a.country_id},
+      {"telephone", a.telephone}, {"email", a.email}};
   j["status_histories"] = json::array();
   for (auto& h : x.status_histories)
     j["status_histories"].push_back(
-      {{"comment", h.comment},
-       {"status", h.status},
-       {"is_customer_notified", h.is_customer_notified},
-       {"created_at", h.created_at}});
+        {{"comment", h.comment},
+         {"status", h.status},
+         {"is_customer_notified", h.is_customer_notified},
+         {"created_at", h.created_at}});
   return j;
 }
 
 json to_json(const shop_source& x) {
-  return {{"source_code", x.source_code},
-          {"name", x.name},
-          {"enabled", x.enabled}};
+  return {
+      {"source_code", x.source_code}, {"name", x.name}, {"enabled", x.enabled}};
 }
 
 json to_json(const shop_source_item& x) {
@@ -471,8 +467,8 @@ parsed<shop_product> product_from_json(const json& j, const std::string& path) {
   r.dec("weight", x.weight, false);
   r.integer("status", x.status, false);
   if (r.ok() && x.status != 1 && x.status != 2)
-    r.fail(r.field("status") + ": must be 1 (enabled) or 2 (disabled), not "
-           + std::to_string(x.status));
+    r.fail(r.field("status") + ": must be 1 (enabled) or 2 (disabled), not " +
+           std::to_string(x.status));
   if (r.ok() && x.sku.empty())
     r.fail(r.field("sku") + ": empty");
   if (r.ok() && x.price.minor() < 0)
@@ -498,8 +494,8 @@ parsed<shop_customer> customer_from_json(const json& j,
     } else {
       std::size_t index = 0;
       for (auto& a : *attrs) {
-        reader ar{a, r.field("custom_attributes") + "["
-                       + std::to_string(index++) + "]"};
+        reader ar{a, r.field("custom_attributes") + "[" +
+                         std::to_string(index++) + "]"};
         shop_attribute attr;
         ar.str("attribute_code", attr.attribute_code, true);
         if (auto v = ar.find("value", false)) {
@@ -531,7 +527,7 @@ parsed<shop_order> order_from_json(const json& j, const std::string& path) {
   r.timestamp("created_at", x.created_at, true);
   r.timestamp("updated_at", x.updated_at, false);
   if (auto c = r.find("customer_id", false)) {
-    (void) c;
+    (void)c;
     std::int64_t id = 0;
     r.int64("customer_id", id, false);
     x.customer_id = id;
@@ -591,8 +587,8 @@ parsed<shop_order> order_from_json(const json& j, const std::string& path) {
     if (hs->is_array()) {
       std::size_t index = 0;
       for (auto& h : *hs) {
-        reader hr{h, r.field("status_histories") + "["
-                       + std::to_string(index++) + "]"};
+        reader hr{h, r.field("status_histories") + "[" +
+                         std::to_string(index++) + "]"};
         shop_status_history entry;
         hr.str("comment", entry.comment, false);
         hr.str("status", entry.status, false);
@@ -607,8 +603,8 @@ parsed<shop_order> order_from_json(const json& j, const std::string& path) {
     }
   }
   if (r.ok() && x.grand_total != x.subtotal + x.shipping_amount + x.tax_amount)
-    r.fail(r.field("grand_total") + ": " + x.grand_total.to_string()
-           + " is not subtotal + shipping_amount + tax_amount");
+    r.fail(r.field("grand_total") + ": " + x.grand_total.to_string() +
+           " is not subtotal + shipping_amount + tax_amount");
   return finish(r, std::move(x));
 }
 
@@ -630,8 +626,8 @@ parsed<shop_source_item> source_item_from_json(const json& j,
   r.dec("quantity", x.quantity, true);
   r.integer("status", x.status, false);
   if (r.ok() && x.status != 0 && x.status != 1)
-    r.fail(r.field("status") + ": must be 0 or 1, not "
-           + std::to_string(x.status));
+    r.fail(r.field("status") + ": must be 0 or 1, not " +
+           std::to_string(x.status));
   if (r.ok() && x.sku.empty())
     r.fail(r.field("sku") + ": empty");
   if (r.ok() && x.source_code.empty())
@@ -647,8 +643,8 @@ parsed<shop_item_result> item_result_from_json(const json& j,
   r.str("status", x.status, true);
   r.str("message", x.message, false);
   if (r.ok() && x.status != "ok" && x.status != "error")
-    r.fail(r.field("status") + ": must be \"ok\" or \"error\", not \""
-           + x.status + "\"");
+    r.fail(r.field("status") + ": must be \"ok\" or \"error\", not \"" +
+           x.status + "\"");
   return finish(r, std::move(x));
 }
 
@@ -662,8 +658,8 @@ parsed<std::vector<shop_item_result>> item_results_from_json(const json& j) {
   std::vector<shop_item_result> out;
   std::size_t index = 0;
   for (auto& e : *rs) {
-    auto x = item_result_from_json(e, "results[" + std::to_string(index++)
-                                        + "]");
+    auto x =
+        item_result_from_json(e, "results[" + std::to_string(index++) + "]");
     if (!x)
       return result::fail(std::move(x.error));
     out.push_back(std::move(*x));

@@ -1,15 +1,14 @@
 #pragma once
 
+#include "mapping/money.hpp"
+
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "mapping/money.hpp"
 
 /// The shop's JSON (contracts/SHOP-REST.md) as plain structs of our own, and
 /// back. Used by the shop connector and by ferry-sim-shop.
@@ -29,7 +28,9 @@ struct parsed {
   std::string error;
 
   static parsed ok(T v) { return parsed{std::move(v), {}}; }
-  static parsed fail(std::string e) { return parsed{std::nullopt, std::move(e)}; }
+  static parsed fail(std::string e) {
+    return parsed{std::nullopt, std::move(e)};
+  }
   explicit operator bool() const { return value.has_value(); }
   T& operator*() { return *value; }
   const T& operator*() const { return *value; }
@@ -212,7 +213,7 @@ parsed<shop_page<T>> page_from_json(const nlohmann::json& j, F item) {
   auto total = j.find("total_count");
   if (total == j.end() || !total->is_number_integer())
     return parsed<shop_page<T>>::fail(
-      "page.total_count: missing or not an integer");
+        "page.total_count: missing or not an integer");
   shop_page<T> page;
   page.total_count = total->template get<std::int64_t>();
   std::size_t index = 0;

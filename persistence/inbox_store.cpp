@@ -13,8 +13,8 @@ namespace ferry::persistence {
 
 namespace {
 
-/// Events a node may take: pending (once its retry delay, if any, has passed), or
-/// processing with an expired lease (its node died or hangs).
+/// Events a node may take: pending (once its retry delay, if any, has passed),
+/// or processing with an expired lease (its node died or hangs).
 constexpr const char* open_events =
     "((status = 'pending' AND (lease_until IS NULL OR lease_until < now()))"
     " OR (status = 'processing' AND lease_until < now()))";
@@ -72,11 +72,9 @@ caf::expected<bool> inbox_store::insert_if_absent(const inbox_event& event) {
                                });
 }
 
-caf::expected<std::vector<std::int64_t>>
-inbox_store::insert_all_in(pqxx::transaction_base& tx,
-                           const std::vector<inbox_event>& events,
-                           const std::vector<bool>& done,
-                           const std::string& node) {
+caf::expected<std::vector<std::int64_t>> inbox_store::insert_all_in(
+    pqxx::transaction_base& tx, const std::vector<inbox_event>& events,
+    const std::vector<bool>& done, const std::string& node) {
   std::vector<std::int64_t> ids(events.size(), 0);
   if (events.empty())
     return ids;
@@ -156,15 +154,15 @@ inbox_store::claim(const std::string& node, std::size_t limit,
     // A statement of its own with and without the topic, so that each
     // keeps a plan that fits it (the topic one uses inbox_open_topic).
     auto sql = [](const char* topic_filter) {
-      return std::string{"WITH c AS (SELECT id FROM inbox WHERE "}
-             + open_events + topic_filter
-             + "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-               "UPDATE inbox i SET status = 'processing', claimed_by = $1,"
-               "  lease_until = now() + make_interval(secs => $4),"
-               "  attempts = i.attempts + 1 "
-               "FROM c WHERE i.id = c.id "
-               "RETURNING i.id, i.source, i.event_id, i.topic,"
-               "  i.payload::text, i.attempts";
+      return std::string{"WITH c AS (SELECT id FROM inbox WHERE "} +
+             open_events + topic_filter +
+             "  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+             "UPDATE inbox i SET status = 'processing', claimed_by = $1,"
+             "  lease_until = now() + make_interval(secs => $4),"
+             "  attempts = i.attempts + 1 "
+             "FROM c WHERE i.id = c.id "
+             "RETURNING i.id, i.source, i.event_id, i.topic,"
+             "  i.payload::text, i.attempts";
     };
     static const prepared_sql by_topic{"inbox_claim_topic",
                                        sql(" AND topic = $3")};
@@ -192,9 +190,9 @@ std::vector<claimed_event> inbox_store::take(pqxx::transaction_base& tx,
   static const prepared_sql sql{
       "inbox_take",
       std::string{"SELECT id, source, event_id, topic, payload::text,"
-                  " attempts + 1 FROM inbox WHERE "}
-          + open_events
-          + " AND topic = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"};
+                  " attempts + 1 FROM inbox WHERE "} +
+          open_events +
+          " AND topic = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"};
   auto rows =
       exec_prepared_sql(tx, sql, topic, static_cast<std::int64_t>(limit));
   std::vector<claimed_event> out;
@@ -233,23 +231,24 @@ void inbox_store::fail_taken(pqxx::transaction_base& tx, std::int64_t id,
 bool inbox_store::complete(pqxx::transaction_base& tx, std::int64_t id,
                            const std::string& node) {
   static const prepared_sql sql{
-    "inbox_complete",
-    "UPDATE inbox SET status = 'done', finished_at = now(), lease_until = NULL "
-    "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
-    "RETURNING id"};
+      "inbox_complete",
+      "UPDATE inbox SET status = 'done', finished_at = now(), lease_until = "
+      "NULL "
+      "WHERE id = $1 AND status = 'processing' AND claimed_by = $2 "
+      "RETURNING id"};
   auto rows = exec_prepared_sql(tx, sql, id, node);
   return rows.size() == 1;
 }
 
 caf::expected<bool> inbox_store::complete(std::int64_t id,
                                           const std::string& node) {
-  return pool_.with_connection(
-      "inbox: complete " + std::to_string(id), [&](pqxx::connection& conn) {
-        pqxx::work tx(conn);
-        bool done = complete(tx, id, node);
-        tx.commit();
-        return done;
-      });
+  return pool_.with_connection("inbox: complete " + std::to_string(id),
+                               [&](pqxx::connection& conn) {
+                                 pqxx::work tx(conn);
+                                 bool done = complete(tx, id, node);
+                                 tx.commit();
+                                 return done;
+                               });
 }
 
 caf::expected<bool> inbox_store::fail(std::int64_t id, const std::string& node,

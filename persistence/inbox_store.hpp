@@ -88,9 +88,8 @@ public:
   /// node that dies meanwhile leaves the events pending. For handling that
   /// is database-only and quick; `attempts` counts this one. Throws pqxx
   /// exceptions.
-  static std::vector<claimed_event> take(pqxx::transaction_base& tx,
-                                         const std::string& topic,
-                                         std::size_t limit);
+  static std::vector<claimed_event>
+  take(pqxx::transaction_base& tx, const std::string& topic, std::size_t limit);
 
   /// Marks events locked by `take` done (or failed with `error`, kept
   /// masked) for `node`, inside the caller's transaction. Throws pqxx

@@ -6,36 +6,35 @@
 
 namespace ferry::persistence {
 
-shop_poll_store::shop_poll_store(pg_pool& pool) : pool_(pool) {
-}
+shop_poll_store::shop_poll_store(pg_pool& pool) : pool_(pool) {}
 
 caf::expected<std::string>
 shop_poll_store::cursor(const std::string& resource) {
   return pool_.with_connection(
-    "shop poll cursor read", [&](pqxx::connection& c) {
-      pqxx::read_transaction tx{c};
-      auto r = tx.exec_params(
-        "SELECT cursor_at FROM shop_poll_cursor WHERE resource = $1",
-        resource);
-      return r.empty() ? std::string{} : r[0][0].as<std::string>();
-    });
+      "shop poll cursor read", [&](pqxx::connection& c) {
+        pqxx::read_transaction tx{c};
+        auto r = tx.exec_params(
+            "SELECT cursor_at FROM shop_poll_cursor WHERE resource = $1",
+            resource);
+        return r.empty() ? std::string{} : r[0][0].as<std::string>();
+      });
 }
 
 caf::expected<bool> shop_poll_store::save_cursor(const std::string& resource,
                                                  const std::string& value) {
-  return pool_.with_connection(
-    "shop poll cursor write", [&](pqxx::connection& c) {
-      pqxx::work tx{c};
-      // Timestamps of one fixed format order as text.
-      tx.exec_params(
+  return pool_.with_connection("shop poll cursor write", [&](pqxx::connection&
+                                                                 c) {
+    pqxx::work tx{c};
+    // Timestamps of one fixed format order as text.
+    tx.exec_params(
         "INSERT INTO shop_poll_cursor (resource, cursor_at) VALUES ($1, $2) "
         "ON CONFLICT (resource) DO UPDATE SET "
         "cursor_at = greatest(shop_poll_cursor.cursor_at, excluded.cursor_at), "
         "updated_at = now()",
         resource, value);
-      tx.commit();
-      return true;
-    });
+    tx.commit();
+    return true;
+  });
 }
 
 caf::expected<std::size_t>
@@ -59,26 +58,27 @@ shop_poll_store::enqueue_missing(const std::vector<polled_change>& changes,
     return make_db_error(db_errc::rejected,
                          "shop poll enqueue: no topics to look for");
   return pool_.with_connection(
-    "shop poll enqueue of " + std::to_string(changes.size()) + " "
-      + changes.front().event.topic,
-    [&](pqxx::connection& c) {
-      pqxx::nontransaction tx{c};
-      auto r = tx.exec_params(
-        "INSERT INTO inbox (source, event_id, topic, payload) "
-        "SELECT 'shop', x.e, x.t, x.p::jsonb FROM unnest($1::text[],"
-        " $2::text[], $3::text[], $4::text[], $5::text[]) AS x(e, t, p, k, v)"
-        " WHERE NOT EXISTS ("
-        "  SELECT 1 FROM inbox WHERE source = 'shop'"
-        "  AND topic = ANY($6::text[])"
-        "  AND coalesce(payload->>'entity_id', payload->>'id') = x.k"
-        "  AND payload->>$7 = x.v) "
-        "ON CONFLICT (source, event_id) DO NOTHING",
-        text_array_literal(ids), text_array_literal(event_topics),
-        text_array_literal(payloads), text_array_literal(keys),
-        text_array_literal(versions), text_array_literal(topics),
-        version_field);
-      return static_cast<std::size_t>(r.affected_rows());
-    });
+      "shop poll enqueue of " + std::to_string(changes.size()) + " " +
+          changes.front().event.topic,
+      [&](pqxx::connection& c) {
+        pqxx::nontransaction tx{c};
+        auto r = tx.exec_params(
+            "INSERT INTO inbox (source, event_id, topic, payload) "
+            "SELECT 'shop', x.e, x.t, x.p::jsonb FROM unnest($1::text[],"
+            " $2::text[], $3::text[], $4::text[], $5::text[]) AS x(e, t, p, k, "
+            "v)"
+            " WHERE NOT EXISTS ("
+            "  SELECT 1 FROM inbox WHERE source = 'shop'"
+            "  AND topic = ANY($6::text[])"
+            "  AND coalesce(payload->>'entity_id', payload->>'id') = x.k"
+            "  AND payload->>$7 = x.v) "
+            "ON CONFLICT (source, event_id) DO NOTHING",
+            text_array_literal(ids), text_array_literal(event_topics),
+            text_array_literal(payloads), text_array_literal(keys),
+            text_array_literal(versions), text_array_literal(topics),
+            version_field);
+        return static_cast<std::size_t>(r.affected_rows());
+      });
 }
 
 } // namespace ferry::persistence

@@ -1,14 +1,6 @@
 // POST /webhooks/shop end to end: a real HTTPS server, a real HTTPS client
 // and the inbox table of a scratch PostgreSQL database. Each case asserts
 // the HTTP status the shop sees and what the inbox holds afterwards.
-#include <gtest/gtest.h>
-
-#include <atomic>
-#include <future>
-
-#include <pqxx/pqxx>
-#include <prometheus/registry.h>
-
 #include "actors/backlog.hpp"
 #include "actors/webhook_intake.hpp"
 #include "persistence/inbox_store.hpp"
@@ -20,6 +12,12 @@
 #include "protocols/webhook_signature.hpp"
 #include "tests/support/services.hpp"
 
+#include <atomic>
+#include <future>
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+#include <prometheus/registry.h>
+
 using namespace ferry;
 using namespace std::chrono_literals;
 
@@ -30,7 +28,7 @@ const std::string secret = "whsec-integration";
 const tls::certificate_files& certs() {
   static test::temp_dir dir;
   static tls::certificate_files files =
-    tls::ensure_self_signed_certificate(dir.path() + "/certs");
+      tls::ensure_self_signed_certificate(dir.path() + "/certs");
   return files;
 }
 
@@ -39,7 +37,7 @@ std::string order(int entity_id, const std::string& status = "pending") {
                         {"increment_id", "00000" + std::to_string(entity_id)},
                         {"status", status},
                         {"grand_total", 5412.40}}
-    .dump();
+      .dump();
 }
 
 struct webhook_endpoint {
@@ -67,8 +65,8 @@ struct webhook_endpoint {
   webhook_endpoint() {
     auto migrated = persistence::migrate(pool);
     if (!migrated)
-      throw std::runtime_error("migrations failed: "
-                               + persistence::db_error_text(migrated.error()));
+      throw std::runtime_error("migrations failed: " +
+                               persistence::db_error_text(migrated.error()));
     webhook_intake_settings s;
     s.secrets = {secret};
     s.max_body_bytes = 64 * 1024;
@@ -84,17 +82,15 @@ struct webhook_endpoint {
     port = server->start();
   }
 
-  ~webhook_endpoint() {
-    server->stop();
-  }
+  ~webhook_endpoint() { server->stop(); }
 
   http::client_request delivery(const std::string& body,
                                 const std::string& event_id,
                                 const std::string& topic = "orders/create",
                                 const std::string& key = secret) {
     http::client_request r{"POST",
-                           "https://localhost:" + std::to_string(port)
-                             + "/webhooks/shop",
+                           "https://localhost:" + std::to_string(port) +
+                               "/webhooks/shop",
                            {},
                            body,
                            {}};
@@ -144,27 +140,27 @@ TEST(webhook_intake_integration, bad_signatures_are_401_and_store_nothing) {
   EXPECT_EQ(e.rows(), 0);
 }
 
-TEST(webhook_intake_integration, oversize_truncated_and_unknown_topic_store_nothing) {
+TEST(webhook_intake_integration,
+     oversize_truncated_and_unknown_topic_store_nothing) {
   webhook_endpoint e;
   std::string big = R"({"pad":")" + std::string(70 * 1024, 'x') + "\"}";
   EXPECT_EQ(e.post(e.delivery(big, "ev-big")), 413);
   auto full = order(4);
-  EXPECT_EQ(e.post(e.delivery(full.substr(0, full.size() / 2), "ev-cut")),
-            400);
+  EXPECT_EQ(e.post(e.delivery(full.substr(0, full.size() / 2), "ev-cut")), 400);
   EXPECT_EQ(e.post(e.delivery(order(5), "ev-topic", "orders/exploded")), 400);
   EXPECT_EQ(e.rows(), 0);
 }
 
-TEST(webhook_intake_integration, fifty_concurrent_deliveries_of_one_event_make_one_row) {
+TEST(webhook_intake_integration,
+     fifty_concurrent_deliveries_of_one_event_make_one_row) {
   webhook_endpoint e;
   auto req = e.delivery(order(2001), "ev-storm");
   std::vector<std::future<http::client_result>> results;
   for (int i = 0; i < 50; ++i) {
     auto p = std::make_shared<std::promise<http::client_result>>();
     results.push_back(p->get_future());
-    e.client.async_send(req, [p](http::client_result r) {
-      p->set_value(std::move(r));
-    });
+    e.client.async_send(
+        req, [p](http::client_result r) { p->set_value(std::move(r)); });
   }
   int accepted = 0;
   for (auto& f : results) {
@@ -180,9 +176,9 @@ TEST(webhook_intake_integration, fifty_concurrent_deliveries_of_one_event_make_o
 TEST(webhook_intake_integration, reordered_deliveries_are_all_kept) {
   webhook_endpoint e;
   // The update overtakes the creation, then the creation is retried.
-  EXPECT_EQ(e.post(e.delivery(order(3001, "processing"), "ev-upd",
-                              "orders/updated")),
-            200);
+  EXPECT_EQ(
+      e.post(e.delivery(order(3001, "processing"), "ev-upd", "orders/updated")),
+      200);
   EXPECT_EQ(e.post(e.delivery(order(3001), "ev-new")), 200);
   EXPECT_EQ(e.post(e.delivery(order(3001), "ev-new")), 200);
   EXPECT_EQ(e.rows("payload->>'entity_id' = '3001'"), 2);
@@ -203,14 +199,16 @@ TEST(webhook_intake_integration, over_the_watermark_is_503_with_retry_after) {
   EXPECT_EQ(e.rows(), 1);
 }
 
-TEST(webhook_intake_integration, a_payload_postgres_refuses_is_400_not_a_retry_loop) {
+TEST(webhook_intake_integration,
+     a_payload_postgres_refuses_is_400_not_a_retry_loop) {
   webhook_endpoint e;
   // Valid JSON, but jsonb cannot hold U+0000.
   EXPECT_EQ(e.post(e.delivery(R"({"name":"a\u0000b"})", "ev-nul")), 400);
   EXPECT_EQ(e.rows(), 0);
 }
 
-TEST(webhook_intake_integration, concurrent_distinct_and_repeated_deliveries_are_each_one_row) {
+TEST(webhook_intake_integration,
+     concurrent_distinct_and_repeated_deliveries_are_each_one_row) {
   webhook_endpoint e;
   // 60 events, each sent twice at once: the writer commits whatever waits
   // together, duplicates within one commit included.
@@ -219,11 +217,9 @@ TEST(webhook_intake_integration, concurrent_distinct_and_repeated_deliveries_are
     for (int i = 0; i < 60; ++i) {
       auto p = std::make_shared<std::promise<http::client_result>>();
       results.push_back(p->get_future());
-      e.client.async_send(e.delivery(order(5000 + i), "ev-many-"
-                                                        + std::to_string(i)),
-                          [p](http::client_result r) {
-                            p->set_value(std::move(r));
-                          });
+      e.client.async_send(
+          e.delivery(order(5000 + i), "ev-many-" + std::to_string(i)),
+          [p](http::client_result r) { p->set_value(std::move(r)); });
     }
   int accepted = 0;
   for (auto& f : results) {

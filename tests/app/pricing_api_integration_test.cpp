@@ -38,46 +38,48 @@ struct answer {
 // One `ferry run` process with its own ports and config.
 class ferry_node {
 public:
-  ferry_node(const std::string& name, const std::string& db_url,
-             int redis_port, const test::erp_simulator& erp)
+  ferry_node(const std::string& name, const std::string& db_url, int redis_port,
+             const test::erp_simulator& erp)
       : api_port_(test::free_port()), ops_port_(test::free_port()) {
     auto path = dir_.path() + "/ferry.yaml";
-    std::ofstream(path)
-      << "node:\n  id: " << name << "\n  data_dir: " << dir_.path()
-      << "/data\n"
-      << "ops:\n  listen: 127.0.0.1:" << ops_port_ << "\n"
-      << "api:\n  listen: 127.0.0.1:" << api_port_ << "\n"
-      << "  clients:\n"
-      << "    - id: storefront\n      secret_sha256: "
-      << oauth::sha256_hex(reader_secret) << "\n      scopes: [prices:read]\n"
-      << "    - id: reports\n      secret_sha256: "
-      << oauth::sha256_hex(other_secret) << "\n      scopes: [orders:read]\n"
-      << "database:\n  url: " << db_url << "\n  pool_size: 4\n"
-      << "redis:\n  host: 127.0.0.1\n  port: " << redis_port
-      << "\n  key_prefix: 'pricing-it:'\n"
-      << "smtp:\n  port: " << test::smtp_port() << "\n"
-      << "erp:\n  endpoint: " << erp.endpoint() << "\n  ca_file: "
-      << erp.ca_file() << "\n"
-      << "pricing:\n  poll_interval: 1s\n  cache_ttl: 300s\n";
+    std::ofstream(path) << "node:\n  id: " << name
+                        << "\n  data_dir: " << dir_.path() << "/data\n"
+                        << "ops:\n  listen: 127.0.0.1:" << ops_port_ << "\n"
+                        << "api:\n  listen: 127.0.0.1:" << api_port_ << "\n"
+                        << "  clients:\n"
+                        << "    - id: storefront\n      secret_sha256: "
+                        << oauth::sha256_hex(reader_secret)
+                        << "\n      scopes: [prices:read]\n"
+                        << "    - id: reports\n      secret_sha256: "
+                        << oauth::sha256_hex(other_secret)
+                        << "\n      scopes: [orders:read]\n"
+                        << "database:\n  url: " << db_url
+                        << "\n  pool_size: 4\n"
+                        << "redis:\n  host: 127.0.0.1\n  port: " << redis_port
+                        << "\n  key_prefix: 'pricing-it:'\n"
+                        << "smtp:\n  port: " << test::smtp_port() << "\n"
+                        << "erp:\n  endpoint: " << erp.endpoint()
+                        << "\n  ca_file: " << erp.ca_file() << "\n"
+                        << "pricing:\n  poll_interval: 1s\n  cache_ttl: 300s\n";
     process_ = std::make_unique<test::child_process>(
-      std::vector<std::string>{FERRY_BIN, "run", "--config", path},
-      std::map<std::string, std::string>{
-        {"FERRY_ERP_PASSWORD", test::erp_simulator::password()}});
+        std::vector<std::string>{FERRY_BIN, "run", "--config", path},
+        std::map<std::string, std::string>{
+            {"FERRY_ERP_PASSWORD", test::erp_simulator::password()}});
   }
 
   /// Waits until the API hands out tokens.
   void wait_ready() {
     ASSERT_TRUE(test::wait_until(
-      [&] {
-        try {
-          certs();
-        } catch (const std::exception&) {
-          return false;
-        }
-        return !token(reader_secret, "storefront").empty();
-      },
-      90s, 200ms))
-      << process_->log();
+        [&] {
+          try {
+            certs();
+          } catch (const std::exception&) {
+            return false;
+          }
+          return !token(reader_secret, "storefront").empty();
+        },
+        90s, 200ms))
+        << process_->log();
   }
 
   std::string token(const std::string& secret, const std::string& id) {
@@ -85,8 +87,8 @@ public:
     r.method = "POST";
     r.url = base() + "/oauth/token";
     r.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    r.body = "grant_type=client_credentials&client_id=" + id
-             + "&client_secret=" + secret;
+    r.body = "grant_type=client_credentials&client_id=" + id +
+             "&client_secret=" + secret;
     auto res = client().send(r);
     if (!res.response || res.response->status != 200)
       return {};
@@ -145,8 +147,7 @@ private:
 
   const tls::certificate_files& certs() {
     if (!certs_)
-      certs_ = tls::ensure_self_signed_certificate(dir_.path()
-                                                   + "/data/certs");
+      certs_ = tls::ensure_self_signed_certificate(dir_.path() + "/data/certs");
     return *certs_;
   }
 
@@ -169,24 +170,25 @@ private:
 
 std::string price_path(const std::string& customer, const std::string& sku,
                        const std::string& qty) {
-  return "/api/v1/prices?customer_id=" + customer + "&sku=" + sku
-         + "&qty=" + qty;
+  return "/api/v1/prices?customer_id=" + customer + "&sku=" + sku +
+         "&qty=" + qty;
 }
 
 void set_customer_list(const test::erp_simulator& erp, const char* tier10) {
   long status = 0;
-  auto res = erp.admin(
-    "POST", "/admin/price-lists",
-    {{"PriceListCode", "PL-C000001"},
-     {"CustomerNo", "C000001"},
-     {"CurrencyCode", "USD"},
-     {"ValidFrom", "2026-01-01T00:00:00Z"},
-     {"PriceLine",
-      {{{"ItemCode", "IT-00002"}, {"MinQuantity", "1"}, {"UnitPrice", "45.00"}},
-       {{"ItemCode", "IT-00002"},
-        {"MinQuantity", "10"},
-        {"UnitPrice", tier10}}}}},
-    &status);
+  auto res = erp.admin("POST", "/admin/price-lists",
+                       {{"PriceListCode", "PL-C000001"},
+                        {"CustomerNo", "C000001"},
+                        {"CurrencyCode", "USD"},
+                        {"ValidFrom", "2026-01-01T00:00:00Z"},
+                        {"PriceLine",
+                         {{{"ItemCode", "IT-00002"},
+                           {"MinQuantity", "1"},
+                           {"UnitPrice", "45.00"}},
+                          {{"ItemCode", "IT-00002"},
+                           {"MinQuantity", "10"},
+                           {"UnitPrice", tier10}}}}},
+                       &status);
   ASSERT_EQ(status, 200) << res.dump();
 }
 
@@ -209,12 +211,12 @@ protected:
     token_ = new std::string(node_->token(reader_secret, "storefront"));
     // The first poll has landed once the customer's list answers.
     ASSERT_TRUE(test::wait_until(
-      [] {
-        auto a = node_->get(price_path("C000001", "IT-00002", "10"), *token_);
-        return a.status == 200 && a.body.value("unit_price", "") == "40.00";
-      },
-      90s, 200ms))
-      << node_->log();
+        [] {
+          auto a = node_->get(price_path("C000001", "IT-00002", "10"), *token_);
+          return a.status == 200 && a.body.value("unit_price", "") == "40.00";
+        },
+        90s, 200ms))
+        << node_->log();
   }
 
   static void TearDownTestSuite() {
@@ -245,11 +247,11 @@ TEST_F(pricing_api, missing_token_is_401_and_wrong_scope_403) {
   ASSERT_FALSE(orders.empty());
   auto wrong = node_->get(price_path("C000001", "IT-00002", "1"), orders);
   EXPECT_EQ(wrong.status, 403) << wrong.raw;
-  auto forged = node_->get(price_path("C000001", "IT-00002", "1"),
-                           *token_ + "x");
+  auto forged =
+      node_->get(price_path("C000001", "IT-00002", "1"), *token_ + "x");
   EXPECT_EQ(forged.status, 401) << forged.raw;
-  auto batch = node_->post("/api/v1/prices/batch", {{"items", json::array()}},
-                           orders);
+  auto batch =
+      node_->post("/api/v1/prices/batch", {{"items", json::array()}}, orders);
   EXPECT_EQ(batch.status, 403) << batch.raw;
 }
 
@@ -273,8 +275,7 @@ TEST_F(pricing_api, answers_by_precedence_with_rule_and_tier) {
   EXPECT_EQ(base.body["rule"], "base");
 
   // An unknown customer gets the base price with rule base.
-  auto stranger = node_->get(price_path("C999999", "IT-00002", "12"),
-                             *token_);
+  auto stranger = node_->get(price_path("C999999", "IT-00002", "12"), *token_);
   ASSERT_EQ(stranger.status, 200) << stranger.raw;
   EXPECT_EQ(stranger.body["unit_price"], "50.00");
   EXPECT_EQ(stranger.body["rule"], "base");
@@ -292,8 +293,7 @@ TEST_F(pricing_api, x_cache_is_miss_then_hit) {
 }
 
 TEST_F(pricing_api, bad_requests_name_what_was_wrong) {
-  auto unknown = node_->get(price_path("C000001", "NO-SUCH-SKU", "1"),
-                            *token_);
+  auto unknown = node_->get(price_path("C000001", "NO-SUCH-SKU", "1"), *token_);
   EXPECT_EQ(unknown.status, 404) << unknown.raw;
   EXPECT_NE(unknown.raw.find("NO-SUCH-SKU"), std::string::npos);
   for (const char* qty : {"abc", "0", "-2", "1e3"}) {
@@ -301,21 +301,19 @@ TEST_F(pricing_api, bad_requests_name_what_was_wrong) {
     EXPECT_EQ(bad.status, 400) << qty << ": " << bad.raw;
     EXPECT_NE(bad.raw.find("qty"), std::string::npos) << bad.raw;
   }
-  auto no_sku = node_->get("/api/v1/prices?customer_id=C000001&qty=1",
-                           *token_);
+  auto no_sku = node_->get("/api/v1/prices?customer_id=C000001&qty=1", *token_);
   EXPECT_EQ(no_sku.status, 400);
   EXPECT_NE(no_sku.raw.find("sku"), std::string::npos) << no_sku.raw;
 }
 
 TEST_F(pricing_api, batch_answers_each_item_and_caps_at_100) {
-  auto batch = node_->post(
-    "/api/v1/prices/batch",
-    {{"customer_id", "C000001"},
-     {"items",
-      {{{"sku", "IT-00002"}, {"qty", "10"}},
-       {{"sku", "IT-00001"}, {"qty", 2}},
-       {{"sku", "NOPE"}, {"qty", "1"}}}}},
-    *token_);
+  auto batch = node_->post("/api/v1/prices/batch",
+                           {{"customer_id", "C000001"},
+                            {"items",
+                             {{{"sku", "IT-00002"}, {"qty", "10"}},
+                              {{"sku", "IT-00001"}, {"qty", 2}},
+                              {{"sku", "NOPE"}, {"qty", "1"}}}}},
+                           *token_);
   ASSERT_EQ(batch.status, 200) << batch.raw;
   auto& items = batch.body["items"];
   ASSERT_EQ(items.size(), 3u);
@@ -325,9 +323,9 @@ TEST_F(pricing_api, batch_answers_each_item_and_caps_at_100) {
   json many = json::array();
   for (int i = 0; i < 101; ++i)
     many.push_back({{"sku", "IT-00001"}, {"qty", "1"}});
-  auto too_many = node_->post("/api/v1/prices/batch",
-                              {{"customer_id", "C000001"}, {"items", many}},
-                              *token_);
+  auto too_many =
+      node_->post("/api/v1/prices/batch",
+                  {{"customer_id", "C000001"}, {"items", many}}, *token_);
   EXPECT_EQ(too_many.status, 400) << too_many.raw;
   EXPECT_NE(too_many.raw.find("100"), std::string::npos);
 }
@@ -339,38 +337,35 @@ TEST_F(pricing_api, a_list_change_reaches_two_nodes_sharing_redis) {
   // Both nodes hold the old price in memory.
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(node_->get(price_path("C000001", "IT-00002", "20"), *token_)
-                .body["unit_price"],
+                  .body["unit_price"],
               "40.00");
     EXPECT_EQ(second.get(price_path("C000001", "IT-00002", "20"), token_b)
-                .body["unit_price"],
+                  .body["unit_price"],
               "40.00")
-      << second.log();
+        << second.log();
   }
   set_customer_list(*erp_, "37.50");
   // Within a poll interval (1 s) plus slack for a loaded machine.
   EXPECT_TRUE(test::wait_until(
-    [&] {
-      return node_->get(price_path("C000001", "IT-00002", "20"), *token_)
-               .body.value("unit_price", "")
-             == "37.50";
-    },
-    30s, 100ms));
+      [&] {
+        return node_->get(price_path("C000001", "IT-00002", "20"), *token_)
+                   .body.value("unit_price", "") == "37.50";
+      },
+      30s, 100ms));
   EXPECT_TRUE(test::wait_until(
-    [&] {
-      return second.get(price_path("C000001", "IT-00002", "20"), token_b)
-               .body.value("unit_price", "")
-             == "37.50";
-    },
-    30s, 100ms))
-    << second.log();
+      [&] {
+        return second.get(price_path("C000001", "IT-00002", "20"), token_b)
+                   .body.value("unit_price", "") == "37.50";
+      },
+      30s, 100ms))
+      << second.log();
   set_customer_list(*erp_, "40.00");
   EXPECT_TRUE(test::wait_until(
-    [&] {
-      return second.get(price_path("C000001", "IT-00002", "20"), token_b)
-               .body.value("unit_price", "")
-             == "40.00";
-    },
-    30s, 100ms));
+      [&] {
+        return second.get(price_path("C000001", "IT-00002", "20"), token_b)
+                   .body.value("unit_price", "") == "40.00";
+      },
+      30s, 100ms));
 }
 
 TEST_F(pricing_api, redis_killed_mid_run_prices_stay_correct) {
@@ -378,13 +373,12 @@ TEST_F(pricing_api, redis_killed_mid_run_prices_stay_correct) {
   options.port = redis_->port();
   persistence::redis_client probe(options);
   ASSERT_EQ(node_->get(price_path("C000001", "IT-00002", "30"), *token_)
-              .body["unit_price"],
+                .body["unit_price"],
             "40.00");
   redis_->kill();
   // Quantities never asked before: each is computed from PostgreSQL.
   for (int qty = 31; qty < 41; ++qty) {
-    auto a = node_->get(price_path("C000001", "IT-00002",
-                                   std::to_string(qty)),
+    auto a = node_->get(price_path("C000001", "IT-00002", std::to_string(qty)),
                         *token_);
     ASSERT_EQ(a.status, 200) << qty << ": " << a.raw;
     EXPECT_EQ(a.body["unit_price"], "40.00");
@@ -393,30 +387,28 @@ TEST_F(pricing_api, redis_killed_mid_run_prices_stay_correct) {
   auto tier1 = node_->get(price_path("C000001", "IT-00002", "2"), *token_);
   EXPECT_EQ(tier1.body["unit_price"], "45.00") << tier1.raw;
   auto metrics = node_->metrics();
-  EXPECT_NE(metrics.find("ferry_pricing_redis_available 0"),
-            std::string::npos)
-    << metrics.substr(0, 2000);
+  EXPECT_NE(metrics.find("ferry_pricing_redis_available 0"), std::string::npos)
+      << metrics.substr(0, 2000);
 
   redis_->start();
   // Once the breaker lets a probe through, new prices land in Redis again.
   int qty = 100;
   EXPECT_TRUE(test::wait_until(
-    [&] {
-      auto a = node_->get(price_path("C000001", "IT-00002",
-                                     std::to_string(++qty)),
-                          *token_);
-      if (a.status != 200)
-        return false;
-      auto keys = probe.command({"KEYS", "pricing-it:price:v*"});
-      return keys && !keys->elements.empty();
-    },
-    60s, 200ms));
+      [&] {
+        auto a = node_->get(
+            price_path("C000001", "IT-00002", std::to_string(++qty)), *token_);
+        if (a.status != 200)
+          return false;
+        auto keys = probe.command({"KEYS", "pricing-it:price:v*"});
+        return keys && !keys->elements.empty();
+      },
+      60s, 200ms));
   EXPECT_TRUE(test::wait_until(
-    [&] {
-      return node_->metrics().find("ferry_pricing_redis_available 1")
-             != std::string::npos;
-    },
-    30s, 200ms));
+      [&] {
+        return node_->metrics().find("ferry_pricing_redis_available 1") !=
+               std::string::npos;
+      },
+      30s, 200ms));
 }
 
 } // namespace

@@ -1,6 +1,5 @@
-#include "mapping/order_mapping.hpp"
-
 #include "config/values.hpp"
+#include "mapping/order_mapping.hpp"
 
 #include <gtest/gtest.h>
 
@@ -60,12 +59,12 @@ TEST(order_mapping, order_date_is_erp_local_time_without_offset) {
     const char* order_date;
   };
   const row rows[] = {
-    {"2026-11-29 04:15:00", "America/Chicago", "2026-11-28T22:15:00"},
-    {"2026-03-08 08:00:00", "America/Chicago", "2026-03-08T03:00:00"},
-    {"2026-03-08 07:59:59", "America/Chicago", "2026-03-08T01:59:59"},
-    {"2026-11-01 06:30:00", "America/Chicago", "2026-11-01T01:30:00"},
-    {"2026-11-01 07:30:00", "America/Chicago", "2026-11-01T01:30:00"},
-    {"2026-11-29 04:15:00", "Europe/Berlin", "2026-11-29T05:15:00"},
+      {"2026-11-29 04:15:00", "America/Chicago", "2026-11-28T22:15:00"},
+      {"2026-03-08 08:00:00", "America/Chicago", "2026-03-08T03:00:00"},
+      {"2026-03-08 07:59:59", "America/Chicago", "2026-03-08T01:59:59"},
+      {"2026-11-01 06:30:00", "America/Chicago", "2026-11-01T01:30:00"},
+      {"2026-11-01 07:30:00", "America/Chicago", "2026-11-01T01:30:00"},
+      {"2026-11-29 04:15:00", "Europe/Berlin", "2026-11-29T05:15:00"},
   };
   for (const auto& r : rows) {
     auto o = sample_order();
@@ -95,14 +94,14 @@ TEST(order_mapping, base_price_rounds_half_away_from_zero) {
     const char* base_price;
   };
   const row rows[] = {
-    {"12.5", "12.50"},   {"12.345", "12.35"}, {"12.344", "12.34"},
-    {"0.005", "0.01"},   {"0.004", "0.00"},   {"-2.345", "-2.35"},
-    {"1800", "1800.00"}, {"9.999999", "10.00"},
+      {"12.5", "12.50"},   {"12.345", "12.35"},   {"12.344", "12.34"},
+      {"0.005", "0.01"},   {"0.004", "0.00"},     {"-2.345", "-2.35"},
+      {"1800", "1800.00"}, {"9.999999", "10.00"},
   };
   for (const auto& r : rows)
     EXPECT_EQ(erp_base_price(*decimal::parse(r.price)).to_string(),
               r.base_price)
-      << r.price;
+        << r.price;
 }
 
 TEST(order_mapping, line_amount_rounds_fractional_quantities) {
@@ -140,44 +139,44 @@ TEST(order_mapping, validation_names_the_reason) {
     const char* reason;
   };
   const row rows[] = {
-    {"missing email", [](shop::shop_order& o) { o.customer_email.clear(); },
-     k::missing_email, "order 000001001: customer_email is missing"},
-    {"invalid email",
-     [](shop::shop_order& o) { o.customer_email = "ann.example.com"; },
-     k::invalid_email, "order 000001001: customer_email: email has no '@'"},
-    {"no lines",
-     [](shop::shop_order& o) {
-       o.items.clear();
-       o.grand_total = {};
-     },
-     k::no_lines, "order 000001001: items is empty (no order lines)"},
-    {"zero quantity",
-     [](shop::shop_order& o) { o.items[0].qty_ordered = decimal{}; },
-     k::non_positive_quantity,
-     "order 000001001: items[0].qty_ordered 0 is not positive (sku AB-1)"},
-    {"negative quantity",
-     [](shop::shop_order& o) {
-       o.items[0].qty_ordered = *decimal::parse("-1");
-     },
-     k::non_positive_quantity,
-     "order 000001001: items[0].qty_ordered -1 is not positive (sku AB-1)"},
-    {"missing sku", [](shop::shop_order& o) { o.items[0].sku.clear(); },
-     k::missing_sku, "order 000001001: items[0].sku is missing"},
-    {"currency", [](shop::shop_order& o) { o.base_currency_code = "EUR"; },
-     k::currency_not_configured,
-     "order 000001001: base_currency_code 'EUR' is not a configured "
-     "currency"},
-    {"created_at", [](shop::shop_order& o) { o.created_at = "yesterday"; },
-     k::invalid_created_at,
-     "order 000001001: created_at 'yesterday' is not a UTC timestamp "
-     "YYYY-MM-DD HH:MM:SS"},
-    {"totals",
-     [](shop::shop_order& o) { o.grand_total = *money::parse("40.00"); },
-     k::totals_mismatch,
-     "order 000001001: grand_total 40.00 is not the sum of the lines 37.50, "
-     "shipping_amount and tax_amount 0.00"},
-    {"increment id", [](shop::shop_order& o) { o.increment_id.clear(); },
-     k::missing_increment_id, "order entity 1001: increment_id is missing"},
+      {"missing email", [](shop::shop_order& o) { o.customer_email.clear(); },
+       k::missing_email, "order 000001001: customer_email is missing"},
+      {"invalid email",
+       [](shop::shop_order& o) { o.customer_email = "ann.example.com"; },
+       k::invalid_email, "order 000001001: customer_email: email has no '@'"},
+      {"no lines",
+       [](shop::shop_order& o) {
+         o.items.clear();
+         o.grand_total = {};
+       },
+       k::no_lines, "order 000001001: items is empty (no order lines)"},
+      {"zero quantity",
+       [](shop::shop_order& o) { o.items[0].qty_ordered = decimal{}; },
+       k::non_positive_quantity,
+       "order 000001001: items[0].qty_ordered 0 is not positive (sku AB-1)"},
+      {"negative quantity",
+       [](shop::shop_order& o) {
+         o.items[0].qty_ordered = *decimal::parse("-1");
+       },
+       k::non_positive_quantity,
+       "order 000001001: items[0].qty_ordered -1 is not positive (sku AB-1)"},
+      {"missing sku", [](shop::shop_order& o) { o.items[0].sku.clear(); },
+       k::missing_sku, "order 000001001: items[0].sku is missing"},
+      {"currency", [](shop::shop_order& o) { o.base_currency_code = "EUR"; },
+       k::currency_not_configured,
+       "order 000001001: base_currency_code 'EUR' is not a configured "
+       "currency"},
+      {"created_at", [](shop::shop_order& o) { o.created_at = "yesterday"; },
+       k::invalid_created_at,
+       "order 000001001: created_at 'yesterday' is not a UTC timestamp "
+       "YYYY-MM-DD HH:MM:SS"},
+      {"totals",
+       [](shop::shop_order& o) { o.grand_total = *money::parse("40.00"); },
+       k::totals_mismatch,
+       "order 000001001: grand_total 40.00 is not the sum of the lines 37.50, "
+       "shipping_amount and tax_amount 0.00"},
+      {"increment id", [](shop::shop_order& o) { o.increment_id.clear(); },
+       k::missing_increment_id, "order entity 1001: increment_id is missing"},
   };
   for (const auto& r : rows) {
     auto o = sample_order();
@@ -189,8 +188,8 @@ TEST(order_mapping, validation_names_the_reason) {
     // The reason never quotes the e-mail address.
     EXPECT_EQ(p->reason.find("ann@"), std::string::npos) << r.name;
     EXPECT_TRUE(std::holds_alternative<order_problem>(
-      map_sales_order(o, "C1", chicago())))
-      << r.name;
+        map_sales_order(o, "C1", chicago())))
+        << r.name;
   }
   EXPECT_FALSE(validate_order(sample_order(), {}).has_value());
 }

@@ -51,12 +51,12 @@ price_facts standard_facts() {
   f.base_price = money::from_minor(2000);
   f.base_currency = "USD";
   f.lists = {
-    list("PL-C1", "C1", "",
-         {unit_line("AB-1", 1, 1900), unit_line("AB-1", 10, 1800),
-          unit_line("AB-1", 100, 1500)}),
-    list("PL-WHOLESALE", "", "WHOLESALE",
-         {discount_line("AB-1", 5, "10"), discount_line("EF-3", 1, "12.5"),
-          unit_line("CD-2", 1, 1700)}),
+      list("PL-C1", "C1", "",
+           {unit_line("AB-1", 1, 1900), unit_line("AB-1", 10, 1800),
+            unit_line("AB-1", 100, 1500)}),
+      list("PL-WHOLESALE", "", "WHOLESALE",
+           {discount_line("AB-1", 5, "10"), discount_line("EF-3", 1, "12.5"),
+            unit_line("CD-2", 1, 1700)}),
   };
   return f;
 }
@@ -87,42 +87,42 @@ struct precedence_case {
 
 TEST(price_rules, precedence_and_tiers_table) {
   const precedence_case cases[] = {
-    // the customer's own list wins over its group's
-    {"own list, tier 1", "C1", "WHOLESALE", "AB-1", "1", 1900,
-     price_rule::customer_list, "PL-C1", "1"},
-    {"below the 10 break", "C1", "WHOLESALE", "AB-1", "9", 1900,
-     price_rule::customer_list, "PL-C1", "1"},
-    {"at the 10 break", "C1", "WHOLESALE", "AB-1", "10", 1800,
-     price_rule::customer_list, "PL-C1", "10"},
-    {"above the 10 break", "C1", "WHOLESALE", "AB-1", "11", 1800,
-     price_rule::customer_list, "PL-C1", "10"},
-    {"below the 100 break", "C1", "WHOLESALE", "AB-1", "99.5", 1800,
-     price_rule::customer_list, "PL-C1", "10"},
-    {"at the 100 break", "C1", "WHOLESALE", "AB-1", "100", 1500,
-     price_rule::customer_list, "PL-C1", "100"},
-    {"above the 100 break", "C1", "WHOLESALE", "AB-1", "5000", 1500,
-     price_rule::customer_list, "PL-C1", "100"},
-    // own list has no line for CD-2: the group's applies
-    {"group list when own has no line", "C1", "WHOLESALE", "CD-2", "1", 1700,
-     price_rule::group_list, "PL-WHOLESALE", "1"},
-    // a group customer without an own list: discount off base from 5
-    {"group below discount break", "C2", "WHOLESALE", "AB-1", "4", 2000,
-     price_rule::base, "", "0"},
-    {"group at discount break", "C2", "WHOLESALE", "AB-1", "5", 1800,
-     price_rule::group_list, "PL-WHOLESALE", "5"},
-    {"group above discount break", "C2", "WHOLESALE", "AB-1", "6", 1800,
-     price_rule::group_list, "PL-WHOLESALE", "5"},
-    // 12.5 % off 20.00 = 17.50
-    {"fractional discount", "C2", "WHOLESALE", "EF-3", "1", 1750,
-     price_rule::group_list, "PL-WHOLESALE", "1"},
-    // no group, no own list
-    {"other customer gets base", "C9", "", "AB-1", "50", 2000,
-     price_rule::base, "", "0"},
-    {"anonymous gets base", "", "", "AB-1", "1", 2000, price_rule::base, "",
-     "0"},
-    // a customer number equal to nothing in another group
-    {"other group gets base", "C3", "RETAIL", "AB-1", "50", 2000,
-     price_rule::base, "", "0"},
+      // the customer's own list wins over its group's
+      {"own list, tier 1", "C1", "WHOLESALE", "AB-1", "1", 1900,
+       price_rule::customer_list, "PL-C1", "1"},
+      {"below the 10 break", "C1", "WHOLESALE", "AB-1", "9", 1900,
+       price_rule::customer_list, "PL-C1", "1"},
+      {"at the 10 break", "C1", "WHOLESALE", "AB-1", "10", 1800,
+       price_rule::customer_list, "PL-C1", "10"},
+      {"above the 10 break", "C1", "WHOLESALE", "AB-1", "11", 1800,
+       price_rule::customer_list, "PL-C1", "10"},
+      {"below the 100 break", "C1", "WHOLESALE", "AB-1", "99.5", 1800,
+       price_rule::customer_list, "PL-C1", "10"},
+      {"at the 100 break", "C1", "WHOLESALE", "AB-1", "100", 1500,
+       price_rule::customer_list, "PL-C1", "100"},
+      {"above the 100 break", "C1", "WHOLESALE", "AB-1", "5000", 1500,
+       price_rule::customer_list, "PL-C1", "100"},
+      // own list has no line for CD-2: the group's applies
+      {"group list when own has no line", "C1", "WHOLESALE", "CD-2", "1", 1700,
+       price_rule::group_list, "PL-WHOLESALE", "1"},
+      // a group customer without an own list: discount off base from 5
+      {"group below discount break", "C2", "WHOLESALE", "AB-1", "4", 2000,
+       price_rule::base, "", "0"},
+      {"group at discount break", "C2", "WHOLESALE", "AB-1", "5", 1800,
+       price_rule::group_list, "PL-WHOLESALE", "5"},
+      {"group above discount break", "C2", "WHOLESALE", "AB-1", "6", 1800,
+       price_rule::group_list, "PL-WHOLESALE", "5"},
+      // 12.5 % off 20.00 = 17.50
+      {"fractional discount", "C2", "WHOLESALE", "EF-3", "1", 1750,
+       price_rule::group_list, "PL-WHOLESALE", "1"},
+      // no group, no own list
+      {"other customer gets base", "C9", "", "AB-1", "50", 2000,
+       price_rule::base, "", "0"},
+      {"anonymous gets base", "", "", "AB-1", "1", 2000, price_rule::base, "",
+       "0"},
+      // a customer number equal to nothing in another group
+      {"other group gets base", "C3", "RETAIL", "AB-1", "50", 2000,
+       price_rule::base, "", "0"},
   };
   const auto facts = standard_facts();
   for (const auto& c : cases) {
@@ -141,8 +141,8 @@ TEST(price_rules, discount_rounds_half_away_from_zero) {
   price_facts f;
   f.base_price = money::from_minor(999); // 9.99 less 15 % = 8.4915 → 8.49
   f.base_currency = "USD";
-  f.lists = {list("PL-G", "", "G", {discount_line("X", 1, "15"),
-                                    discount_line("Y", 1, "50")})};
+  f.lists = {list("PL-G", "", "G",
+                  {discount_line("X", 1, "15"), discount_line("Y", 1, "50")})};
   EXPECT_EQ(resolve_price(ask("", "G", "X", "1"), f).quote->unit_price.minor(),
             849);
   // 9.99 / 2 = 4.995 → 5.00
@@ -169,10 +169,10 @@ TEST(price_rules, expired_and_future_lists_do_not_apply) {
   f.base_price = money::from_minor(2000);
   f.base_currency = "USD";
   f.lists = {
-    list("PL-OLD", "C", "", {unit_line("A", 1, 1000)}, "USD",
-         "2025-01-01T00:00:00Z", "2026-11-29T11:59:59Z"),
-    list("PL-NEXT", "C", "", {unit_line("A", 1, 1100)}, "USD",
-         "2026-11-29T12:00:01Z"),
+      list("PL-OLD", "C", "", {unit_line("A", 1, 1000)}, "USD",
+           "2025-01-01T00:00:00Z", "2026-11-29T11:59:59Z"),
+      list("PL-NEXT", "C", "", {unit_line("A", 1, 1100)}, "USD",
+           "2026-11-29T12:00:01Z"),
   };
   auto out = resolve_price(ask("C", "", "A", "1"), f);
   EXPECT_EQ(out.quote->rule, price_rule::base);
@@ -201,7 +201,7 @@ TEST(price_rules, an_expired_own_list_falls_back_to_the_group) {
 TEST(price_rules, currency_mismatch) {
   auto f = standard_facts();
   f.lists.push_back(
-    list("PL-C1-EUR", "C1", "", {unit_line("AB-1", 1, 1650)}, "EUR"));
+      list("PL-C1-EUR", "C1", "", {unit_line("AB-1", 1, 1650)}, "EUR"));
   // USD asked: the EUR list is ignored
   auto usd = resolve_price(ask("C1", "", "AB-1", "1"), f);
   EXPECT_EQ(usd.quote->price_list_code, "PL-C1");
@@ -248,8 +248,8 @@ TEST(price_rules, parses_utc_datetimes) {
             parse_utc_datetime("2026-01-01T00:00:00Z"));
   EXPECT_EQ(*parse_utc_datetime("2026-01-01T02:00:00+02:00"),
             *parse_utc_datetime("2026-01-01T00:00:00Z"));
-  EXPECT_EQ(*parse_utc_datetime("2000-03-01T00:00:00Z")
-              - *parse_utc_datetime("2000-02-28T00:00:00Z"),
+  EXPECT_EQ(*parse_utc_datetime("2000-03-01T00:00:00Z") -
+                *parse_utc_datetime("2000-02-28T00:00:00Z"),
             2 * 86400); // leap year
   for (const char* bad : {"", "2026-13-01T00:00:00Z", "2026-01-01",
                           "2026-01-01T00:00:00X", "2026/01/01T00:00:00Z"})
