@@ -1,6 +1,7 @@
 #include "actors/order_status_poller.hpp"
 
 #include "actors/order_saga.hpp"
+#include "persistence/errors.hpp"
 #include "persistence/order_saga_store.hpp"
 #include "persistence/order_status_store.hpp"
 
@@ -30,6 +31,20 @@ void mirror_next(poller_ptr self);
 
 void wait_for_next_round(poller_ptr self) {
   self->delayed_send(self, self->state.settings.interval, order_tick_atom_v);
+}
+
+void report(poller_ptr self, const char* reason, const std::string& detail) {
+  if (self->state.settings.flows)
+    self->state.settings.flows->failed("order_status", reason, detail);
+}
+
+/// The round stops here; the cursor stays, so the next round sees the
+/// same changes again.
+void abandon_round(poller_ptr self, const char* reason,
+                   const std::string& detail) {
+  report(self, reason, "status poll abandoned: " + detail);
+  self->state.page.clear();
+  wait_for_next_round(self);
 }
 
 persistence::sync_log_entry entry(const std::string& key,
@@ -76,9 +91,9 @@ void commit_change(poller_ptr self, const persistence::order_saga_row& saga,
       entry(saga.key, c, outcome, saga.state + " -> " + t.to + ": " + message);
   auto r = st.sagas->apply(saga, t, st.settings.node, std::chrono::seconds{0});
   if (!r) {
-    // The cursor stays; the next round sees the change again.
-    st.page.clear();
-    wait_for_next_round(self);
+    abandon_round(self, "database",
+                  "order " + saga.key + ": " +
+                      persistence::db_error_text(r.error()));
     return;
   }
   after_change(self);
@@ -87,12 +102,21 @@ void commit_change(poller_ptr self, const persistence::order_saga_row& saga,
 void mirror_next(poller_ptr self) {
   auto& st = self->state;
   if (st.next >= st.page.size()) {
-    if (!st.newest.empty())
-      st.cursors->save_cursor(st.settings.name, st.newest);
-    if (!st.page_token.empty())
+    if (!st.newest.empty()) {
+      auto saved = st.cursors->save_cursor(st.settings.name, st.newest);
+      if (!saved) {
+        abandon_round(self, "database",
+                      persistence::db_error_text(saved.error()));
+        return;
+      }
+    }
+    if (!st.page_token.empty()) {
       fetch(self);
-    else
-      wait_for_next_round(self);
+      return;
+    }
+    if (st.settings.flows)
+      st.settings.flows->cycle_completed("order_status");
+    wait_for_next_round(self);
     return;
   }
   auto c = st.page[st.next];
@@ -106,8 +130,9 @@ void mirror_next(poller_ptr self) {
   auto key = c.external_order_id.substr(prefix.size());
   auto loaded = st.sagas->load(key);
   if (!loaded) {
-    st.page.clear();
-    wait_for_next_round(self);
+    abandon_round(self, "database",
+                  "order " + key + ": " +
+                      persistence::db_error_text(loaded.error()));
     return;
   }
   if (!*loaded || c.status == erp_order_status::open) {
@@ -124,8 +149,7 @@ void mirror_next(poller_ptr self) {
     }
   auto shop = st.connectors->shop();
   if (!shop) {
-    st.page.clear();
-    wait_for_next_round(self);
+    abandon_round(self, "no_connector", "no shop connector");
     return;
   }
   auto entity_id = saga.data.value("entity_id", std::int64_t{0});
@@ -134,13 +158,15 @@ void mirror_next(poller_ptr self) {
     if (se && (se->kind == shop_error_kind::validation ||
                se->kind == shop_error_kind::conflict ||
                se->kind == shop_error_kind::not_found)) {
+      auto why = "the shop refused " + std::string{to_string(c.status)} + ": " +
+                 se->message;
+      report(self, "shop_refused", "order " + saga.key + ": " + why);
       commit_change(self, saga, c, mark, persistence::sync_outcome::skipped,
-                    "the shop refused " + std::string{to_string(c.status)} +
-                        ": " + se->message);
+                    why);
       return;
     }
-    self->state.page.clear();
-    wait_for_next_round(self);
+    abandon_round(self, "shop_call",
+                  "order " + saga.key + ": " + self->system().render(e));
   };
   if (c.status == erp_order_status::cancelled) {
     self->request(shop, st.settings.call_timeout,
@@ -173,7 +199,7 @@ void fetch(poller_ptr self) {
   auto& st = self->state;
   auto erp = st.connectors->erp();
   if (!erp) {
-    wait_for_next_round(self);
+    abandon_round(self, "no_connector", "no ERP connector");
     return;
   }
   erp_get_status_changes req;
@@ -189,9 +215,11 @@ void fetch(poller_ptr self) {
             st.page_token = page.next_page_token;
             mirror_next(self);
           },
-          [=](caf::error&) {
+          [=](caf::error& e) {
             self->state.page_token.clear();
-            wait_for_next_round(self);
+            abandon_round(self, "erp_call",
+                          "GetSalesOrderStatusChanges: " +
+                              self->system().render(e));
           });
 }
 
@@ -204,13 +232,16 @@ order_status_poller(poller_ptr self, order_status_poller_settings settings,
   st.connectors = std::move(connectors);
   st.cursors = std::make_unique<persistence::order_status_store>(*pool);
   st.sagas = std::make_unique<persistence::order_saga_store>(*pool);
+  if (st.settings.flows)
+    st.settings.flows->expect_cycles("order_status", st.settings.interval);
   self->send(self, order_tick_atom_v);
   return {
       [self](order_tick_atom) {
         auto& st = self->state;
         auto cursor = st.cursors->cursor(st.settings.name);
         if (!cursor) {
-          wait_for_next_round(self);
+          abandon_round(self, "database",
+                        persistence::db_error_text(cursor.error()));
           return;
         }
         st.since = cursor->value_or("1970-01-01T00:00:00Z");

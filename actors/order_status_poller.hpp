@@ -2,6 +2,7 @@
 
 #include "actors/connector_directory.hpp"
 #include "actors/orders_messages.hpp"
+#include "monitoring/flow_health.hpp"
 #include "persistence/pg_pool.hpp"
 
 #include <caf/actor_system.hpp>
@@ -21,6 +22,9 @@ struct order_status_poller_settings {
   std::chrono::milliseconds interval{5000};
   int page_size = 100;
   std::chrono::milliseconds call_timeout{60000};
+  /// Where failed calls, refused changes and rounds are reported (flow
+  /// "order_status"); may be null.
+  std::shared_ptr<monitoring::flow_health> flows;
 };
 
 /// ERP order status back into the shop: polls GetSalesOrderStatusChanges

@@ -1,6 +1,7 @@
 #include "actors/price_list_poller.hpp"
 
 #include "actors/pricing_registry.hpp"
+#include "mapping/price_rules.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
 
@@ -17,6 +18,7 @@ struct poller_state {
   bool busy = false;
   bool invalidation_pending = false;
   std::uint64_t changed_this_cycle = 0;
+  bool failed_this_cycle = false;
   std::string newest; // the largest ModifiedAt of the walk under way
   static inline const char* name = "price_list_poller";
 };
@@ -33,6 +35,10 @@ void fail_cycle(poller_pointer self, const std::string& what) {
   auto& st = self->state;
   ++st.report.errors;
   st.report.last_error = what;
+  st.failed_this_cycle = true;
+  if (st.settings.flows)
+    st.settings.flows->failed("prices", "cycle_abandoned",
+                              "price poll abandoned: " + what);
   // The cursors stay where they were: the next poll covers this one.
   finish_cycle(self);
 }
@@ -70,6 +76,9 @@ void finish_cycle(poller_pointer self) {
   st.changed_this_cycle = 0;
   st.busy = false;
   ++st.report.cycles;
+  if (st.settings.flows && !st.failed_this_cycle)
+    st.settings.flows->cycle_completed("prices");
+  st.failed_this_cycle = false;
   self->delayed_send(self, st.settings.interval, pricing_tick_atom::value);
 }
 
@@ -95,6 +104,19 @@ void walk_lists(poller_pointer self, std::string since, std::string token) {
       .then(
           [self, since](erp_page<erp_price_list>& page) {
             auto& st = self->state;
+            // A list Ferry cannot date is stored as it came (nothing is lost)
+            // but never applies; say so rather than quote BasePrice silently.
+            for (const auto& list : page.rows) {
+              auto why = price_list_date_error(list);
+              if (why.empty())
+                continue;
+              ++st.report.errors;
+              st.report.last_error = why;
+              if (st.settings.flows)
+                st.settings.flows->failed(
+                    "prices", "bad_validity", why,
+                    {{"price_list", list.price_list_code}});
+            }
             auto changed = st.store->upsert_lists(page.rows);
             if (!changed) {
               fail_cycle(self, persistence::db_error_text(changed.error()));
@@ -178,6 +200,8 @@ price_list_poller(poller_pointer self, price_list_poller_settings settings,
   st.erp = std::move(erp);
   st.store = std::move(store);
   st.cache = std::move(cache);
+  if (st.settings.flows)
+    st.settings.flows->expect_cycles("prices", st.settings.interval);
   self->send(self, pricing_tick_atom::value);
   return {
       [self](pricing_tick_atom) {

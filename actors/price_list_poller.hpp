@@ -2,6 +2,7 @@
 
 #include "actors/erp_connector.hpp"
 #include "actors/pricing_messages.hpp"
+#include "monitoring/flow_health.hpp"
 #include "persistence/price_cache.hpp"
 #include "persistence/price_list_store.hpp"
 
@@ -35,6 +36,9 @@ struct price_list_poller_settings {
   std::chrono::milliseconds interval{30000};
   int page_size = 500;
   std::chrono::milliseconds call_timeout{60000};
+  /// Where refused lists, failed calls and cycles are reported (flow
+  /// "prices"); may be null.
+  std::shared_ptr<monitoring::flow_health> flows;
 };
 
 /// Spawns the poller; its first poll starts at once. `cache` may be null.

@@ -312,7 +312,8 @@ price_load_result pricing_source::load(const price_load& request) {
     q.quantity = item.quantity;
     q.currency = currency;
     q.now_utc = settings_.now_utc();
-    price_facts facts{*base, settings_.base_currency, *lists};
+    price_facts facts{*base, settings_.base_currency, *lists,
+                      settings_.erp_time_zone.get()};
     auto outcome = resolve_price(q, facts);
     if (!outcome.quote) {
       bool qty = outcome.refusal == price_refusal::bad_quantity;

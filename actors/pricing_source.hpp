@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ struct pricing_source_settings {
                                          std::chrono::milliseconds{2000}};
   /// The clock rules are evaluated at (seconds since the epoch, UTC).
   std::function<std::int64_t()> now_utc;
+  /// The ERP's time zone, in which a price list's date-only validity is
+  /// read (a date-only ValidTo lasts through that day there); null: UTC.
+  std::shared_ptr<const time_zone> erp_time_zone;
 };
 
 /// The blocking part of pricing, run by the loader workers (never on a

@@ -11,6 +11,7 @@
 #include <caf/type_id.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ferry {
 
@@ -93,13 +94,16 @@ struct supervisor_status {
   std::uint32_t running = 0; // children alive now
   std::uint32_t pending_restarts = 0;
   std::uint64_t restarts = 0; // restarts done since start
+  /// Children that failed within the supervisor's period, as
+  /// "kind (N restarts, last: reason)"; empty when all are healthy.
+  std::vector<std::string> degraded;
 };
 
 /// 0.17 inspection.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, supervisor_status& x) {
   return f(caf::meta::type_name("supervisor_status"), x.phase, x.running,
-           x.pending_restarts, x.restarts);
+           x.pending_restarts, x.restarts, x.degraded);
 }
 
 } // namespace ferry
@@ -122,5 +126,6 @@ CAF_ADD_ATOM(ferry_runtime, ferry, backlog_atom, "backlog")
 CAF_ADD_ATOM(ferry_runtime, ferry, restart_atom, "fr_restart")
 CAF_ADD_ATOM(ferry_runtime, ferry, probe_atom, "fr_probe")
 CAF_ADD_ATOM(ferry_runtime, ferry, deadline_atom, "fr_dline")
+CAF_ADD_ATOM(ferry_runtime, ferry, health_atom, "fr_health")
 
 CAF_END_TYPE_ID_BLOCK(ferry_runtime)

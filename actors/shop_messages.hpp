@@ -79,8 +79,8 @@ typename Inspector::result_type inspect(Inspector& f, shop_order& x) {
   return f(caf::meta::type_name("shop_order"), x.entity_id, x.increment_id,
            x.created_at, x.updated_at, customer, x.customer_email,
            x.base_currency_code, x.subtotal, x.shipping_amount, x.tax_amount,
-           x.grand_total, x.status, x.state, x.items, x.billing_address,
-           x.status_histories, load);
+           x.discount_amount, x.grand_total, x.status, x.state, x.items,
+           x.billing_address, x.status_histories, load);
 }
 
 /// 0.17 inspection.

@@ -22,7 +22,8 @@ struct poller_state {
   int page = 1;
   std::string since;
   std::string newest;
-  bool failed = false;
+  bool failed = false;       // the walk of the current resource
+  bool cycle_failed = false; // any walk of the current cycle
   static inline const char* name = "shop_poller";
 };
 
@@ -33,8 +34,11 @@ void start_resource(poller_ptr self);
 void note_error(poller_ptr self, std::string what) {
   auto& st = self->state;
   ++st.report.errors;
+  if (st.settings.flows)
+    st.settings.flows->failed("shop_poll", "walk_failed", "shop poll: " + what);
   st.report.last_error = std::move(what);
   st.failed = true;
+  st.cycle_failed = true;
 }
 
 void next_resource(poller_ptr self) {
@@ -169,6 +173,9 @@ void start_resource(poller_ptr self) {
   auto& st = self->state;
   if (st.resource >= std::size(resources)) {
     ++st.report.cycles;
+    if (st.settings.flows && !st.cycle_failed)
+      st.settings.flows->cycle_completed("shop_poll");
+    st.cycle_failed = false;
     st.running = false;
     self->delayed_send(self, st.settings.interval, shop_poll_atom::value);
     return;
@@ -197,6 +204,8 @@ shop_poller(poller_ptr self, shop_poller_settings settings,
             std::shared_ptr<persistence::shop_poll_store> store) {
   auto& st = self->state;
   st.settings = settings;
+  if (st.settings.flows)
+    st.settings.flows->expect_cycles("shop_poll", st.settings.interval);
   st.settings.page_size = std::clamp(st.settings.page_size, 1, 500);
   st.connector = std::move(connector);
   st.store = std::move(store);

@@ -2,6 +2,7 @@
 
 #include "actors/shop_connector.hpp"
 #include "actors/shop_messages.hpp"
+#include "monitoring/flow_health.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
@@ -27,6 +28,9 @@ struct shop_poller_settings {
   int page_size = 200;
   /// How long one list call may take, retries included.
   std::chrono::milliseconds call_timeout{120'000};
+  /// Where failed walks and completed cycles are reported (flow
+  /// "shop_poll"); may be null.
+  std::shared_ptr<monitoring::flow_health> flows;
 };
 
 /// The lost-webhook catch-up: every `interval` it walks

@@ -48,6 +48,8 @@ struct child_slot {
   bool restart_pending = false;
   std::uint64_t generation = 0;    // matches restart timers to the failure
   std::deque<time_point> restarts; // this child's restarts within period
+  std::string last_failure;        // why it last went down, for status
+  prometheus::Gauge* degraded = nullptr;
   // Backlog: the last answered probe and the one in flight.
   bool probe_outstanding = false;
   time_point probe_sent{};
@@ -80,6 +82,7 @@ struct supervisor_state {
   prometheus::Family<prometheus::Counter>* restart_family = nullptr;
   prometheus::Family<prometheus::Gauge>* messages_family = nullptr;
   prometheus::Family<prometheus::Gauge>* age_family = nullptr;
+  prometheus::Family<prometheus::Gauge>* degraded_family = nullptr;
   step current_step;
   std::uint64_t step_epoch = 0;
   time_point deadline{};
@@ -245,24 +248,44 @@ void escalate(supervisor_actor* self, const std::string& kind);
 
 void start_child(supervisor_actor* self, std::size_t i);
 
-void child_failed(supervisor_actor* self, std::size_t i) {
+// Forgets restarts older than the period; a child none of whose restarts
+// is left is healthy again.
+void expire_restarts(supervisor_actor* self) {
   auto& s = self->state;
-  auto& slot = (*s.children)[i];
   const auto now = self->clock().now();
   auto expired = [&](time_point t) { return now - t >= s.settings.period; };
   while (!s.restarts.empty() && expired(s.restarts.front()))
     s.restarts.pop_front();
-  while (!slot.restarts.empty() && expired(slot.restarts.front()))
-    slot.restarts.pop_front();
-  if (s.restarts.size() >=
-      static_cast<std::size_t>(std::max(0, s.settings.intensity))) {
+  for (auto& slot : *s.children) {
+    while (!slot.restarts.empty() && expired(slot.restarts.front()))
+      slot.restarts.pop_front();
+    slot.degraded->Set(slot.restarts.empty() ? 0 : 1);
+  }
+}
+
+void child_failed(supervisor_actor* self, std::size_t i) {
+  auto& s = self->state;
+  auto& slot = (*s.children)[i];
+  const auto now = self->clock().now();
+  expire_restarts(self);
+  const int attempt = static_cast<int>(slot.restarts.size());
+  const bool over_intensity =
+      s.restarts.size() >=
+      static_cast<std::size_t>(std::max(0, s.settings.intensity));
+  if (over_intensity && s.settings.escalate) {
     escalate(self, slot.spec.kind);
     return;
   }
-  const int attempt = static_cast<int>(slot.restarts.size());
   s.restarts.push_back(now);
   slot.restarts.push_back(now);
-  const auto delay = s.settings.jitter
+  slot.degraded->Set(1);
+  // Healthy again once a period passes without another failure.
+  self->delayed_send(self, s.settings.period, health_atom::value);
+  // Past the intensity (a root that does not escalate), one area's crash
+  // loop must not end the node: it is restarted at the longest backoff for
+  // as long as it fails, and reported degraded.
+  const auto delay = over_intensity ? s.settings.backoff.max
+                     : s.settings.jitter
                          ? full_jitter_delay(s.settings.backoff, attempt, s.rng)
                          : capped_delay(s.settings.backoff, attempt);
   slot.restart_pending = true;
@@ -342,6 +365,8 @@ void on_down(supervisor_actor* self, caf::down_msg& dm) {
   auto& slot = (*s.children)[i];
   slot.handle = nullptr;
   slot.probe_outstanding = false;
+  if (dm.reason)
+    slot.last_failure = self->system().render(dm.reason);
   if (s.current_step.active) {
     if (s.current_step.awaiting_down.erase(dm.source) > 0 &&
         s.current == phase::stopping)
@@ -527,10 +552,16 @@ caf::behavior supervisor_fun(supervisor_actor* self,
                       .Help("Age of the oldest message waiting in a kind's "
                             "workers")
                       .Register(*registry);
+  s.degraded_family = &prometheus::BuildGauge()
+                           .Name("ferry_actor_degraded")
+                           .Help("1 while a supervised actor kind has failed "
+                                 "within its supervisor's period")
+                           .Register(*registry);
   s.children = std::make_shared<child_list>();
   for (auto& spec : specs) {
     child_slot slot;
     slot.spec = std::move(spec);
+    slot.degraded = &s.degraded_family->Add({{"kind", slot.spec.kind}});
     if (slot.spec.role != child_role::worker)
       slot.spec.probe = backlog_probe::none;
     s.children->push_back(std::move(slot));
@@ -602,8 +633,22 @@ caf::behavior supervisor_fun(supervisor_actor* self,
             ++status.pending_restarts;
         }
         status.restarts = st.restarts_done;
+        expire_restarts(self);
+        for (auto& slot : *st.children)
+          if (!slot.restarts.empty())
+            status.degraded.push_back(
+                slot.spec.kind + " (" + std::to_string(slot.restarts.size()) +
+                " restarts within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                   st.settings.period)
+                                   .count()) +
+                " s, last: " +
+                (slot.last_failure.empty() ? "failed to start"
+                                           : slot.last_failure) +
+                ")");
         return status;
       },
+      [self](health_atom) { expire_restarts(self); },
       [self](quiesce_atom, caf::timespan budget) {
         auto rp = self->make_response_promise<caf::ok_atom>();
         self->state.deadline = self->clock().now() + budget;

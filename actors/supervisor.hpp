@@ -26,7 +26,8 @@
 //       children with user_shutdown, killing what is left at the deadline;
 //       the supervisor then quits with user_shutdown.
 //   throttle_subscription{kind}        sender gets throttle_signal updates
-//   (caf::get_atom) -> supervisor_status
+//   (caf::get_atom) -> supervisor_status (with the children that failed
+//       within `period`, each with its restart count and last reason)
 
 #include "actors/backlog.hpp"
 #include "actors/backoff.hpp"
@@ -101,12 +102,18 @@ struct supervisor_settings {
   /// Called once when this supervisor escalates (give it to the root only:
   /// it ends the application). Runs on the supervisor's thread.
   std::function<void(const caf::error&)> on_escalation;
+  /// False for the root over areas: past its intensity it does not
+  /// escalate (which would end the node for one area's crash loop) but goes
+  /// on restarting the failing child at the longest backoff, and reports it
+  /// degraded (`supervisor_status::degraded`, ferry_actor_degraded{kind}).
+  bool escalate = true;
 };
 
 /// Starts a supervisor over `children` (started in order). Metrics
-/// ferry_actor_restarts_total{kind}, ferry_actor_backlog_messages{kind} and
-/// ferry_actor_backlog_oldest_seconds{kind} go to `registry`, which must
-/// outlive the actor system.
+/// ferry_actor_restarts_total{kind}, ferry_actor_backlog_messages{kind},
+/// ferry_actor_backlog_oldest_seconds{kind} and ferry_actor_degraded{kind}
+/// (1 while a child has failed within `period`) go to `registry`, which
+/// must outlive the actor system.
 caf::actor spawn_supervisor(caf::actor_system& sys,
                             prometheus::Registry& registry,
                             supervisor_settings settings,

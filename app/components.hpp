@@ -7,6 +7,7 @@
 #include "actors/supervisor.hpp"
 #include "actors/webhook_intake.hpp"
 #include "config/ferry_config.hpp"
+#include "monitoring/flow_health.hpp"
 #include "persistence/pg_pool.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/oauth/token_issuer.hpp"
@@ -37,6 +38,9 @@ struct component_context {
   std::shared_ptr<pricing_memory> prices;
   /// New orders' sagas from the webhook commits to the order intake.
   std::shared_ptr<order_handoff> orders = std::make_shared<order_handoff>();
+  /// The sync flows' failures and cycles (metrics, rate-limited logs and
+  /// the "flows" line of /readyz).
+  std::shared_ptr<monitoring::flow_health> flows = nullptr;
 };
 
 /// What API routes are built from. The API server starts after the root
@@ -49,8 +53,13 @@ struct api_context {
 };
 
 /// The root supervisor's children, in start order (stopped in reverse):
-/// connectors first, then each area's.
+/// one supervisor per area (connectors first), each with the configured
+/// `supervision` intensity, escalating to the root on its own.
 std::vector<child_spec> root_children(component_context& context);
+
+/// An area supervisor's settings from the configuration's `supervision`.
+supervisor_settings area_settings(const config::ferry_config& config,
+                                  std::string area);
 
 /// Every area's routes on Ferry's API (besides /oauth/token and the
 /// webhook intake, which api_endpoint adds itself).

@@ -109,9 +109,12 @@ void add_connector_children(component_context& c,
   poller.kind = "shop_poller";
   poller.role = child_role::producer;
   poller.probe = backlog_probe::none;
-  poller.start = [directory, store, &config](caf::actor_system& sys) {
+  auto flows = c.flows;
+  poller.start = [directory, store, flows, &config](caf::actor_system& sys) {
+    auto settings = poller_settings(config);
+    settings.flows = flows;
     return caf::actor_cast<caf::actor>(spawn_shop_poller(
-        sys, poller_settings(config),
+        sys, settings,
         shop_connector_resolver{[directory] { return directory->shop(); }},
         store));
   };

@@ -3,6 +3,7 @@
 #include "actors/order_status_poller.hpp"
 #include "app/components.hpp"
 #include "config/values.hpp"
+#include "mapping/json_text.hpp"
 #include "persistence/order_saga_store.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -98,16 +99,26 @@ http::handler decision_handler(persistence::pg_pool& pool,
     std::string reason;
     std::string approver;
     if (!r.body.empty()) {
-      auto body = nlohmann::json::parse(r.body, nullptr, false);
-      if (body.is_discarded() || !body.is_object()) {
-        respond(http::response::error(400, "invalid_request",
-                                      "the body is not a JSON object"));
+      auto parsed = parse_bounded_json(r.body);
+      if (!parsed.error.empty() || !parsed.value.is_object()) {
+        respond(http::response::error(
+            400, "invalid_request",
+            parsed.error.empty() ? "the body is not a JSON object"
+                                 : "the body is refused: " + parsed.error));
         return;
       }
-      if (auto it = body.find("reason"); it != body.end() && it->is_string())
-        reason = it->get<std::string>();
-      if (auto it = body.find("approver"); it != body.end() && it->is_string())
-        approver = it->get<std::string>();
+      for (auto [key, out] :
+           {std::pair{"reason", &reason}, std::pair{"approver", &approver}}) {
+        auto it = parsed.value.find(key);
+        if (it == parsed.value.end() || it->is_null())
+          continue;
+        if (!it->is_string()) {
+          respond(http::response::error(
+              400, "invalid_request", std::string{key} + " must be a string"));
+          return;
+        }
+        *out = it->get<std::string>();
+      }
     }
     if (decision == "reject" && reason.empty()) {
       respond(http::response::error(400, "invalid_request",
@@ -192,6 +203,7 @@ void add_order_children(component_context& c, std::vector<child_spec>& out) {
   order_status_poller_settings status;
   status.node = settings.saga.node;
   status.interval = c.config.erp.status_poll_interval;
+  status.flows = c.flows;
   child_spec poller;
   poller.kind = "order_status_poller";
   poller.role = child_role::producer;

@@ -6,6 +6,8 @@
 #include "actors/pricing_registry.hpp"
 #include "actors/pricing_source.hpp"
 #include "app/components.hpp"
+#include "config/values.hpp"
+#include "mapping/json_text.hpp"
 #include "persistence/customer_store.hpp"
 #include "persistence/price_cache.hpp"
 #include "persistence/price_list_store.hpp"
@@ -52,6 +54,7 @@ struct pricing_parts {
         poller_redis, c.config.redis.key_prefix, c.config.pricing.cache_ttl);
     pricing_source_settings s;
     s.base_currency = c.config.pricing.base_currency;
+    s.erp_time_zone = config::load_time_zone(c.config.erp.timezone);
     source = std::make_shared<pricing_source>(
         lists, customers, source_cache.get(), c.registry, s);
   }
@@ -267,9 +270,11 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
   poller.kind = "price_list_poller";
   poller.role = child_role::producer;
   auto directory = c.connectors;
-  poller.start = [parts, directory, &config](caf::actor_system& sys) {
+  auto flows = c.flows;
+  poller.start = [parts, directory, flows, &config](caf::actor_system& sys) {
     price_list_poller_settings s;
     s.interval = config.pricing.poll_interval;
+    s.flows = flows;
     auto store =
         std::shared_ptr<persistence::price_list_store>(parts, &parts->lists);
     auto poller = spawn_price_list_poller(
@@ -358,21 +363,42 @@ void add_pricing_routes(api_context& context, http::router& router) {
       context.issuer.require_scopes(
           {"prices:read"},
           [sys, memory](http::request&& req, http::respond_fn respond) {
-            auto body = nlohmann::json::parse(req.body, nullptr, false);
-            if (body.is_discarded() || !body.is_object()) {
-              respond(http::response::error(400, "bad_request",
-                                            "the body must be a JSON object"));
+            auto parsed = parse_bounded_json(req.body);
+            if (!parsed.error.empty() || !parsed.value.is_object()) {
+              respond(http::response::error(
+                  400, "bad_request",
+                  parsed.error.empty()
+                      ? "the body must be a JSON object"
+                      : "the body is refused: " + parsed.error));
               return;
             }
+            const auto& body = parsed.value;
             price_query q;
-            auto text = [&](const nlohmann::json& j, const char* key) {
+            // A field that should be text: a string, or for ids and quantities
+            // a number written as JSON (the shop's ids are numbers); anything
+            // else is refused by name rather than turned into text.
+            std::string wrong;
+            auto text = [&](const nlohmann::json& j, const char* key,
+                            const std::string& where, bool number_ok) {
               auto it = j.find(key);
               if (it == j.end() || it->is_null())
                 return std::string{};
-              return it->is_string() ? it->get<std::string>() : it->dump();
+              if (it->is_string())
+                return it->get<std::string>();
+              if (number_ok && it->is_number())
+                return it->dump();
+              if (wrong.empty())
+                wrong = where + key +
+                        (number_ok ? " must be a string or a number"
+                                   : " must be a string");
+              return std::string{};
             };
-            q.customer_id = text(body, "customer_id");
-            q.currency = text(body, "currency");
+            q.customer_id = text(body, "customer_id", "", true);
+            q.currency = text(body, "currency", "", false);
+            if (!wrong.empty()) {
+              respond(http::response::error(400, "bad_request", wrong));
+              return;
+            }
             if (!valid_currency(q.currency)) {
               respond(http::response::error(
                   400, "bad_request", "currency must be an ISO 4217 code"));
@@ -400,8 +426,12 @@ void add_pricing_routes(api_context& context, http::router& router) {
                                               where + " must be an object"));
                 return;
               }
-              auto sku = text(item, "sku");
-              auto qty_text = text(item, "qty");
+              auto sku = text(item, "sku", where + ".", false);
+              auto qty_text = text(item, "qty", where + ".", true);
+              if (!wrong.empty()) {
+                respond(http::response::error(400, "bad_request", wrong));
+                return;
+              }
               if (sku.empty()) {
                 respond(http::response::error(400, "bad_request",
                                               where + ".sku is missing"));

@@ -72,12 +72,10 @@ sigset_t stop_signals() {
 }
 
 supervisor_settings root_settings(const config::ferry_config& config) {
-  supervisor_settings settings;
-  settings.name = "root";
-  settings.backoff.initial = config.supervision.backoff.initial;
-  settings.backoff.max = config.supervision.backoff.max;
-  settings.intensity = config.supervision.intensity;
-  settings.period = config.supervision.period;
+  auto settings = area_settings(config, "root");
+  // An area that exceeds its intensity is restarted at the longest backoff
+  // and shown degraded on /readyz: the node stays up for the other areas.
+  settings.escalate = false;
   settings.on_escalation = [](const caf::error& reason) {
     {
       std::lock_guard<std::mutex> guard(escalation_mutex);
@@ -107,9 +105,15 @@ mon::probe_result supervisor_probe(caf::actor_system& system,
       .receive(
           [&](const supervisor_status& status) {
             result.ok = status.phase == "running";
-            result.detail = status.phase + ", " +
-                            std::to_string(status.running) +
-                            " children running";
+            result.detail =
+                status.phase + ", " + std::to_string(status.running) + " of " +
+                std::to_string(status.running + status.pending_restarts) +
+                " areas running";
+            if (!status.degraded.empty()) {
+              result.detail += "; degraded:";
+              for (const auto& d : status.degraded)
+                result.detail += " " + d;
+            }
           },
           [&](const caf::error& error) {
             result.detail = "root supervisor: " + system.render(error);
@@ -186,6 +190,7 @@ int run_command(const std::vector<std::string>& args) {
       std::chrono::duration_cast<std::chrono::seconds>(
           config->throttle.retry_after)});
   std::atomic<bool> stopping{false};
+  auto flows = std::make_shared<mon::flow_health>(registry);
   int status = 0;
   {
     caf::actor_system_config cfg;
@@ -199,6 +204,7 @@ int run_command(const std::vector<std::string>& args) {
         system,
         std::make_shared<connector_directory>(),
         std::make_shared<pricing_memory>(config->pricing.cache_ttl)};
+    context.flows = flows;
     auto root = spawn_supervisor(system, registry, root_settings(*config),
                                  root_children(context));
 
@@ -224,17 +230,17 @@ int run_command(const std::vector<std::string>& args) {
 
     // All at once: /readyz answers 503 until probes exist, and must not
     // answer 200 having checked only some of them.
-    ops->add_probes({{"shutdown",
-                      [&stopping] {
-                        return stopping ? mon::probe_result{false, "draining"}
-                                        : mon::probe_result{true, "running"};
-                      }},
-                     persistence::postgres_probe(pool),
-                     persistence::migrations_probe(pool),
-                     persistence::optional_redis_probe(redis_for_probe),
-                     {"actors", [&system, root] {
-                        return supervisor_probe(system, root);
-                      }}});
+    ops->add_probes(
+        {{"shutdown",
+          [&stopping] {
+            return stopping ? mon::probe_result{false, "draining"}
+                            : mon::probe_result{true, "running"};
+          }},
+         persistence::postgres_probe(pool),
+         persistence::migrations_probe(pool),
+         persistence::optional_redis_probe(redis_for_probe),
+         {"actors", [&system, root] { return supervisor_probe(system, root); }},
+         mon::flow_health::probe(flows)});
     mon::log_info(component, "running",
                   {{"ops_port", ops->port()},
                    {"api_port", api->port()},

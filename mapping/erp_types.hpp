@@ -7,7 +7,7 @@
 #include <vector>
 
 /// The ERP's records as plain structs of our own (see
-/// ../shared/contracts/ERP-SOAP.md). No gSOAP type appears here:
+/// docs/contracts.md). No gSOAP type appears here:
 /// protocols/soap converts these to and from the generated bindings.
 /// An absent optional text field of the contract is an empty string.
 /// Date-times are the ERP's literal text: `OrderDate` is ERP local time

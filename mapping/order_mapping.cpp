@@ -52,6 +52,10 @@ std::string external_order_id(std::string_view increment_id) {
   return "WEB-" + std::string{increment_id};
 }
 
+money charges_of(const shop::shop_order& order) {
+  return order.shipping_amount + order.tax_amount + order.discount_amount;
+}
+
 money erp_base_price(decimal price) {
   return money::round(price);
 }
@@ -86,15 +90,20 @@ validate_order(const shop::shop_order& order,
     return problem(k::invalid_created_at, order,
                    "created_at '" + order.created_at +
                        "' is not a UTC timestamp YYYY-MM-DD HH:MM:SS");
+  // The shop's row totals are what it charged (its own rounding of
+  // fractional quantities, its discounts): the ERP gets them as they are,
+  // never a recomputation of price × qty.
   money lines;
   for (const auto& item : order.items)
-    lines += erp_base_price(item.price.to_decimal()).times(item.qty_ordered);
-  auto charges = order.shipping_amount + order.tax_amount;
+    lines += item.row_total;
+  auto charges = charges_of(order);
   if (lines + charges != order.grand_total)
     return problem(k::totals_mismatch, order,
                    "grand_total " + order.grand_total.to_string() +
-                       " is not the sum of the lines " + lines.to_string() +
-                       ", shipping_amount and tax_amount " +
+                       " is not the sum of the row totals " +
+                       lines.to_string() +
+                       " and of shipping_amount, tax_amount and"
+                       " discount_amount " +
                        charges.to_string());
   return std::nullopt;
 }
@@ -120,10 +129,10 @@ map_sales_order(const shop::shop_order& order, const std::string& customer_no,
     line.item_code = item.sku;
     line.quantity = item.qty_ordered;
     line.base_price = erp_base_price(item.price.to_decimal());
-    line.line_amount = line.base_price.times(item.qty_ordered);
+    line.line_amount = item.row_total;
     so.lines.push_back(std::move(line));
   }
-  auto charges = order.shipping_amount + order.tax_amount;
+  auto charges = charges_of(order);
   if (charges != money{}) {
     erp_sales_order_line line;
     line.item_code = settings.charges_item_code;

@@ -26,9 +26,9 @@ struct order_mapping_settings {
   /// threshold): an order in another currency cannot be gated, so it is
   /// refused.
   std::set<std::string> currencies{"USD"};
-  /// The ERP item that carries an order's shipping and tax: the ERP wants
-  /// TotalAmount to be the sum of its lines, the shop's grand_total
-  /// includes both.
+  /// The ERP item that carries an order's shipping, tax and discount: the
+  /// ERP wants TotalAmount to be the sum of its lines, the shop's
+  /// grand_total includes them.
   std::string charges_item_code = "SHIPPING";
 };
 
@@ -62,6 +62,10 @@ std::string external_order_id(std::string_view increment_id);
 
 /// `BasePrice`: `price` rounded to 2 decimals half away from zero.
 money erp_base_price(decimal price);
+
+/// What the order charges besides its rows, as one ERP line: shipping,
+/// tax and the (negative) discount.
+money charges_of(const shop::shop_order& order);
 
 /// Every check that needs nothing but the order and the configuration; the
 /// first problem found, or nothing when it may go on.

@@ -43,7 +43,7 @@ chosen_line best_line(const price_question& q, const price_facts& facts,
   chosen_line best;
   for (const auto& list : facts.lists) {
     if (!belongs(list) || list.currency_code != q.currency ||
-        !price_list_valid_at(list, q.now_utc))
+        !price_list_valid_at(list, q.now_utc, facts.erp_zone))
       continue;
     const erp_price_line* line = nullptr;
     for (const auto& candidate : list.lines)
@@ -53,7 +53,9 @@ chosen_line best_line(const price_question& q, const price_facts& facts,
         line = &candidate;
     if (line == nullptr)
       continue;
-    auto from = parse_utc_datetime(list.valid_from).value_or(0);
+    auto from =
+        parse_validity(list.valid_from, facts.erp_zone, validity_edge::from)
+            .value_or(0);
     if (best.list == nullptr ||
         std::tie(from, list.price_list_code) >
             std::tie(best.valid_from, best.list->price_list_code))
@@ -76,49 +78,113 @@ const char* to_string(price_rule rule) {
   return "base";
 }
 
-std::optional<std::int64_t> parse_utc_datetime(std::string_view text) {
+namespace {
+
+// An xs:date or xs:dateTime taken apart: the wall-clock seconds it names and
+// the offset it carries, if any.
+struct parsed_moment {
+  std::int64_t wall_seconds = 0; // as if the wall clock were UTC
+  bool has_time = false;
+  std::optional<std::int64_t> offset; // seconds east of UTC
+};
+
+std::optional<parsed_moment> parse_moment(std::string_view text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!read_digits(text, 0, 4, y) || text.size() < 19 || text[4] != '-' ||
+  if (!read_digits(text, 0, 4, y) || text.size() < 10 || text[4] != '-' ||
       !read_digits(text, 5, 2, mo) || text[7] != '-' ||
-      !read_digits(text, 8, 2, d) || text[10] != 'T' ||
-      !read_digits(text, 11, 2, h) || text[13] != ':' ||
-      !read_digits(text, 14, 2, mi) || text[16] != ':' ||
-      !read_digits(text, 17, 2, s))
+      !read_digits(text, 8, 2, d))
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+  if (mo < 1 || mo > 12 || d < 1 || d > 31)
     return std::nullopt;
-  std::size_t pos = 19;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    auto digits = pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')
-      ++pos;
-    if (pos == digits)
+  parsed_moment out;
+  std::size_t pos = 10;
+  if (pos < text.size() && text[pos] == 'T') {
+    if (text.size() < 19 || !read_digits(text, 11, 2, h) || text[13] != ':' ||
+        !read_digits(text, 14, 2, mi) || text[16] != ':' ||
+        !read_digits(text, 17, 2, s))
       return std::nullopt;
+    if (h > 23 || mi > 59 || s > 60)
+      return std::nullopt;
+    out.has_time = true;
+    pos = 19;
+    if (pos < text.size() && text[pos] == '.') {
+      ++pos;
+      auto digits = pos;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9')
+        ++pos;
+      if (pos == digits)
+        return std::nullopt;
+    }
   }
-  std::int64_t offset = 0;
   auto zone = text.substr(pos);
-  if (zone == "Z" || zone.empty()) {
-    offset = 0;
+  if (zone == "Z") {
+    out.offset = 0;
   } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') &&
              zone[3] == ':') {
     int oh = 0, om = 0;
-    if (!read_digits(zone, 1, 2, oh) || !read_digits(zone, 4, 2, om))
+    if (!read_digits(zone, 1, 2, oh) || !read_digits(zone, 4, 2, om) ||
+        oh > 14 || om > 59)
       return std::nullopt;
-    offset = (oh * 3600 + om * 60) * (zone[0] == '-' ? -1 : 1);
-  } else {
+    out.offset = (oh * 3600 + om * 60) * (zone[0] == '-' ? -1 : 1);
+  } else if (!zone.empty()) {
     return std::nullopt;
   }
-  return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+  out.wall_seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+  return out;
 }
 
-bool price_list_valid_at(const erp_price_list& list, std::int64_t now_utc) {
-  auto from = parse_utc_datetime(list.valid_from);
+// The UTC instant of a wall-clock time in `zone`: the offset is looked up
+// at the instant it gives (twice, so a time next to a DST change settles).
+std::int64_t utc_of_local(std::int64_t wall, const time_zone& zone) {
+  auto guess = wall - zone.offset_at(wall);
+  return wall - zone.offset_at(guess);
+}
+
+} // namespace
+
+std::optional<std::int64_t> parse_utc_datetime(std::string_view text) {
+  auto m = parse_moment(text);
+  if (!m || !m->has_time)
+    return std::nullopt;
+  return m->wall_seconds - m->offset.value_or(0);
+}
+
+std::optional<std::int64_t> parse_validity(std::string_view text,
+                                           const time_zone* zone,
+                                           validity_edge edge) {
+  auto m = parse_moment(text);
+  if (!m)
+    return std::nullopt;
+  auto wall = m->wall_seconds;
+  if (!m->has_time && edge == validity_edge::to)
+    wall += 86400 - 1;
+  if (m->offset)
+    return wall - *m->offset;
+  return zone != nullptr ? utc_of_local(wall, *zone) : wall;
+}
+
+std::string price_list_date_error(const erp_price_list& list) {
+  auto bad = [&](const char* field, const std::string& text) {
+    return "price list " + list.price_list_code + ": " + field + " '" + text +
+           "' is neither a date (YYYY-MM-DD) nor a date-time"
+           " (YYYY-MM-DDTHH:MM:SS[Z|+hh:mm])";
+  };
+  if (!parse_validity(list.valid_from, nullptr, validity_edge::from))
+    return bad("ValidFrom", list.valid_from);
+  if (!list.valid_to.empty() &&
+      !parse_validity(list.valid_to, nullptr, validity_edge::to))
+    return bad("ValidTo", list.valid_to);
+  return {};
+}
+
+bool price_list_valid_at(const erp_price_list& list, std::int64_t now_utc,
+                         const time_zone* erp_zone) {
+  auto from = parse_validity(list.valid_from, erp_zone, validity_edge::from);
   if (!from || *from > now_utc)
     return false;
   if (list.valid_to.empty())
     return true;
-  auto to = parse_utc_datetime(list.valid_to);
+  auto to = parse_validity(list.valid_to, erp_zone, validity_edge::to);
   return to && now_utc <= *to;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "mapping/erp_time.hpp"
 #include "mapping/erp_types.hpp"
 #include "mapping/money.hpp"
 
@@ -39,6 +40,9 @@ struct price_facts {
   /// Every list that might apply (others are ignored, so passing more is
   /// safe): the customer's and its group's.
   std::vector<erp_price_list> lists;
+  /// The ERP's time zone, in which date-only validity and date-times
+  /// without an offset are read; null reads them as UTC.
+  const time_zone* erp_zone = nullptr;
 };
 
 /// The price and why.
@@ -72,12 +76,35 @@ struct price_outcome {
 price_outcome resolve_price(const price_question& q, const price_facts& facts);
 
 /// Whether `list` is valid at `now_utc`: ValidFrom ≤ now and (no ValidTo or
-/// now ≤ ValidTo). A list whose dates do not parse is not valid.
-bool price_list_valid_at(const erp_price_list& list, std::int64_t now_utc);
+/// now ≤ ValidTo), both read by `parse_validity` in `erp_zone` (null: UTC).
+/// A list whose dates do not parse is not valid (`price_list_date_error`
+/// says why, for the poller to report it).
+bool price_list_valid_at(const erp_price_list& list, std::int64_t now_utc,
+                         const time_zone* erp_zone = nullptr);
 
 /// Seconds since the epoch of an xs:dateTime in UTC ("2026-01-01T00:00:00Z",
-/// fraction digits and "+00:00" accepted; other offsets applied); nullopt
-/// when it does not parse.
+/// fraction digits and "+00:00" accepted; other offsets applied; no offset
+/// is read as UTC); nullopt when it does not parse.
 std::optional<std::int64_t> parse_utc_datetime(std::string_view text);
+
+/// Which end of a validity period a date is read as.
+enum class validity_edge {
+  from, ///< a date alone starts at 00:00:00 of that day
+  to,   ///< a date alone is inclusive: it ends at 23:59:59 of that day
+};
+
+/// The contract gives `ValidFrom`/`ValidTo` no type, so every reasonable
+/// reading is accepted: an xs:dateTime with `Z` or an offset; one without
+/// an offset, read as the ERP's local time (as `OrderDate` is); an xs:date
+/// (`2026-01-01`, optionally with `Z` or an offset), read as the whole day
+/// in the ERP's time zone (or the offset given). `zone` null: UTC.
+/// Seconds since the epoch, nullopt when the text is none of these.
+std::optional<std::int64_t> parse_validity(std::string_view text,
+                                           const time_zone* zone,
+                                           validity_edge edge);
+
+/// Empty when the list's `ValidFrom` and `ValidTo` (when given) can be
+/// read; otherwise why not, naming the list and the field.
+std::string price_list_date_error(const erp_price_list& list);
 
 } // namespace ferry

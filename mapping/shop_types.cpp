@@ -411,6 +411,8 @@ json to_json(const shop_order& x) {
   j["subtotal"] = money_json(x.subtotal);
   j["shipping_amount"] = money_json(x.shipping_amount);
   j["tax_amount"] = money_json(x.tax_amount);
+  if (x.discount_amount != money{})
+    j["discount_amount"] = money_json(x.discount_amount);
   j["grand_total"] = money_json(x.grand_total);
   j["status"] = x.status;
   j["state"] = x.state;
@@ -537,6 +539,7 @@ parsed<shop_order> order_from_json(const json& j, const std::string& path) {
   r.amount("subtotal", x.subtotal, true);
   r.amount("shipping_amount", x.shipping_amount, false);
   r.amount("tax_amount", x.tax_amount, false);
+  r.amount("discount_amount", x.discount_amount, false);
   r.amount("grand_total", x.grand_total, true);
   r.str("status", x.status, true);
   r.str("state", x.state, false);
@@ -553,6 +556,10 @@ parsed<shop_order> order_from_json(const json& j, const std::string& path) {
         ir.dec("qty_ordered", item.qty_ordered, true);
         ir.amount("price", item.price, true);
         ir.amount("row_total", item.row_total, false);
+        // What the shop charged for the row is its row_total; a shop that
+        // leaves it out charged price × qty.
+        if (ir.ok() && !ir.find("row_total", false))
+          item.row_total = item.price.times(item.qty_ordered);
         if (!ir.ok()) {
           r.fail(ir.error());
           break;
@@ -602,9 +609,11 @@ parsed<shop_order> order_from_json(const json& j, const std::string& path) {
       }
     }
   }
-  if (r.ok() && x.grand_total != x.subtotal + x.shipping_amount + x.tax_amount)
+  if (r.ok() && x.grand_total != x.subtotal + x.shipping_amount + x.tax_amount +
+                                     x.discount_amount)
     r.fail(r.field("grand_total") + ": " + x.grand_total.to_string() +
-           " is not subtotal + shipping_amount + tax_amount");
+           " is not subtotal + shipping_amount + tax_amount" +
+           (x.discount_amount != money{} ? " + discount_amount" : ""));
   return finish(r, std::move(x));
 }
 

@@ -134,6 +134,9 @@ struct shop_order {
   money subtotal;
   money shipping_amount;
   money tax_amount;
+  /// Magento's `discount_amount` (negative for a discount); the contract
+  /// does not list it, so it is read when a shop sends it, else 0.
+  money discount_amount;
   money grand_total;
   std::string status = "pending";
   std::string state = "new";

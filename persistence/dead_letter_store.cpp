@@ -1,5 +1,7 @@
 #include "persistence/dead_letter_store.hpp"
 
+#include "mapping/json_text.hpp"
+
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
@@ -9,7 +11,8 @@ namespace {
 
 constexpr const char* columns =
     "id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
-    " source, entity, entity_id, reason, coalesce(payload::text, 'null'),"
+    " source, entity, entity_id, reason,"
+    " coalesce(payload::text, payload_text, 'null'),"
     " coalesce(to_char(replayed_at AT TIME ZONE 'UTC',"
     "                  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ''),"
     " replay_count";
@@ -22,12 +25,24 @@ dead_letter from_row(const pqxx::row& row) {
                      row[8].as<int>()};
 }
 
-std::optional<std::string> as_json_text(const std::string& payload) {
+// Where a payload goes: JSON that jsonb can hold as jsonb; JSON holding
+// U+0000 as its exact text; anything else as a JSON string (invalid UTF-8
+// replaced), so that nothing is lost to a parse error.
+struct stored_payload {
+  std::optional<std::string> json;
+  std::optional<std::string> text;
+};
+
+stored_payload stored_form(const std::string& payload) {
   if (payload.empty())
-    return std::nullopt;
-  if (nlohmann::json::accept(payload))
-    return payload;
-  return nlohmann::json(payload).dump();
+    return {};
+  if (!nlohmann::json::accept(payload))
+    return {nlohmann::json(payload).dump(
+                -1, ' ', false, nlohmann::json::error_handler_t::replace),
+            std::nullopt};
+  if (holds_nul_escape(payload))
+    return {std::nullopt, payload};
+  return {payload, std::nullopt};
 }
 
 } // namespace
@@ -38,11 +53,13 @@ std::int64_t
 dead_letter_store::put(pqxx::transaction_base& tx, const std::string& source,
                        const std::string& entity, const std::string& entity_id,
                        const std::string& reason, const std::string& payload) {
+  auto stored = stored_form(payload);
   return tx
       .exec_params1(
           "INSERT INTO dead_letter (source, entity, entity_id, reason,"
-          " payload) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id",
-          source, entity, entity_id, reason, as_json_text(payload))[0]
+          " payload, payload_text) VALUES ($1, $2, $3, $4, $5::jsonb, $6)"
+          " RETURNING id",
+          source, entity, entity_id, reason, stored.json, stored.text)[0]
       .as<std::int64_t>();
 }
 

@@ -42,8 +42,9 @@ public:
   explicit dead_letter_store(pg_pool& pool);
 
   /// Stores rejected work; returns its id. `payload` is JSON text (empty for
-  /// none); text that is not JSON is stored as a JSON string, so that
-  /// nothing is lost to a parse error.
+  /// none); text that is not JSON is stored as a JSON string, and JSON that
+  /// jsonb cannot hold (a string with U+0000) as its exact text, so that
+  /// nothing is lost.
   caf::expected<std::int64_t> put(const std::string& source,
                                   const std::string& entity,
                                   const std::string& entity_id,

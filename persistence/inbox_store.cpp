@@ -1,6 +1,8 @@
 #include "persistence/inbox_store.hpp"
 
+#include "mapping/json_text.hpp"
 #include "mapping/masking.hpp"
+#include "monitoring/log.hpp"
 #include "persistence/inbox_wakeup.hpp"
 #include "persistence/prepared.hpp"
 #include "persistence/sql_array.hpp"
@@ -44,12 +46,91 @@ std::string event_label(const inbox_event& event) {
   return "inbox event " + event.source + "/" + event.event_id;
 }
 
+// "orders/create" → "order": the dead letter's entity.
+std::string entity_of_topic(const std::string& topic) {
+  auto kind = topic.substr(0, topic.find('/'));
+  if (!kind.empty() && kind.back() == 's')
+    kind.pop_back();
+  return kind.empty() ? std::string{"event"} : kind;
+}
+
+// The resource's own key where the payload has one, else the event's id.
+std::string entity_id_of(const nlohmann::json& resource,
+                         const inbox_event& event) {
+  if (resource.is_object())
+    for (const char* key : {"increment_id", "sku", "id", "entity_id"}) {
+      auto it = resource.find(key);
+      if (it == resource.end())
+        continue;
+      if (it->is_string() && nul_character_path(*it).empty())
+        return it->get<std::string>();
+      if (it->is_number_integer())
+        return it->dump();
+    }
+  return event.event_id;
+}
+
+// What the refused inbox row keeps of the resource: its keys and version,
+// so that the shop poller's look-up by id and updated_at finds it and does
+// not refuse the same change a second time.
+std::string refused_stub(const nlohmann::json& resource) {
+  nlohmann::json stub{{"refused", true}};
+  if (resource.is_object())
+    for (const char* key : {"id", "entity_id", "increment_id", "sku",
+                            "updated_at", "created_at"}) {
+      auto it = resource.find(key);
+      if (it != resource.end() && (it->is_number() || it->is_string()) &&
+          nul_character_path(*it).empty())
+        stub[key] = *it;
+    }
+  return stub.dump();
+}
+
 } // namespace
+
+std::optional<std::int64_t>
+inbox_store::refuse_unstorable(pqxx::transaction_base& tx,
+                               const inbox_event& event) {
+  if (!holds_nul_escape(event.payload))
+    return std::nullopt;
+  auto resource = nlohmann::json::parse(event.payload, nullptr, false);
+  auto field = resource.is_discarded() ? std::string{"(unreadable)"}
+                                       : nul_character_path(resource);
+  auto reason = event.topic + " event " + event.event_id + ": field " + field +
+                " holds the character U+0000, which neither PostgreSQL's"
+                " jsonb nor the ERP's XML can carry";
+  // One statement, so the refusal and its dead letter are one commit even
+  // outside a transaction block; a redelivery conflicts and adds nothing.
+  auto rows = tx.exec_params(
+      "WITH refused AS ("
+      " INSERT INTO inbox (source, event_id, topic, payload, status,"
+      "  attempts, last_error, finished_at)"
+      " VALUES ($1, $2, $3, $8::jsonb, 'failed', 1, $4, now())"
+      " ON CONFLICT (source, event_id) DO NOTHING RETURNING id),"
+      " letter AS ("
+      " INSERT INTO dead_letter (source, entity, entity_id, reason,"
+      "  payload_text)"
+      " SELECT $1, $5, $6, $4, $7 FROM refused RETURNING id) "
+      "SELECT refused.id FROM refused, letter",
+      event.source, event.event_id, event.topic, reason,
+      entity_of_topic(event.topic), entity_id_of(resource, event),
+      event.payload, refused_stub(resource));
+  if (rows.empty())
+    return std::int64_t{0};
+  monitoring::log_warn("inbox", "event refused and dead-lettered",
+                       {{"source", event.source},
+                        {"event_id", event.event_id},
+                        {"topic", event.topic},
+                        {"field", field}});
+  return rows[0][0].as<std::int64_t>();
+}
 
 inbox_store::inbox_store(pg_pool& pool) : pool_(pool) {}
 
 bool inbox_store::insert_if_absent(pqxx::transaction_base& tx,
                                    const inbox_event& event) {
+  if (auto refused = refuse_unstorable(tx, event))
+    return *refused != 0;
   auto rows =
       tx.exec_params("INSERT INTO inbox (source, event_id, topic, payload) "
                      "VALUES ($1, $2, $3, $4::jsonb) "
@@ -74,8 +155,11 @@ caf::expected<bool> inbox_store::insert_if_absent(const inbox_event& event) {
 
 caf::expected<std::vector<std::int64_t>> inbox_store::insert_all_in(
     pqxx::transaction_base& tx, const std::vector<inbox_event>& events,
-    const std::vector<bool>& done, const std::string& node) {
+    const std::vector<bool>& done, const std::string& node,
+    std::vector<bool>* refused) {
   std::vector<std::int64_t> ids(events.size(), 0);
+  if (refused != nullptr)
+    refused->assign(events.size(), false);
   if (events.empty())
     return ids;
   for (const auto& event : events)
@@ -89,6 +173,13 @@ caf::expected<std::vector<std::int64_t>> inbox_store::insert_all_in(
     const auto& e = events[i];
     if (!first.emplace(std::make_pair(e.source, e.event_id), i).second)
       continue;
+    if (auto id = refuse_unstorable(tx, e)) {
+      ids[i] = *id;
+      if (refused != nullptr)
+        (*refused)[i] = true;
+      first.erase({e.source, e.event_id});
+      continue;
+    }
     sources.push_back(e.source);
     event_ids.push_back(e.event_id);
     topics.push_back(e.topic);

@@ -67,11 +67,24 @@ public:
   /// commits events with the work they create: events[i] with done[i] are
   /// inserted already done (by `node`: their work is in the transaction),
   /// the others pending. Element i: the new row's id, 0 for a duplicate.
+  /// An event `refuse_unstorable` refuses is stored refused instead, and
+  /// `(*refused)[i]` says so (when given); its work must not be done.
   /// An error when an event lacks a field; throws pqxx exceptions.
   static caf::expected<std::vector<std::int64_t>>
   insert_all_in(pqxx::transaction_base& tx,
                 const std::vector<inbox_event>& events,
-                const std::vector<bool>& done, const std::string& node);
+                const std::vector<bool>& done, const std::string& node,
+                std::vector<bool>* refused = nullptr);
+
+  /// JSON may hold U+0000 in a string; jsonb cannot (nor can the ERP's
+  /// XML), so such an event can be neither queued nor sent. When `event`
+  /// is one, it is refused in `tx`: an inbox row `failed` with the reason
+  /// (so a redelivery is a duplicate) and a dead letter with its exact
+  /// text and the field named, logged once; returns the inbox row's id (0
+  /// for a duplicate). nullopt when the event is storable. Throws pqxx
+  /// exceptions.
+  static std::optional<std::int64_t>
+  refuse_unstorable(pqxx::transaction_base& tx, const inbox_event& event);
 
   /// Claims up to `limit` events for `node` for `lease`, oldest first:
   /// pending ones and those whose lease expired. `topic` restricts the

@@ -178,7 +178,8 @@ order_saga_store::receive_webhooks(const std::vector<inbox_event>& events,
       "webhooks: insert of " + std::to_string(events.size()) + " events",
       [&](pqxx::connection& conn) -> caf::expected<received_webhooks> {
         pqxx::work tx(conn);
-        auto ids = inbox_store::insert_all_in(tx, events, done, node);
+        std::vector<bool> refused;
+        auto ids = inbox_store::insert_all_in(tx, events, done, node, &refused);
         if (!ids)
           return ids.error();
         received_webhooks out;
@@ -187,9 +188,9 @@ order_saga_store::receive_webhooks(const std::vector<inbox_event>& events,
         for (std::size_t i = 0; i < events.size(); ++i) {
           auto inserted = (*ids)[i] != 0;
           out.inserted.push_back(inserted);
-          if (inserted && !done[i])
+          if (inserted && !done[i] && !refused[i])
             ++out.pending;
-          if (!inserted || !done[i])
+          if (!inserted || !done[i] || refused[i])
             continue;
           if (work[i].arrival)
             arrivals.push_back(&*work[i].arrival);

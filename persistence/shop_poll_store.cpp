@@ -1,5 +1,7 @@
 #include "persistence/shop_poll_store.hpp"
 
+#include "mapping/json_text.hpp"
+#include "persistence/inbox_store.hpp"
 #include "persistence/sql_array.hpp"
 
 #include <pqxx/pqxx>
@@ -44,10 +46,16 @@ shop_poll_store::enqueue_missing(const std::vector<polled_change>& changes,
   if (changes.empty())
     return std::size_t{0};
   std::vector<std::string> ids, event_topics, payloads, keys, versions;
+  std::vector<const inbox_event*> unstorable;
   for (const auto& c : changes) {
     if (c.event.event_id.empty() || c.event.topic.empty())
       return make_db_error(db_errc::rejected,
                            "shop poll enqueue: empty event id or topic");
+    // One entity jsonb cannot hold must not fail the page's statement.
+    if (holds_nul_escape(c.event.payload)) {
+      unstorable.push_back(&c.event);
+      continue;
+    }
     ids.push_back(c.event.event_id);
     event_topics.push_back(c.event.topic);
     payloads.push_back(c.event.payload);
@@ -62,6 +70,12 @@ shop_poll_store::enqueue_missing(const std::vector<polled_change>& changes,
           changes.front().event.topic,
       [&](pqxx::connection& c) {
         pqxx::nontransaction tx{c};
+        std::size_t refused = 0;
+        for (const auto* event : unstorable)
+          refused +=
+              inbox_store::refuse_unstorable(tx, *event).value_or(0) != 0;
+        if (ids.empty())
+          return refused;
         auto r = tx.exec_params(
             "INSERT INTO inbox (source, event_id, topic, payload) "
             "SELECT 'shop', x.e, x.t, x.p::jsonb FROM unnest($1::text[],"
@@ -77,7 +91,7 @@ shop_poll_store::enqueue_missing(const std::vector<polled_change>& changes,
             text_array_literal(payloads), text_array_literal(keys),
             text_array_literal(versions), text_array_literal(topics),
             version_field);
-        return static_cast<std::size_t>(r.affected_rows());
+        return refused + static_cast<std::size_t>(r.affected_rows());
       });
 }
 

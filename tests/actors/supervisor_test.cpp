@@ -302,6 +302,52 @@ TEST_F(supervisor_test, escalation_restarts_the_subtree_in_the_parent) {
   EXPECT_EQ(log->processed, std::vector<int>{5});
 }
 
+// `ferry run`'s root over its areas: a crash loop in one area spends that
+// area's intensity, never the node's life.
+TEST_F(supervisor_test,
+       a_root_that_does_not_escalate_keeps_an_area_and_says_so) {
+  auto crashing = std::make_shared<journal>();
+  auto healthy = std::make_shared<journal>();
+  auto area = exact(1);
+  area.name = "catalog";
+  auto root = exact(2);
+  root.name = "root";
+  root.escalate = false;
+  bool root_escalated = false;
+  root.on_escalation = [&](const caf::error&) { root_escalated = true; };
+  auto sup = supervise(
+      root, {ferry::supervisor_child("catalog", registry_, area,
+                                     {worker_spec(crashing, "product_sync")}),
+             ferry::supervisor_child("pricing", registry_, exact(1),
+                                     {worker_spec(healthy, "pricing")})});
+  auto sup_down = watch(sup);
+  for (int round = 0; round < 12; ++round) {
+    caf::anon_send(crashing->current, -1);
+    sched_->run();
+    advance(400ms); // the longest backoff: every restart is due by then
+  }
+  EXPECT_FALSE(sup_down->has_value()) << "the root ended";
+  EXPECT_FALSE(root_escalated);
+  EXPECT_GE(crashing->spawns, 12) << "the area was given up";
+  auto st = status(sup);
+  ASSERT_EQ(st.degraded.size(), 1u);
+  EXPECT_EQ(st.degraded[0].rfind("catalog (", 0), 0u) << st.degraded[0];
+  EXPECT_NE(st.degraded[0].find("restart_intensity_exceeded"),
+            std::string::npos)
+      << st.degraded[0];
+  EXPECT_EQ(metric("ferry_actor_degraded", "catalog"), 1.0);
+  EXPECT_EQ(metric("ferry_actor_degraded", "pricing"), 0.0);
+  // The other area never noticed.
+  EXPECT_EQ(healthy->spawns, 1);
+  caf::anon_send(healthy->current, 7);
+  sched_->run();
+  EXPECT_EQ(healthy->processed, std::vector<int>{7});
+  // A period without failures and the area is healthy again.
+  advance(11s);
+  EXPECT_TRUE(status(sup).degraded.empty());
+  EXPECT_EQ(metric("ferry_actor_degraded", "catalog"), 0.0);
+}
+
 TEST_F(supervisor_test, a_killed_child_is_restarted_and_the_supervisor_lives) {
   auto log = std::make_shared<journal>();
   auto sup = supervise(exact(), {worker_spec(log)});

@@ -199,12 +199,57 @@ TEST(webhook_intake_integration, over_the_watermark_is_503_with_retry_after) {
   EXPECT_EQ(e.rows(), 1);
 }
 
+// JSON allows U+0000 in a string; jsonb (and the ERP's XML) cannot hold it.
+// Before: a 400 and nothing kept. Now the delivery is acknowledged (the
+// shop stops redelivering), refused in the inbox, and its exact text kept
+// in a dead letter that names the field; a redelivery adds nothing.
 TEST(webhook_intake_integration,
-     a_payload_postgres_refuses_is_400_not_a_retry_loop) {
+     a_payload_jsonb_cannot_hold_is_dead_lettered_whole) {
   webhook_endpoint e;
-  // Valid JSON, but jsonb cannot hold U+0000.
-  EXPECT_EQ(e.post(e.delivery(R"({"name":"a\u0000b"})", "ev-nul")), 400);
-  EXPECT_EQ(e.rows(), 0);
+  const std::string body =
+      R"({"entity_id":77,"increment_id":"000000077","status":"pending",)"
+      R"("items":[{"sku":"AB-1","name":"Caf\u00e9 \u0000 au lait"}]})";
+  EXPECT_EQ(e.post(e.delivery(body, "ev-nul")), 200);
+  EXPECT_EQ(e.post(e.delivery(body, "ev-nul")), 200);
+  EXPECT_EQ(e.post(e.delivery(order(78), "ev-after")), 200);
+  EXPECT_EQ(e.rows("event_id = 'ev-nul' AND status = 'failed'"
+                   " AND last_error LIKE '%items[0].name%U+0000%'"),
+            1);
+  EXPECT_EQ(e.rows("event_id = 'ev-after' AND status = 'pending'"), 1);
+  pqxx::connection c{e.db.url()};
+  pqxx::nontransaction tx{c};
+  auto letters =
+      tx.exec("SELECT entity, entity_id, reason, payload_text, payload IS NULL"
+              " FROM dead_letter");
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0][0].as<std::string>(), "order");
+  EXPECT_EQ(letters[0][1].as<std::string>(), "000000077");
+  EXPECT_NE(letters[0][2].as<std::string>().find("items[0].name"),
+            std::string::npos);
+  EXPECT_EQ(letters[0][3].as<std::string>(), body) << "not kept whole";
+  EXPECT_TRUE(letters[0][4].as<bool>());
+}
+
+// One refused event in a batch committed together must not fail the rest.
+TEST(webhook_intake_integration, a_refused_event_does_not_fail_its_batch) {
+  webhook_endpoint e;
+  std::vector<std::future<http::client_result>> sent;
+  for (int i = 0; i < 20; ++i) {
+    auto body = i == 7 ? std::string{R"({"entity_id":7,"note":"\u0000"})"}
+                       : order(9000 + i);
+    auto p = std::make_shared<std::promise<http::client_result>>();
+    sent.push_back(p->get_future());
+    e.client.async_send(
+        e.delivery(body, "ev-batch-" + std::to_string(i)),
+        [p](http::client_result r) { p->set_value(std::move(r)); });
+  }
+  for (auto& f : sent) {
+    auto res = f.get();
+    ASSERT_TRUE(res.response) << res.error_detail;
+    EXPECT_EQ(res.response->status, 200) << res.response->body;
+  }
+  EXPECT_EQ(e.rows("event_id LIKE 'ev-batch-%' AND status = 'pending'"), 19);
+  EXPECT_EQ(e.rows("event_id = 'ev-batch-7' AND status = 'failed'"), 1);
 }
 
 TEST(webhook_intake_integration,

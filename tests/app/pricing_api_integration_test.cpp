@@ -106,12 +106,17 @@ public:
 
   answer post(const std::string& path, const json& body,
               const std::string& bearer) {
+    return post_text(path, body.dump(), bearer);
+  }
+
+  answer post_text(const std::string& path, std::string body,
+                   const std::string& bearer) {
     http::client_request r;
     r.method = "POST";
     r.url = base() + path;
     r.headers.set("Authorization", "Bearer " + bearer);
     r.headers.set("Content-Type", "application/json");
-    r.body = body.dump();
+    r.body = std::move(body);
     return send(r);
   }
 
@@ -328,6 +333,75 @@ TEST_F(pricing_api, batch_answers_each_item_and_caps_at_100) {
                   {{"customer_id", "C000001"}, {"items", many}}, *token_);
   EXPECT_EQ(too_many.status, 400) << too_many.raw;
   EXPECT_NE(too_many.raw.find("100"), std::string::npos);
+}
+
+// Found by a client of the API: one request with a deeply nested body took
+// the whole node down (the body was printed recursively on an io thread).
+TEST_F(pricing_api, a_deeply_nested_body_is_a_400_and_the_node_stays_up) {
+  std::string deep(200000, '[');
+  deep += std::string(200000, ']');
+  auto bomb = node_->post_text("/api/v1/prices/batch",
+                               R"({"customer_id":)" + deep +
+                                   R"(,"items":[{"sku":"IT-00001"}]})",
+                               *token_);
+  EXPECT_EQ(bomb.status, 400) << bomb.raw;
+  EXPECT_NE(bomb.raw.find("deeper than 32 levels"), std::string::npos)
+      << bomb.raw;
+  auto after = node_->get(price_path("C000001", "IT-00002", "10"), *token_);
+  EXPECT_EQ(after.status, 200) << after.raw << node_->log();
+}
+
+TEST_F(pricing_api, a_value_of_the_wrong_type_is_a_400_naming_the_field) {
+  struct row {
+    json body;
+    const char* field;
+  };
+  const row rows[] = {
+      {{{"customer_id", {{"id", 1}}}, {"items", {{{"sku", "IT-00001"}}}}},
+       "customer_id must be a string or a number"},
+      {{{"customer_id", json::array({1, 2})},
+        {"items", {{{"sku", "IT-00001"}}}}},
+       "customer_id must be a string or a number"},
+      {{{"customer_id", "C000001"},
+        {"currency", 840},
+        {"items", {{{"sku", "IT-00001"}}}}},
+       "currency must be a string"},
+      {{{"customer_id", "C000001"}, {"items", {{{"sku", {{"a", 1}}}}}}},
+       "items[0].sku must be a string"},
+      {{{"customer_id", "C000001"},
+        {"items", {{{"sku", "IT-00001"}, {"qty", json::array()}}}}},
+       "items[0].qty must be a string or a number"},
+  };
+  for (const auto& r : rows) {
+    auto a = node_->post("/api/v1/prices/batch", r.body, *token_);
+    EXPECT_EQ(a.status, 400) << r.body.dump() << ": " << a.raw;
+    EXPECT_NE(a.raw.find(r.field), std::string::npos) << a.raw;
+  }
+}
+
+// Found against another ERP: ValidFrom/ValidTo as xs:date made every
+// negotiated price the base price, silently.
+TEST_F(pricing_api, a_list_with_date_only_validity_gives_the_negotiated_price) {
+  long status = 0;
+  auto res = erp_->admin("POST", "/admin/price-lists",
+                         {{"PriceListCode", "PL-C000002"},
+                          {"CustomerNo", "C000002"},
+                          {"CurrencyCode", "USD"},
+                          {"ValidFrom", "2026-01-01"},
+                          {"ValidTo", "2099-12-31"},
+                          {"PriceLine",
+                           {{{"ItemCode", "IT-00001"},
+                             {"MinQuantity", "10"},
+                             {"UnitPrice", "17.81"}}}}},
+                         &status);
+  ASSERT_EQ(status, 200) << res.dump();
+  EXPECT_TRUE(test::wait_until(
+      [] {
+        auto a = node_->get(price_path("C000002", "IT-00001", "10"), *token_);
+        return a.status == 200 && a.body.value("unit_price", "") == "17.81";
+      },
+      90s, 200ms))
+      << node_->get(price_path("C000002", "IT-00001", "10"), *token_).raw;
 }
 
 TEST_F(pricing_api, a_list_change_reaches_two_nodes_sharing_redis) {

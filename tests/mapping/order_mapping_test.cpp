@@ -114,6 +114,52 @@ TEST(order_mapping, line_amount_rounds_fractional_quantities) {
   EXPECT_EQ(so.total_amount.to_string(), "3.33");
 }
 
+// Found against another shop: 1.5 × 89.05 = 133.575, which that shop
+// rounded to a row_total of 133.57. Ferry must send what the shop charged,
+// not refuse the order for its own rounding of price × qty.
+TEST(order_mapping, the_shops_row_total_is_the_line_amount) {
+  auto o = sample_order();
+  o.items = {item("AB-1", "1.5", "89.05")};
+  o.items[0].row_total = *money::parse("133.57");
+  o.subtotal = *money::parse("133.57");
+  o.grand_total = o.subtotal;
+  auto so = mapped(o);
+  ASSERT_EQ(so.lines.size(), 1u);
+  EXPECT_EQ(so.lines[0].quantity.to_string(), "1.5");
+  EXPECT_EQ(so.lines[0].base_price.to_string(), "89.05");
+  EXPECT_EQ(so.lines[0].line_amount.to_string(), "133.57");
+  EXPECT_EQ(so.total_amount.to_string(), "133.57");
+}
+
+TEST(order_mapping, a_discounted_row_and_an_order_discount_reach_the_erp) {
+  auto o = sample_order();
+  // 3 × 12.50 with 10 % off the row, and 5.00 off the order.
+  o.items[0].row_total = *money::parse("33.75");
+  o.subtotal = *money::parse("33.75");
+  o.shipping_amount = *money::parse("4.00");
+  o.discount_amount = *money::parse("-5.00");
+  o.grand_total = *money::parse("32.75");
+  auto so = mapped(o);
+  ASSERT_EQ(so.lines.size(), 2u);
+  EXPECT_EQ(so.lines[0].line_amount.to_string(), "33.75");
+  EXPECT_EQ(so.lines[1].line_amount.to_string(), "-1.00");
+  money sum;
+  for (auto& l : so.lines)
+    sum += l.line_amount;
+  EXPECT_EQ(sum, so.total_amount);
+  EXPECT_EQ(so.total_amount.to_string(), "32.75");
+}
+
+TEST(order_mapping, row_totals_that_do_not_add_up_are_refused_by_name) {
+  auto o = sample_order();
+  o.items[0].row_total = *money::parse("37.49");
+  auto r = map_sales_order(o, "C000123", chicago());
+  auto* p = std::get_if<order_problem>(&r);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->kind, order_problem_kind::totals_mismatch);
+  EXPECT_NE(p->reason.find("row totals 37.49"), std::string::npos) << p->reason;
+}
+
 TEST(order_mapping, shipping_and_tax_go_on_a_charges_line) {
   auto o = sample_order();
   o.shipping_amount = *money::parse("12.40");
@@ -173,8 +219,8 @@ TEST(order_mapping, validation_names_the_reason) {
       {"totals",
        [](shop::shop_order& o) { o.grand_total = *money::parse("40.00"); },
        k::totals_mismatch,
-       "order 000001001: grand_total 40.00 is not the sum of the lines 37.50, "
-       "shipping_amount and tax_amount 0.00"},
+       "order 000001001: grand_total 40.00 is not the sum of the row totals "
+       "37.50 and of shipping_amount, tax_amount and discount_amount 0.00"},
       {"increment id", [](shop::shop_order& o) { o.increment_id.clear(); },
        k::missing_increment_id, "order entity 1001: increment_id is missing"},
   };

@@ -1,3 +1,4 @@
+#include "config/values.hpp"
 #include "mapping/price_rules.hpp"
 
 #include <gtest/gtest.h>
@@ -257,6 +258,83 @@ TEST(price_rules, parses_utc_datetimes) {
   erp_price_list undated;
   undated.valid_from = "soon";
   EXPECT_FALSE(price_list_valid_at(undated, now));
+}
+
+// Found against another ERP: it sends ValidFrom/ValidTo as xs:date, and
+// every negotiated price fell back to BasePrice.
+TEST(price_rules, date_only_validity_applies_the_list) {
+  auto f = standard_facts();
+  for (auto& l : f.lists) {
+    l.valid_from = "2026-01-01";
+    l.valid_to = "2026-12-31";
+  }
+  auto zone = config::load_time_zone("America/Chicago");
+  f.erp_zone = zone.get();
+  auto out = resolve_price(ask("C1", "WHOLESALE", "AB-1", "10"), f);
+  ASSERT_TRUE(out.quote);
+  EXPECT_EQ(out.quote->rule, price_rule::customer_list);
+  EXPECT_EQ(out.quote->unit_price.to_string(), "18.00");
+}
+
+TEST(price_rules, a_date_only_valid_to_lasts_through_that_day_in_the_erp_zone) {
+  auto zone = config::load_time_zone("America/Chicago");
+  ASSERT_TRUE(zone);
+  erp_price_list l;
+  l.valid_from = "2026-11-01";
+  l.valid_to = "2026-11-29";
+  // 23:59:59 on the 29th in Chicago (CST, UTC−6) is 05:59:59Z on the 30th.
+  auto last = *parse_utc_datetime("2026-11-30T05:59:59Z");
+  EXPECT_TRUE(price_list_valid_at(l, last, zone.get()));
+  EXPECT_FALSE(price_list_valid_at(l, last + 1, zone.get()));
+  // It starts at midnight in Chicago on the 1st (CDT, UTC−5): 05:00Z.
+  auto first = *parse_utc_datetime("2026-11-01T05:00:00Z");
+  EXPECT_TRUE(price_list_valid_at(l, first, zone.get()));
+  EXPECT_FALSE(price_list_valid_at(l, first - 1, zone.get()));
+  // Without a zone the day is UTC's.
+  EXPECT_TRUE(price_list_valid_at(
+      l, *parse_utc_datetime("2026-11-29T23:59:59Z"), nullptr));
+  EXPECT_FALSE(price_list_valid_at(
+      l, *parse_utc_datetime("2026-11-30T00:00:00Z"), nullptr));
+}
+
+TEST(price_rules, every_reading_of_a_validity_date_is_accepted) {
+  auto zone = config::load_time_zone("America/Chicago");
+  auto utc = [](const char* t) { return *parse_utc_datetime(t); };
+  struct row {
+    const char* text;
+    validity_edge edge;
+    std::int64_t expected;
+  };
+  const row rows[] = {
+      {"2026-01-01T00:00:00Z", validity_edge::from,
+       utc("2026-01-01T00:00:00Z")},
+      {"2026-01-01T00:00:00.5Z", validity_edge::to,
+       utc("2026-01-01T00:00:00Z")},
+      {"2026-01-01T01:00:00+01:00", validity_edge::from,
+       utc("2026-01-01T00:00:00Z")},
+      // No offset: the ERP's local time, as OrderDate is.
+      {"2026-01-01T00:00:00", validity_edge::from, utc("2026-01-01T06:00:00Z")},
+      {"2026-01-01", validity_edge::from, utc("2026-01-01T06:00:00Z")},
+      {"2026-01-01", validity_edge::to, utc("2026-01-02T05:59:59Z")},
+      {"2026-01-01Z", validity_edge::from, utc("2026-01-01T00:00:00Z")},
+      {"2026-01-01+02:00", validity_edge::to, utc("2026-01-01T21:59:59Z")},
+  };
+  for (const auto& r : rows)
+    EXPECT_EQ(parse_validity(r.text, zone.get(), r.edge), r.expected) << r.text;
+  for (const char* bad : {"", "2026-13-01", "2026-01-01T", "01/01/2026",
+                          "2026-01-01 00:00:00", "2026-01-01T00:00:00X"})
+    EXPECT_FALSE(parse_validity(bad, zone.get(), validity_edge::from)) << bad;
+}
+
+TEST(price_rules, an_unreadable_validity_is_named) {
+  erp_price_list l;
+  l.price_list_code = "PL-9";
+  l.valid_from = "2026-01-01";
+  EXPECT_EQ(price_list_date_error(l), "");
+  l.valid_to = "next year";
+  auto why = price_list_date_error(l);
+  EXPECT_NE(why.find("PL-9"), std::string::npos) << why;
+  EXPECT_NE(why.find("ValidTo 'next year'"), std::string::npos) << why;
 }
 
 } // namespace

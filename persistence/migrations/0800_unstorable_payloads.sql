@@ -1,0 +1,6 @@
+-- JSON may carry U+0000 in a string (`\u0000`); jsonb cannot, and neither
+-- can the ERP's XML. Such work is refused, but nothing is lost: its exact
+-- JSON text is kept here instead of in `payload`.
+ALTER TABLE dead_letter ADD COLUMN payload_text text;
+ALTER TABLE dead_letter ADD CONSTRAINT dead_letter_one_payload
+  CHECK (payload IS NULL OR payload_text IS NULL);
