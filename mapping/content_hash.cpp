@@ -23,8 +23,11 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::string content_hash(const nlohmann::json& fields) {
-  // nlohmann::json keeps object keys sorted, so dump() is canonical.
-  return sha256_hex(fields.dump());
+  // nlohmann::json keeps object keys sorted, so dump() is canonical. Text
+  // that is not UTF-8 (an ERP answer is not checked before it is hashed) is
+  // hashed with U+FFFD for its bad bytes rather than throwing.
+  return sha256_hex(
+      fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 } // namespace ferry::mapping

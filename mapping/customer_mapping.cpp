@@ -2,6 +2,7 @@
 
 #include "mapping/content_hash.hpp"
 #include "mapping/email.hpp"
+#include "mapping/utf8.hpp"
 
 namespace ferry {
 
@@ -20,13 +21,13 @@ std::optional<std::string> name_problem(const std::string& value,
   auto t = trimmed(value);
   if (t.empty())
     return std::string{"customer."} + field + " is required";
-  if (t.size() > max_customer_name_length)
-    return std::string{"customer."} + field + " is longer than "
-           + std::to_string(max_customer_name_length) + " characters";
+  // The ERP counts characters (code points), not bytes.
+  if (mapping::utf8_code_points(t) > max_customer_name_length)
+    return std::string{"customer."} + field + " is longer than " +
+           std::to_string(max_customer_name_length) + " characters";
   for (unsigned char ch : t)
     if (ch < 0x20 || ch == 0x7f)
-      return std::string{"customer."} + field
-             + " contains a control character";
+      return std::string{"customer."} + field + " contains a control character";
   return std::nullopt;
 }
 

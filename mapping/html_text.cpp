@@ -1,5 +1,7 @@
 #include "mapping/html_text.hpp"
 
+#include "mapping/utf8.hpp"
+
 #include <cstring>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
@@ -131,8 +133,11 @@ struct doc_deleter {
 std::string html_to_text(std::string_view html) {
   if (html.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return {};
+  // libxml2 copies some bytes that are not UTF-8 (a sequence cut short, a
+  // stray continuation byte) into its text nodes as they are.
+  auto input = replace_invalid_utf8(html);
   std::unique_ptr<xmlDoc, doc_deleter> doc(htmlReadMemory(
-      html.data(), static_cast<int>(html.size()), nullptr, "UTF-8",
+      input.data(), static_cast<int>(input.size()), nullptr, "UTF-8",
       HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
           HTML_PARSE_NONET));
   if (!doc)
@@ -145,6 +150,12 @@ std::string html_to_text(std::string_view html) {
 std::string text_to_html(std::string_view text) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
+  // The parser drops a U+FEFF at the very start as a byte order mark.
+  static constexpr std::string_view bom = "\xEF\xBB\xBF";
+  if (text.substr(0, bom.size()) == bom) {
+    out += "&#xFEFF;";
+    text.remove_prefix(bom.size());
+  }
   for (char c : text) {
     switch (c) {
       case '&':

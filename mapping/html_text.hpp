@@ -13,7 +13,8 @@ namespace ferry::mapping {
 /// collapsed to one space, block elements (p, div, li, h1–h6, tr, …) on
 /// lines of their own, `<br>` a line break. Lines are trimmed; never more
 /// than one empty line in a row, none at the start or end. Input that is
-/// not valid UTF-8 has its bad bytes replaced by U+FFFD.
+/// not valid UTF-8 has its bad bytes replaced by U+FFFD. The noncharacters
+/// U+FFFE and U+FFFF, which HTML does not allow, are dropped.
 std::string html_to_text(std::string_view html);
 
 /// Plain text as HTML that `html_to_text` turns back into the same text

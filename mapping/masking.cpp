@@ -86,6 +86,14 @@ bool is_email_char(char c) {
          c == '+' || c == '-';
 }
 
+/// A character of an address's local part: every one RFC 5322 allows
+/// unquoted (and the shop and the ERP accept), so that no part of the local
+/// part is left in clear before the masked rest.
+bool is_local_part_char(char c) {
+  static constexpr std::string_view specials = "!#$&'*/=?^`{|}~";
+  return is_email_char(c) || specials.find(c) != std::string_view::npos;
+}
+
 // A secret value as logs show it. An unset secret (empty string) shows as
 // unset and a list of secrets keeps its length: that leaks nothing and tells
 // the reader what is configured.
@@ -249,7 +257,7 @@ std::string mask_text(std::string_view text) {
     if (at < done)
       continue;
     auto begin = at;
-    while (begin > done && is_email_char(text[begin - 1]))
+    while (begin > done && is_local_part_char(text[begin - 1]))
       --begin;
     auto end = at + 1;
     while (end < text.size() && is_email_char(text[end]))

@@ -1,6 +1,7 @@
 #include "mapping/product_mapping.hpp"
 
 #include "mapping/html_text.hpp"
+#include "mapping/utf8.hpp"
 
 namespace ferry::mapping {
 
@@ -9,39 +10,6 @@ namespace {
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
          c == '\v';
-}
-
-/// The length of the UTF-8 sequence starting at `text[i]`, or 0 when it is
-/// not a valid one (overlong forms, surrogates and values above U+10FFFF
-/// included).
-std::size_t sequence_length(std::string_view text, std::size_t i) {
-  auto byte = [&](std::size_t k) {
-    return static_cast<unsigned char>(text[k]);
-  };
-  auto c = byte(i);
-  std::size_t length = c < 0x80           ? 1
-                       : (c >> 5) == 0x6  ? 2
-                       : (c >> 4) == 0xE  ? 3
-                       : (c >> 3) == 0x1E ? 4
-                                          : 0;
-  if (length == 0 || i + length > text.size())
-    return 0;
-  for (std::size_t k = 1; k < length; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80)
-      return 0;
-  if (length == 2 && c < 0xC2)
-    return 0;
-  if (length == 3) {
-    auto next = byte(i + 1);
-    if ((c == 0xE0 && next < 0xA0) || (c == 0xED && next >= 0xA0))
-      return 0;
-  }
-  if (length == 4) {
-    auto next = byte(i + 1);
-    if ((c == 0xF0 && next < 0x90) || c > 0xF4 || (c == 0xF4 && next >= 0x90))
-      return 0;
-  }
-  return length;
 }
 
 std::string_view strip_trailing(std::string_view text) {
@@ -60,7 +28,7 @@ parsed<std::string> trim_code_points(std::string_view text,
   std::size_t code_points = 0;
   std::size_t cut = text.size();
   for (std::size_t i = 0; i < text.size();) {
-    auto length = sequence_length(text, i);
+    auto length = utf8_sequence_length(text, i);
     if (length == 0)
       return parsed<std::string>::fail("not valid UTF-8 at byte " +
                                        std::to_string(i));
@@ -123,6 +91,11 @@ parsed<shop::shop_product> shop_product_from_erp(const erp_item& item) {
   };
   if (item.item_code.empty())
     return result::fail("item: ItemCode is empty");
+  // The code becomes the shop's sku and the key of every later write: it
+  // must be text the shop can store and JSON can carry.
+  if (!is_valid_utf8(item.item_code))
+    return result::fail("item " + replace_invalid_utf8(item.item_code) +
+                        ": ItemCode: not valid UTF-8");
   shop::shop_product out;
   out.sku = item.item_code;
   auto name = trim_code_points(item.item_name, shop_name_max);

@@ -24,3 +24,12 @@ TEST(content_hash, field_order_does_not_matter_but_values_do) {
   EXPECT_NE(content_hash(a), content_hash(b));
   EXPECT_EQ(content_hash(a).size(), 64U);
 }
+
+TEST(content_hash, text_that_is_not_utf8_is_hashed_as_its_replacement) {
+  // An ERP customer's name is hashed before anything checks its UTF-8; the
+  // hash threw instead.
+  nlohmann::json broken = {{"first_name", "Ann\xC3"}};
+  nlohmann::json replaced = {{"first_name", "Ann\uFFFD"}};
+  EXPECT_EQ(content_hash(broken), content_hash(replaced));
+  EXPECT_EQ(content_hash(broken).size(), 64U);
+}

@@ -22,19 +22,37 @@ TEST(customer_mapping, validation_names_the_field) {
     const char* field;
   };
   const bad_case cases[] = {
-    {account("not-an-address", "Ann", "Lee"), "customer.email"},
-    {account("ann@example.com", " ", "Lee"), "customer.firstname"},
-    {account("ann@example.com", "Ann", ""), "customer.lastname"},
-    {account("ann@example.com", std::string(101, 'a').c_str(), "Lee"),
-     "customer.firstname"},
+      {account("not-an-address", "Ann", "Lee"), "customer.email"},
+      {account("ann@example.com", " ", "Lee"), "customer.firstname"},
+      {account("ann@example.com", "Ann", ""), "customer.lastname"},
+      {account("ann@example.com", std::string(101, 'a').c_str(), "Lee"),
+       "customer.firstname"},
   };
   for (const auto& c : cases) {
     auto why = customer_problem(c.c);
     ASSERT_TRUE(why) << c.field;
     EXPECT_EQ(why->rfind(c.field, 0), 0u) << *why;
     EXPECT_EQ(why->find("not-an-address"), std::string::npos)
-      << "the address is personal data";
+        << "the address is personal data";
   }
+}
+
+TEST(customer_mapping, name_length_counts_characters_not_bytes) {
+  // 100 characters of three bytes each: what the ERP takes.
+  std::string hundred;
+  for (int i = 0; i < 100; ++i)
+    hundred += "\u738B";
+  EXPECT_FALSE(
+      customer_problem(account("ann@example.com", hundred.c_str(), "Lee")));
+  EXPECT_EQ(
+      erp_customer_from_shop(account("ann@example.com", hundred.c_str(), "Lee"))
+          .first_name,
+      hundred);
+  auto too_long = hundred + "\u738B";
+  auto why =
+      customer_problem(account("ann@example.com", "Ann", too_long.c_str()));
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->rfind("customer.lastname is longer than 100", 0), 0u) << *why;
 }
 
 TEST(customer_mapping, erp_customer_from_shop_normalizes) {

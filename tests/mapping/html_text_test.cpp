@@ -47,6 +47,16 @@ const html_case html_cases[] = {
     {"full document",
      "<html><head><title>T</title></head><body><p>x</p></body></html>", "x"},
     {"inline whitespace between tags", "<span>a</span> <span>b</span>", "a b"},
+    {"each byte of a cut sequence becomes U+FFFD", "<p>ab\xE4\xB8</p>",
+     "ab\uFFFD\uFFFD"},
+    {"a stray byte becomes U+FFFD",
+     "a\x80"
+     "b \xFF",
+     "a\uFFFD"
+     "b \uFFFD"},
+    {"a surrogate's bytes become U+FFFD", "a\xED\xA0\x80z",
+     "a\uFFFD\uFFFD\uFFFDz"},
+    {"noncharacters HTML does not allow dropped", "a\uFFFF\uFFFEb", "ab"},
 };
 
 class html_to_text_table : public ::testing::TestWithParam<html_case> {};
@@ -69,7 +79,9 @@ INSTANTIATE_TEST_SUITE_P(cases, html_to_text_table,
 
 TEST(text_to_html, round_trips_through_html_to_text) {
   for (const char* text : {"plain", "Fish & chips <3 \"hot\"", "line 1\nline 2",
-                           "a\n\nb", "<script>not code</script>", "日本語 😀"}) {
+                           "a\n\nb", "<script>not code</script>", "日本語 😀",
+                           // The parser takes a leading U+FEFF for a BOM.
+                           "\uFEFFzero width no-break space first"}) {
     EXPECT_EQ(html_to_text(text_to_html(text)), text) << text;
   }
   EXPECT_EQ(text_to_html("a<b>&\nc"), "a&lt;b&gt;&amp;<br>c");

@@ -77,6 +77,9 @@ TEST(masking, free_text_masks_only_email_addresses) {
       {"<ann@example.com>, bob@x.org", "<a***@example.com>, b***@x.org"},
       {"order 1001 failed: sku missing", "order 1001 failed: sku missing"},
       {"user@localhost stays", "user@localhost stays"},
+      {"from o'neil@example.com today", "from o***@example.com today"},
+      {"ann!lee#1@example.com", "a***@example.com"},
+      {"see {ann}=lee@x.org", "see {***@x.org"},
       {"@ alone", "@ alone"},
       {"", ""},
   };

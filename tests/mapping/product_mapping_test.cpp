@@ -212,6 +212,19 @@ TEST(shop_product_from_erp, rejections_name_the_item_and_field) {
   EXPECT_NE(out.error.find("Weight"), std::string::npos) << out.error;
 }
 
+TEST(shop_product_from_erp, refuses_an_item_code_that_is_not_utf8) {
+  // It would become the shop's sku: JSON cannot carry it, and hashing the
+  // product's fields threw.
+  auto broken = sample_item();
+  broken.item_code = "AB-\xF0\x9F\x98";
+  auto out = shop_product_from_erp(broken);
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.error.find("ItemCode: not valid UTF-8"), std::string::npos)
+      << out.error;
+  EXPECT_NE(out.error.find("AB-\uFFFD"), std::string::npos) << out.error;
+  EXPECT_FALSE(product_fields(broken).has_value());
+}
+
 TEST(erp_item_from_shop, maps_back_and_round_trips_the_synced_fields) {
   shop::shop_product product;
   product.sku = "AB-1";
