@@ -76,10 +76,11 @@ product_pipeline::get_items(const erp_page_request& page) {
       sys_, erp_(), settings_.call_timeout, erp_get_items{page});
 }
 
-caf::expected<void>
-product_pipeline::reject(const std::string& source, const std::string& sku,
-                         const std::string& reason, const std::string& payload,
-                         product_sync_report& report) {
+caf::expected<void> product_pipeline::reject(const std::string& source,
+                                             const std::string& sku,
+                                             const std::string& reason,
+                                             const std::string& payload,
+                                             product_sync_report& report) {
   persistence::dead_letter_store letters(pool_);
   auto put = letters.put(source, entity, sku, reason, payload);
   if (!put) {
@@ -265,8 +266,8 @@ product_pipeline::apply_shop_update(const std::string& payload,
       return results.error();
     for (const auto& r : results->rows)
       if (r.outcome == erp_upsert_outcome::error) {
-        return reject("erp", sku, "ERP refused the item: " + r.message,
-                      payload, report);
+        return reject("erp", sku, "ERP refused the item: " + r.message, payload,
+                      report);
       }
     // The ERP's ModifiedAt comes with the next GetItems; until then the
     // shop's time stands for it.

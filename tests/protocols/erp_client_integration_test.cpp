@@ -2,11 +2,10 @@
 // loopback; every operation, every fault code, WS-Security negatives, the
 // fault knobs and durability across a restart.
 
-#include <gtest/gtest.h>
-
-#include <set>
-
 #include "tests/protocols/erp_sim_fixture.hpp"
+
+#include <gtest/gtest.h>
+#include <set>
 
 namespace ferry {
 namespace {
@@ -16,19 +15,13 @@ using test::sample_order;
 
 class erp_contract : public ::testing::Test {
 protected:
-  static void SetUpTestSuite() {
-    sim_ = new erp_simulator();
-  }
+  static void SetUpTestSuite() { sim_ = new erp_simulator(); }
   static void TearDownTestSuite() {
     delete sim_;
     sim_ = nullptr;
   }
-  void TearDown() override {
-    sim_->admin("POST", "/admin/faults/reset");
-  }
-  static erp_client client() {
-    return erp_client{sim_->client_settings()};
-  }
+  void TearDown() override { sim_->admin("POST", "/admin/faults/reset"); }
+  static erp_client client() { return erp_client{sim_->client_settings()}; }
   static std::string unique_id(const std::string& prefix) {
     static int n = 0;
     return prefix + std::to_string(::getpid()) + "-" + std::to_string(++n);
@@ -75,7 +68,7 @@ TEST_F(erp_contract, maps_every_sales_order_fault_to_its_typed_error) {
   auto dup = c.create_sales_order(order);
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().kind, erp_error_kind::client_fault)
-    << dup.error().message;
+      << dup.error().message;
   EXPECT_EQ(dup.error().code, erp_fault_code::duplicate_external_order_id);
   EXPECT_EQ(dup.error().existing_key, first.value().sales_order_no);
 
@@ -118,9 +111,9 @@ TEST_F(erp_contract, order_date_must_exist_in_the_erps_time_zone) {
   EXPECT_EQ(e1.error().kind, erp_error_kind::client_fault);
   EXPECT_EQ(e1.error().code, erp_fault_code::validation);
   EXPECT_NE(e1.error().message.find("OrderDate"), std::string::npos)
-    << e1.error().message;
+      << e1.error().message;
   EXPECT_NE(e1.error().message.find("America/Chicago"), std::string::npos)
-    << e1.error().message;
+      << e1.error().message;
 
   auto no_such_day = sample_order(unique_id("WEB-"));
   no_such_day.order_date = "2026-02-30T10:00:00";
@@ -313,7 +306,7 @@ TEST_F(erp_contract, reports_status_changes_made_in_the_erp) {
               {{"Status", "Shipped"}, {"TrackingNo", "1Z999"}}, &status);
   ASSERT_EQ(status, 200);
   auto changes = c.get_sales_order_status_changes(
-    erp_page_request{"2026-01-01T00:00:00Z", 1000, ""});
+      erp_page_request{"2026-01-01T00:00:00Z", 1000, ""});
   ASSERT_TRUE(changes) << changes.error().message;
   bool found = false;
   for (const auto& ch : changes.value().rows)
@@ -331,20 +324,24 @@ TEST_F(erp_contract, reports_status_changes_made_in_the_erp) {
 
 TEST_F(erp_contract, throttled_and_unavailable_are_server_faults) {
   auto c = client();
-  sim_->faults({{"error_rates", {{"GetWarehouses", {{"rate", 1.0}, {"fault", "Throttled"}}}}}});
+  sim_->faults(
+      {{"error_rates",
+        {{"GetWarehouses", {{"rate", 1.0}, {"fault", "Throttled"}}}}}});
   auto t = c.get_warehouses();
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().kind, erp_error_kind::server_fault);
   EXPECT_EQ(t.error().code, erp_fault_code::throttled);
   EXPECT_TRUE(t.error().retryable());
-  sim_->faults({{"error_rates", {{"*", {{"rate", 1.0}, {"fault", "Unavailable"}}}}}});
+  sim_->faults(
+      {{"error_rates", {{"*", {{"rate", 1.0}, {"fault", "Unavailable"}}}}}});
   auto u = c.find_customer("customer1@example.com");
   ASSERT_FALSE(u);
   EXPECT_EQ(u.error().kind, erp_error_kind::server_fault);
   EXPECT_EQ(u.error().code, erp_fault_code::unavailable);
 }
 
-TEST_F(erp_contract, ws_security_rejects_bad_tokens_and_still_serves_good_ones) {
+TEST_F(erp_contract,
+       ws_security_rejects_bad_tokens_and_still_serves_good_ones) {
   auto settings = sim_->client_settings();
   auto expect_fault = [](const erp_result<std::vector<erp_warehouse>>& r,
                          const std::string& code) {
@@ -399,7 +396,8 @@ TEST_F(erp_contract, dropped_response_is_outcome_unknown_and_the_order_exists) {
   auto settings = sim_->client_settings();
   settings.call_timeout = std::chrono::seconds{2};
   erp_client c{settings};
-  sim_->faults({{"drop_response", nlohmann::json::array({"CreateSalesOrder"})}, {"drop_hold_ms", 5000}});
+  sim_->faults({{"drop_response", nlohmann::json::array({"CreateSalesOrder"})},
+                {"drop_hold_ms", 5000}});
   auto order = sample_order(unique_id("WEB-DROP-"));
   auto r = c.create_sales_order(order);
   ASSERT_FALSE(r);
@@ -418,13 +416,13 @@ TEST_F(erp_contract, outages_are_connection_failures_or_unavailable) {
   auto refused = c.get_warehouses();
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, erp_error_kind::connection_failed)
-    << refused.error().message;
+      << refused.error().message;
   EXPECT_TRUE(refused.error().retryable());
   sim_->faults({{"outage", "503"}});
   auto unavailable = c.get_warehouses();
   ASSERT_FALSE(unavailable);
   EXPECT_EQ(unavailable.error().kind, erp_error_kind::server_fault)
-    << unavailable.error().message;
+      << unavailable.error().message;
   EXPECT_EQ(unavailable.error().code, erp_fault_code::unavailable);
   sim_->admin("POST", "/admin/faults/reset");
   auto back = c.get_warehouses();
@@ -433,7 +431,8 @@ TEST_F(erp_contract, outages_are_connection_failures_or_unavailable) {
 
 TEST_F(erp_contract, admin_errors_name_the_field) {
   long status = 0;
-  auto answer = sim_->admin("POST", "/admin/faults", {{"latency_ms", -1}}, &status);
+  auto answer =
+      sim_->admin("POST", "/admin/faults", {{"latency_ms", -1}}, &status);
   EXPECT_EQ(status, 400);
   EXPECT_NE(answer["error"].get<std::string>().find("latency_ms"),
             std::string::npos);

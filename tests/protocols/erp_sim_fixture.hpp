@@ -3,21 +3,19 @@
 // Starts ferry-sim-erp as a separate process and talks to its admin API;
 // shared by the ERP tests (tests/protocols, tests/actors, bench).
 
-#include <curl/curl.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
 #include "protocols/soap/erp_client.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <cstdio>
+#include <curl/curl.h>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
 
 namespace ferry::test {
 
@@ -44,24 +42,25 @@ inline http_answer http_request(const std::string& method,
     headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(body.size()));
   }
   if (!ca_file.empty())
     curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
   curl_easy_setopt(
-    curl, CURLOPT_WRITEFUNCTION,
-    +[](char* data, size_t size, size_t n, void* out) -> size_t {
-      static_cast<std::string*>(out)->append(data, size * n);
-      return size * n;
-    });
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char* data, size_t size, size_t n, void* out) -> size_t {
+        static_cast<std::string*>(out)->append(data, size * n);
+        return size * n;
+      });
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
   CURLcode rc = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK)
-    throw std::runtime_error(method + " " + url + ": "
-                             + curl_easy_strerror(rc));
+    throw std::runtime_error(method + " " + url + ": " +
+                             curl_easy_strerror(rc));
   return answer;
 }
 
@@ -71,9 +70,10 @@ public:
   /// Starts the simulator; `data_dir` empty: a fresh temporary folder.
   explicit erp_simulator(std::vector<std::string> extra_args = {},
                          std::string data_dir = {})
-    : owned_dir_(data_dir.empty() ? std::make_unique<temp_dir>() : nullptr),
-      data_dir_(data_dir.empty() ? owned_dir_->path() : data_dir) {
-    password_file_ = data_dir_ + "/../erp-password-" + std::to_string(::getpid());
+      : owned_dir_(data_dir.empty() ? std::make_unique<temp_dir>() : nullptr),
+        data_dir_(data_dir.empty() ? owned_dir_->path() : data_dir) {
+    password_file_ =
+        data_dir_ + "/../erp-password-" + std::to_string(::getpid());
     std::ofstream{password_file_} << password() << "\n";
     start(std::move(extra_args));
   }
@@ -84,9 +84,7 @@ public:
   }
 
   /// The integration user's password (a test secret).
-  static std::string password() {
-    return "s3cret-test-password";
-  }
+  static std::string password() { return "s3cret-test-password"; }
 
   /// Stops (SIGTERM) and starts again on the same data folder and port.
   void restart() {
@@ -150,24 +148,12 @@ public:
     return r.contains(operation) ? r[operation].get<long>() : 0;
   }
 
-  const std::string& endpoint() const {
-    return endpoint_;
-  }
-  const std::string& ca_file() const {
-    return ca_file_;
-  }
-  int soap_port() const {
-    return soap_port_;
-  }
-  const std::string& data_dir() const {
-    return data_dir_;
-  }
-  std::string log() const {
-    return process_->log();
-  }
-  int pid() const {
-    return process_->pid();
-  }
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& ca_file() const { return ca_file_; }
+  int soap_port() const { return soap_port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const { return process_->log(); }
+  int pid() const { return process_->pid(); }
 
 private:
   void start(std::vector<std::string> extra) {
@@ -188,21 +174,21 @@ private:
     process_ = std::make_unique<child_process>(argv);
     std::string line;
     bool ready = wait_until(
-      [&] {
-        auto log = process_->log();
-        auto pos = log.find("{\"admin\"");
-        if (pos == std::string::npos)
-          return false;
-        auto end = log.find('\n', pos);
-        if (end == std::string::npos)
-          return false;
-        line = log.substr(pos, end - pos);
-        return true;
-      },
-      std::chrono::seconds{60});
+        [&] {
+          auto log = process_->log();
+          auto pos = log.find("{\"admin\"");
+          if (pos == std::string::npos)
+            return false;
+          auto end = log.find('\n', pos);
+          if (end == std::string::npos)
+            return false;
+          line = log.substr(pos, end - pos);
+          return true;
+        },
+        std::chrono::seconds{60});
     if (!ready)
-      throw std::runtime_error("ferry-sim-erp did not start: "
-                               + process_->log());
+      throw std::runtime_error("ferry-sim-erp did not start: " +
+                               process_->log());
     auto j = nlohmann::json::parse(line);
     soap_port_ = j["soap_port"].get<int>();
     endpoint_ = j["endpoint"].get<std::string>();
