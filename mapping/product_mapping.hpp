@@ -26,11 +26,19 @@ constexpr std::size_t erp_item_code_max = 20;
 constexpr std::int64_t price_max_minor = 9'999'999'999;
 
 /// `text` without leading and trailing whitespace, cut to at most
-/// `max_code_points` code points (never inside a UTF-8 sequence) and without
-/// the whitespace the cut left at its end. An error when `text` is not valid
-/// UTF-8.
+/// `max_code_points` code points (never inside a UTF-8 sequence, and never
+/// between a character and the combining marks, variation selectors or
+/// joined code points that belong to it) and without the whitespace the
+/// cut left at its end. An error when `text` is not valid UTF-8.
 parsed<std::string> trim_code_points(std::string_view text,
                                      std::size_t max_code_points);
+
+/// Whether `text` is valid UTF-8 (no overlong forms, surrogates or values
+/// above U+10FFFF).
+bool is_utf8(std::string_view text);
+
+/// The number of code points of `text`, which must be valid UTF-8.
+std::size_t count_code_points(std::string_view text);
 
 /// `weight` in `unit` as kg, rounded half away from zero to 6 decimals
 /// (1 mg, the precision of `decimal`): 1 G = 0.001 kg, 1 LB = 0.45359237 kg
