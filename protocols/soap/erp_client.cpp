@@ -187,6 +187,14 @@ std::string page_size_error(const erp_page_request& page) {
   return "PageSize " + std::to_string(page.page_size) + " is outside 1-1000";
 }
 
+// Text is UTF-8 both ways: std::string holds the UTF-8 of the XML text as
+// it is. Without SOAP_C_UTFSTRING gSOAP reads "é" into the one Latin-1 byte
+// 0xE9 (invalid UTF-8 for everything after it) and writes each byte of a
+// UTF-8 sequence as a character of its own ("José" became "JosÃ©").
+constexpr int input_mode =
+    SOAP_IO_KEEPALIVE | SOAP_XML_STRICT | SOAP_C_UTFSTRING;
+constexpr int output_mode = SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING;
+
 void configure_limits(struct soap* ctx, std::size_t max_bytes) {
   ctx->recv_maxlength = max_bytes;
   ctx->maxlevel = max_xml_depth;
@@ -197,7 +205,7 @@ void configure_limits(struct soap* ctx, std::size_t max_bytes) {
 struct erp_client::impl {
   erp_client_settings settings;
   erp_client_test_hooks hooks;
-  ErpBindingProxy proxy{SOAP_IO_KEEPALIVE | SOAP_XML_STRICT, SOAP_IO_KEEPALIVE};
+  ErpBindingProxy proxy{input_mode, output_mode};
   io_watch io;
   // Random bytes for the next nonces, drawn from OpenSSL 64 calls' worth
   // at a time (one RAND_bytes per call cost more than the digest).
@@ -650,7 +658,7 @@ erp_client::get_price_lists(const erp_page_request& page) {
 
 std::optional<erp_error> decode_erp_response(std::string_view operation,
                                              std::string_view bytes) {
-  ErpBindingProxy proxy{SOAP_IO_KEEPALIVE | SOAP_XML_STRICT, SOAP_IO_KEEPALIVE};
+  ErpBindingProxy proxy{input_mode, output_mode};
   struct soap* ctx = proxy.soap;
   soap::use_erp_namespaces(ctx);
   configure_limits(ctx, 16u << 20);

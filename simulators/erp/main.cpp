@@ -37,7 +37,7 @@ struct options {
                "[--password-file FILE] [--seed N] [--seed-items N] "
                "[--seed-customers N] [--warehouses K] [--charges-item CODE] "
                "[--no-fsync] "
-               "[--timezone IANA-NAME]\n";
+               "[--timezone IANA-NAME] [--variant N]\n";
   std::exit(2);
 }
 
@@ -90,6 +90,8 @@ options parse(int argc, char** argv) {
       o.fsync = false;
     else if (a == "--timezone")
       o.timezone = next();
+    else if (a == "--variant")
+      o.seed.variant = int_arg(a, next());
     else
       usage("unknown argument '" + a + "'");
   }

@@ -1,5 +1,6 @@
 #include "simulators/erp/sim_store.hpp"
 
+#include "mapping/product_mapping.hpp"
 #include "protocols/soap/erp_wsse.hpp"
 
 #include <algorithm>
@@ -441,6 +442,47 @@ json record(const char* kind, std::uint64_t seq, clock::time_point mod,
 
 } // namespace
 
+namespace {
+
+// The variants' words (README.md, "Variants"): every entry is non-ASCII,
+// so every seeded text of a variant is; accents, CJK, emoji, Hebrew (right
+// to left) and combining marks (e + U+0301, o + U+0308).
+const char* const variant_adjectives[] = {
+    "Crème",  "東京の",       "Grüne", "שלום",
+    "Café 🍰", "Ro\xCC\x88te", "Señor", "緑の",
+};
+const char* const variant_nouns[] = {
+    "Lampe é",
+    "椅子",
+    "Kessel ☕",
+    "בורג",
+    "Caf\u00e9tière",
+    "Ventil ✓",
+    "Fe\xCC\x81"
+    "der",
+    "箱 📦",
+};
+const char* const variant_descriptions[] = {
+    "Für drinnen & draußen", "東京で作られた",       "מוצר איכותי",
+    "Crème brûlée 🍮",        "Zoe\xCC\x88 approved",
+};
+const char* const variant_first_names[] = {
+    "José", "Zoe\xCC\x88", "Łukasz", "美咲", "דנה", "Søren", "Renée 🌸",
+};
+const char* const variant_last_names[] = {
+    "Müller-Øst", "García", "山田", "כהן", "Ñúñez", "O\xCC\x88zil", "Dvořák",
+};
+const char* const variant_companies[] = {
+    "Øst & Søn GmbH", "東京商事", "שלום בע״מ", "Café 🍰 Ltd", "Cre\xCC\x80me SA",
+};
+
+template <std::size_t N>
+const char* word(const char* const (&table)[N], int variant, int i) {
+  return table[static_cast<std::size_t>(variant + i) % N];
+}
+
+} // namespace
+
 void sim_store::seed(const seed_settings& s) {
   std::mt19937_64 rng{s.seed};
   auto pick = [&](int lo, int hi) {
@@ -462,14 +504,17 @@ void sim_store::seed(const seed_settings& s) {
   for (int w = 1; w <= s.warehouses; ++w) {
     char code[16];
     std::snprintf(code, sizeof(code), "WH%d", w);
-    add("warehouse", {{"WarehouseCode", code},
-                      {"Name", std::string{"Warehouse "} + code},
-                      {"IsActive", true}});
+    add("warehouse",
+        {{"WarehouseCode", code},
+         {"Name",
+          std::string{s.variant == 0 ? "Warehouse " : "Lager Süd "} + code},
+         {"IsActive", true}});
   }
   if (!s.charges_item.empty()) {
     erp_item item;
     item.item_code = s.charges_item;
-    item.item_name = "Shipping and tax charges";
+    item.item_name = s.variant == 0 ? "Shipping and tax charges"
+                                    : "Frais d’expédition et taxes";
     item.base_price = money::from_minor(0);
     item.weight = decimal::from_units(0);
     item.weight_unit = erp_weight_unit::kg;
@@ -485,6 +530,13 @@ void sim_store::seed(const seed_settings& s) {
     item.item_name = std::string{adjectives[pick(0, 7)]} + " " +
                      nouns[pick(0, 7)] + " " + std::to_string(i);
     item.description = "<p>" + item.item_name + "</p>";
+    if (s.variant != 0) {
+      item.item_name = std::string{word(variant_adjectives, s.variant, i)} +
+                       " " + word(variant_nouns, s.variant, 3 * i) + " " +
+                       std::to_string(i);
+      item.description = "<p>" + item.item_name + " – " +
+                         word(variant_descriptions, s.variant, i) + "</p>";
+    }
     item.base_price = money::from_minor(pick(99, 49999));
     item.weight = decimal::from_units(std::int64_t{pick(50, 20000)} * 1000);
     item.weight_unit = erp_weight_unit::kg;
@@ -512,6 +564,11 @@ void sim_store::seed(const seed_settings& s) {
     c.customer_no = no;
     c.first_name = first[pick(0, 5)];
     c.last_name = last[pick(0, 5)];
+    if (s.variant != 0) {
+      c.first_name = word(variant_first_names, s.variant, i);
+      c.last_name = word(variant_last_names, s.variant, 2 * i);
+      c.company = word(variant_companies, s.variant, i);
+    }
     c.email = "customer" + std::to_string(i) + "@example.com";
     c.price_group = i % 3 == 0 ? "WHOLESALE" : "";
     c.is_active = true;
@@ -524,6 +581,14 @@ void sim_store::seed(const seed_settings& s) {
     pl.price_group = "WHOLESALE";
     pl.currency_code = "USD";
     pl.valid_from = "2026-01-01T00:00:00Z";
+    // The contract names no type for the validity: odd variants send
+    // date-only xs:date, the others date-time with Z.
+    if (s.variant % 2 == 1) {
+      pl.valid_from = "2026-01-01";
+      pl.valid_to = "2099-12-31";
+    } else if (s.variant != 0) {
+      pl.valid_to = "2099-12-31T23:59:59Z";
+    }
     pl.modified_at = utc_text(now);
     pl.lines.push_back({"IT-00001", decimal::from_int(10), false, money{},
                         decimal::from_int(10)});
@@ -588,11 +653,14 @@ sim_store::upsert_items(const std::vector<erp_item>& items,
   for (auto item : items) {
     erp_upsert_result r;
     r.item_code = item.item_code;
-    if (item.item_code.empty() || item.item_code.size() > 20) {
+    // Lengths are characters (code points), not bytes.
+    if (item.item_code.empty() ||
+        mapping::count_code_points(item.item_code) > 20) {
       r.outcome = erp_upsert_outcome::error;
       r.error_code = erp_fault_code::validation;
       r.message = "ItemCode must have 1-20 characters";
-    } else if (item.item_name.empty() || item.item_name.size() > 400) {
+    } else if (item.item_name.empty() ||
+               mapping::count_code_points(item.item_name) > 400) {
       r.outcome = erp_upsert_outcome::error;
       r.error_code = erp_fault_code::validation;
       r.message =
@@ -797,6 +865,11 @@ sim_store::get_stock_levels(const std::optional<clock::time_point>& since,
                             const std::string& warehouse, int page_size,
                             const std::string& token, sim_fault& f) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (!warehouse.empty() && !warehouses_.count(warehouse)) {
+    f = fault(erp_fault_code::not_found,
+              "WarehouseCode " + warehouse + " is no warehouse of the ERP");
+    return {};
+  }
   auto keep = [](const erp_stock_level& s, const void* ctx) {
     const auto* wh = static_cast<const std::string*>(ctx);
     return wh->empty() || s.warehouse_code == *wh;

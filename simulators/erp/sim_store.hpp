@@ -31,6 +31,9 @@ struct seed_settings {
   /// When set, also a non-stock item of this code for the shipping and tax
   /// lines of orders (what a real ERP calls its freight or charges item).
   std::string charges_item;
+  /// Which reading of the points the contract leaves open the seed
+  /// serves (simulators/erp/README.md, "Variants"); 0: the plain seed.
+  int variant = 0;
 };
 
 /// Makes `iana_name` ("America/Chicago") the ERP's time zone for this

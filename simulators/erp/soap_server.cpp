@@ -1,5 +1,6 @@
 #include "simulators/erp/soap_server.hpp"
 
+#include "mapping/product_mapping.hpp"
 #include "protocols/soap/erp_convert.hpp"
 #include "protocols/soap/erp_wsdl.hpp"
 #include "protocols/soap/erp_wsse.hpp"
@@ -12,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <openssl/crypto.h>
+#include <optional>
 #include <set>
 #include <sys/socket.h>
 #include <thread>
@@ -95,6 +97,83 @@ since_of(const std::string* text, bool& bad) {
   return t;
 }
 
+// The first of `fields` (name, text) that is not UTF-8, or nullptr.
+const char* not_utf8(
+    std::initializer_list<std::pair<const char*, const std::string*>> fields) {
+  for (const auto& [name, text] : fields)
+    if (!mapping::is_utf8(*text))
+      return name;
+  return nullptr;
+}
+
+const char* not_utf8(const erp_item& x) {
+  return not_utf8({{"Item.ItemCode", &x.item_code},
+                   {"Item.ItemName", &x.item_name},
+                   {"Item.Description", &x.description}});
+}
+
+const char* not_utf8(const erp_customer& x) {
+  return not_utf8({{"Customer.CustomerNo", &x.customer_no},
+                   {"Customer.Email", &x.email},
+                   {"Customer.FirstName", &x.first_name},
+                   {"Customer.LastName", &x.last_name},
+                   {"Customer.Company", &x.company},
+                   {"Customer.Phone", &x.phone},
+                   {"Customer.ExternalCustomerID", &x.external_customer_id},
+                   {"Customer.PriceGroup", &x.price_group}});
+}
+
+const char* not_utf8(const erp_sales_order& x) {
+  if (auto* field =
+          not_utf8({{"SalesOrder.ExternalOrderID", &x.external_order_id},
+                    {"SalesOrder.CustomerNo", &x.customer_no},
+                    {"SalesOrder.CustomerEmail", &x.customer_email},
+                    {"SalesOrder.CurrencyCode", &x.currency_code}}))
+    return field;
+  for (const auto& line : x.lines)
+    if (!mapping::is_utf8(line.item_code))
+      return "SalesOrder.Line.ItemCode";
+  return nullptr;
+}
+
+// `text` with the bytes that are not UTF-8 replaced by U+FFFD: what the
+// ERP may echo of a request it refuses.
+std::string printable(const std::string& text) {
+  if (mapping::is_utf8(text))
+    return text;
+  return nlohmann::json::parse(
+             nlohmann::json(text).dump(
+                 -1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .get<std::string>();
+}
+
+// gSOAP's errors for a request that does not match the schema.
+bool is_schema_error(int code) {
+  switch (code) {
+    case SOAP_TAG_MISMATCH:
+    case SOAP_TYPE:
+    case SOAP_SYNTAX_ERROR:
+    case SOAP_NO_TAG:
+    case SOAP_NAMESPACE:
+    case SOAP_NO_METHOD:
+    case SOAP_NULL:
+    case SOAP_DUPLICATE_ID:
+    case SOAP_MISSING_ID:
+    case SOAP_HREF:
+    case SOAP_REQUIRED:
+    case SOAP_PROHIBITED:
+    case SOAP_OCCURS:
+    case SOAP_LENGTH:
+    case SOAP_PATTERN:
+    case SOAP_UTF_ERROR:
+    case SOAP_FIXED:
+    case SOAP_EMPTY:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool is_server_fault(erp_fault_code code) {
   return code == erp_fault_code::throttled ||
          code == erp_fault_code::unavailable;
@@ -103,9 +182,45 @@ bool is_server_fault(erp_fault_code code) {
 class sim_service : public ErpBindingService {
 public:
   explicit sim_service(shared_state* state)
-      : ErpBindingService(SOAP_IO_KEEPALIVE | SOAP_XML_STRICT,
-                          SOAP_IO_KEEPALIVE),
+      // UTF-8 both ways: std::string holds the UTF-8 of the XML text as it
+      // is (without SOAP_C_UTFSTRING, "é" arrived as the Latin-1 byte 0xE9).
+      : ErpBindingService(SOAP_IO_KEEPALIVE | SOAP_XML_STRICT |
+                              SOAP_C_UTFSTRING,
+                          SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING),
         state_(state) {}
+
+  // Every refusal is the contract's fault with its ErpFault detail, also
+  // one gSOAP finds while reading the request against the schema (a
+  // PageSize outside 1-1000); a request the simulator fails on is a
+  // soap:Server fault, never the end of the process.
+  int dispatch() override {
+    int rc = SOAP_OK;
+    try {
+      rc = ErpBindingService::dispatch();
+    } catch (const std::exception& e) {
+      return fault({erp_fault_code::unavailable,
+                    std::string{"the ERP failed on the request: "} + e.what(),
+                    ""});
+    }
+    if (rc == SOAP_OK || !is_schema_error(rc))
+      return rc;
+    std::string element = soap->tag;
+    soap_set_fault(soap);
+    const char** text = soap_faultstring(soap);
+    std::string what = text && *text ? *text : "not the contract's";
+    auto colon = element.find(':');
+    std::string field =
+        colon == std::string::npos ? element : element.substr(colon + 1);
+    if (field == "PageSize")
+      return fault({erp_fault_code::validation,
+                    "PageSize must be 1-1000 (" + printable(what) + ")", ""});
+    return fault(
+        {erp_fault_code::validation,
+         "the request does not match the ERP's schema" +
+             (field.empty() ? std::string{} : " at " + printable(field)) +
+             ": " + printable(what),
+         ""});
+  }
   // A service with its own soap context copied from this one (socket,
   // TLS context, callbacks): one per connection thread.
   ErpBindingService* copy() override {
@@ -140,19 +255,36 @@ public:
     call c{this, "UpsertItems"};
     if (c.rc)
       return c.rc;
+    // One Result per item, in order: a bad item is an Error result of its
+    // own and the others are stored.
+    std::vector<std::optional<erp_upsert_result>> refused(req->Item.size());
     std::vector<erp_item> items;
-    for (const auto* x : req->Item) {
-      if (!x)
-        return fault({erp_fault_code::validation, "an empty Item", ""});
+    for (std::size_t i = 0; i < req->Item.size(); ++i) {
+      const auto* x = req->Item[i];
       erp_item item;
       std::string error;
-      if (!soap::from_soap(*x, item, error))
-        return fault({erp_fault_code::validation, error, ""});
+      if (!x)
+        error = "an empty Item";
+      else if (!soap::from_soap(*x, item, error))
+        error = "Item " + printable(x->ItemCode) + ": " + error;
+      else if (auto* field = not_utf8(item))
+        error = "Item " + printable(item.item_code) + ": " + field +
+                " is not UTF-8";
+      if (!error.empty()) {
+        erp_upsert_result r;
+        r.item_code = x ? printable(x->ItemCode) : "";
+        r.outcome = erp_upsert_outcome::error;
+        r.error_code = erp_fault_code::validation;
+        r.message = error;
+        refused[i] = r;
+        continue;
+      }
       items.push_back(std::move(item));
     }
-    for (const auto& r :
-         state_->store->upsert_items(items, state_->knobs->now()))
-      resp.Result.push_back(soap::to_soap(soap, r));
+    auto stored = state_->store->upsert_items(items, state_->knobs->now());
+    std::size_t next = 0;
+    for (const auto& r : refused)
+      resp.Result.push_back(soap::to_soap(soap, r ? *r : stored.at(next++)));
     return c.done();
   }
 
@@ -175,6 +307,9 @@ public:
     std::string error;
     if (!req->Customer || !soap::from_soap(*req->Customer, customer, error))
       return fault({erp_fault_code::validation, "Customer: " + error, ""});
+    if (auto* field = not_utf8(customer))
+      return fault({erp_fault_code::validation,
+                    std::string{field} + " is not UTF-8", ""});
     sim_fault f;
     resp.CustomerNo =
         state_->store->create_customer(customer, state_->knobs->now(), f);
@@ -192,6 +327,9 @@ public:
     std::string error;
     if (!req->Customer || !soap::from_soap(*req->Customer, customer, error))
       return fault({erp_fault_code::validation, "Customer: " + error, ""});
+    if (auto* field = not_utf8(customer))
+      return fault({erp_fault_code::validation,
+                    std::string{field} + " is not UTF-8", ""});
     sim_fault f;
     resp.ModifiedAt =
         state_->store->update_customer(customer, state_->knobs->now(), f);
@@ -230,6 +368,9 @@ public:
     std::string error;
     if (!req->SalesOrder || !soap::from_soap(*req->SalesOrder, order, error))
       return fault({erp_fault_code::validation, error, ""});
+    if (auto* field = not_utf8(order))
+      return fault({erp_fault_code::validation,
+                    std::string{field} + " is not UTF-8", ""});
     sim_fault f;
     auto created =
         state_->store->create_sales_order(order, state_->knobs->now(), f);
@@ -371,6 +512,19 @@ private:
         rc = self->fault({erp_fault_code::throttled,
                           "more than " + std::to_string(knobs.throttle_above) +
                               " concurrent sessions",
+                          ""});
+        soap::drop_security_header(self->soap);
+        return;
+      }
+      // SOAPAction is the operation's name (gSOAP has taken the quotes
+      // off); the body's element alone does not make the call.
+      const char* action = self->soap->action;
+      if (!action || operation != action) {
+        rc = self->fault({erp_fault_code::validation,
+                          "SOAPAction must be \"" + operation + "\" for " +
+                              operation +
+                              (action ? ", got \"" + printable(action) + "\""
+                                      : std::string{", got none"}),
                           ""});
         soap::drop_security_header(self->soap);
         return;
