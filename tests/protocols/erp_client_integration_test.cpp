@@ -235,6 +235,87 @@ TEST_F(erp_contract, upserts_items_row_by_row) {
   EXPECT_EQ(r.value()[2].error_code, erp_fault_code::validation);
 }
 
+// Text is UTF-8 on the wire (what any other client of the ERP reads) and
+// in what Ferry's client returns: accents, CJK, emoji, right-to-left text
+// and a combining mark.
+TEST_F(erp_contract,
+       an_item_name_in_any_script_comes_through_get_items_intact) {
+  const std::string name = "Café au lait 東京 🍰 שלום e\u0301";
+  const std::string description = "<p>" + name + " &amp; more</p>";
+  long status = 0;
+  sim_->admin("POST", "/admin/items/IT-00006",
+              {{"ItemName", name}, {"Description", description}}, &status);
+  ASSERT_EQ(status, 200);
+
+  auto wire = sim_->soap(
+      "GetItems",
+      "<erp:GetItems><erp:PageSize>1000</erp:PageSize></erp:GetItems>");
+  ASSERT_EQ(wire.status, 200) << wire.body;
+  auto at = wire.body.find("<erp:ItemCode>IT-00006</erp:ItemCode>");
+  ASSERT_NE(at, std::string::npos) << wire.body;
+  EXPECT_EQ(test::xml_element_text(wire.body, "ItemName", at), name);
+
+  auto items = client().get_items(erp_page_request{"", 1000, ""});
+  ASSERT_TRUE(items) << items.error().message;
+  bool found = false;
+  for (const auto& item : items.value().rows)
+    if (item.item_code == "IT-00006") {
+      found = true;
+      EXPECT_EQ(item.item_name, name);
+      EXPECT_EQ(item.description, description);
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(erp_contract, a_customer_created_with_accents_arrives_intact) {
+  auto c = client();
+  erp_customer jose;
+  jose.email = unique_id("jose") + "@example.com";
+  jose.first_name = "José";
+  jose.last_name = "Müller-Øst";
+  jose.company = "Øst & Søn 株式会社";
+  auto created = c.create_customer(jose);
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_TRUE(sim_->running()) << sim_->log();
+
+  // What the ERP holds.
+  auto state = sim_->admin("GET", "/admin/state");
+  bool stored = false;
+  for (const auto& row : state["customers"])
+    if (row["CustomerNo"] == created.value()) {
+      stored = true;
+      EXPECT_EQ(row["FirstName"], "José");
+      EXPECT_EQ(row["LastName"], "Müller-Øst");
+      EXPECT_EQ(row["Company"], "Øst & Søn 株式会社");
+    }
+  EXPECT_TRUE(stored);
+
+  // What another client of the ERP reads.
+  auto wire =
+      sim_->soap("FindCustomer", "<erp:FindCustomer><erp:Email>" + jose.email +
+                                     "</erp:Email></erp:FindCustomer>");
+  ASSERT_EQ(wire.status, 200) << wire.body;
+  EXPECT_EQ(test::xml_element_text(wire.body, "FirstName"), "José");
+  EXPECT_EQ(test::xml_element_text(wire.body, "LastName"), "Müller-Øst");
+
+  // What Ferry reads back.
+  auto found = c.find_customer(jose.email);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_TRUE(found.value());
+  EXPECT_EQ(found.value()->first_name, "José");
+  EXPECT_EQ(found.value()->last_name, "Müller-Øst");
+  auto all = c.get_customers(erp_page_request{"", 1000, ""});
+  ASSERT_TRUE(all) << all.error().message;
+  bool listed = false;
+  for (const auto& row : all.value().rows)
+    if (row.customer_no == created.value()) {
+      listed = true;
+      EXPECT_EQ(row.first_name, "José");
+      EXPECT_EQ(row.company, "Øst & Søn 株式会社");
+    }
+  EXPECT_TRUE(listed);
+}
+
 TEST_F(erp_contract, reads_warehouses_stock_and_price_lists) {
   auto c = client();
   auto wh = c.get_warehouses();
