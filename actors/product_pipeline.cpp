@@ -2,6 +2,7 @@
 
 #include "mapping/content_hash.hpp"
 #include "mapping/product_mapping.hpp"
+#include "mapping/utf8.hpp"
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/echo_store.hpp"
 #include "persistence/errors.hpp"
@@ -19,6 +20,32 @@ constexpr const char* entity = "product";
 
 std::string hash_of(const shop::shop_product& p) {
   return mapping::content_hash(mapping::product_fields(p));
+}
+
+/// `value` as JSON text that never throws: bytes that are not UTF-8 (text
+/// a SOAP layer misread, say) become U+FFFD.
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+/// `text` with the bytes that are not UTF-8 replaced by U+FFFD: the dead
+/// letter's text columns must be storable whatever the record held.
+std::string utf8_text(const std::string& text) {
+  if (mapping::is_valid_utf8(text))
+    return text;
+  return nlohmann::json::parse(json_text(text)).get<std::string>();
+}
+
+/// An ERP item as the dead letter keeps it: every field of the contract.
+nlohmann::json item_payload(const erp_item& item) {
+  return {{"ItemCode", item.item_code},
+          {"ItemName", item.item_name},
+          {"Description", item.description},
+          {"BasePrice", item.base_price.to_string()},
+          {"Weight", item.weight.to_string()},
+          {"WeightUnit", to_string(item.weight_unit)},
+          {"IsActive", item.is_active},
+          {"ModifiedAt", item.modified_at}};
 }
 
 /// Whether the owners make the shop's current product matter.
@@ -76,12 +103,14 @@ product_pipeline::get_items(const erp_page_request& page) {
       sys_, erp_(), settings_.call_timeout, erp_get_items{page});
 }
 
-caf::expected<void>
-product_pipeline::reject(const std::string& source, const std::string& sku,
-                         const std::string& reason, const std::string& payload,
-                         product_sync_report& report) {
+caf::expected<void> product_pipeline::reject(const std::string& source,
+                                             const std::string& sku,
+                                             const std::string& reason,
+                                             const std::string& payload,
+                                             product_sync_report& report) {
   persistence::dead_letter_store letters(pool_);
-  auto put = letters.put(source, entity, sku, reason, payload);
+  auto put = letters.put(source, entity, utf8_text(sku), utf8_text(reason),
+                         utf8_text(payload));
   if (!put) {
     ++report.errors;
     report.last_error = persistence::db_error_text(put.error());
@@ -105,14 +134,10 @@ product_pipeline::push_to_shop(const std::vector<erp_item>& items,
   for (const auto& item : items) {
     auto product = mapping::shop_product_from_erp(item);
     if (!product) {
-      nlohmann::json payload{{"ItemCode", item.item_code},
-                             {"ItemName", item.item_name},
-                             {"BasePrice", item.base_price.to_string()},
-                             {"Weight", item.weight.to_string()},
-                             {"WeightUnit", to_string(item.weight_unit)},
-                             {"IsActive", item.is_active},
-                             {"ModifiedAt", item.modified_at}};
-      reject("erp", item.item_code, product.error, payload.dump(), report);
+      // One poison item never stops the walk: it is dead-lettered whole
+      // and the others go on.
+      reject("erp", item.item_code, product.error,
+             json_text(item_payload(item)), report);
       continue;
     }
     auto hash = hash_of(*product);
@@ -265,8 +290,13 @@ product_pipeline::apply_shop_update(const std::string& payload,
       return results.error();
     for (const auto& r : results->rows)
       if (r.outcome == erp_upsert_outcome::error) {
-        return reject("erp", sku, "ERP refused the item: " + r.message,
-                      payload, report);
+        std::string code =
+            r.error_code == erp_fault_code::none
+                ? std::string{}
+                : " (" + std::string{to_string(r.error_code)} + ")";
+        return reject("erp", sku,
+                      "ERP refused the item" + code + ": " + r.message, payload,
+                      report);
       }
     // The ERP's ModifiedAt comes with the next GetItems; until then the
     // shop's time stands for it.

@@ -125,6 +125,13 @@ int main() {
   erp.faults({{"latency_ms", 100}});
   auto slow = through_sync(sys, registry, erp);
   erp.faults({{"latency_ms", 0}});
+  // The same catalogue with every name and description in non-ASCII text
+  // (accents, CJK, emoji, right-to-left, combining marks): UTF-8 costs
+  // the parsers, the trims and the HTML conversion more than ASCII does.
+  ferry::test::erp_simulator non_ascii_erp{
+      {"--seed-items", std::to_string(items), "--warehouses", "1",
+       "--no-fsync", "--variant", "2"}};
+  auto non_ascii = through_sync(sys, registry, non_ascii_erp);
   nlohmann::json out = {
       {"name", "product_full_sync"},
       {"subject",
@@ -140,6 +147,8 @@ int main() {
       {"extra",
        {{"items", items},
         {"with_100ms_erp_latency_s", slow},
+        {"non_ascii_text_s", non_ascii},
+        {"non_ascii_over_ascii", subject > 0 ? non_ascii / subject : 0},
         {"products_per_s", subject > 0 ? items / subject : 0}}}};
   std::cout << out.dump() << std::endl;
   return 0;

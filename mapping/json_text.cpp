@@ -50,6 +50,10 @@ bounded_json parse_bounded_json(std::string_view text, std::size_t max_depth) {
   return out;
 }
 
+std::string dump_utf8_safe(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool holds_nul_escape(std::string_view json_text) {
   static constexpr std::string_view escape = "\\u0000";
   for (auto at = json_text.find(escape); at != std::string_view::npos;

@@ -34,6 +34,11 @@ bounded_json parse_bounded_json(std::string_view text,
 /// impossible, since an escaped backslash is told apart.
 bool holds_nul_escape(std::string_view json_text);
 
+/// `value` as compact JSON text; bytes that are not UTF-8 (which
+/// nlohmann's `dump()` throws on) are written as U+FFFD, so text from a
+/// system that sent bad bytes can always be logged and stored.
+std::string dump_utf8_safe(const nlohmann::json& value);
+
 /// The path of the first string (or object key) in `value` holding U+0000,
 /// as `items[0].name`; empty when there is none. Walks at most
 /// `max_json_depth` levels.

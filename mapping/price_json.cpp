@@ -1,5 +1,7 @@
 #include "mapping/price_json.hpp"
 
+#include "mapping/json_text.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace ferry {
@@ -70,7 +72,7 @@ std::string price_lines_to_json(const std::vector<erp_price_line>& lines) {
   json arr = json::array();
   for (const auto& l : lines)
     arr.push_back(line_json(l));
-  return arr.dump();
+  return dump_utf8_safe(arr);
 }
 
 std::optional<std::vector<erp_price_line>>
@@ -100,7 +102,7 @@ std::string price_lists_to_json(const std::vector<erp_price_list>& lists) {
                    {"modified", l.modified_at},
                    {"lines", std::move(lines)}});
   }
-  return arr.dump();
+  return dump_utf8_safe(arr);
 }
 
 std::optional<std::vector<erp_price_list>>
@@ -138,7 +140,7 @@ std::string price_quote_to_json(const price_quote& q) {
               {"price_list", q.price_list_code},
               {"tier_min_quantity", q.tier_min_quantity.to_string()},
               {"currency", q.currency}}
-    .dump();
+      .dump();
 }
 
 std::optional<price_quote> price_quote_from_json(const std::string& text) {

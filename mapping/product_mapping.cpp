@@ -12,6 +12,28 @@ bool is_space(char c) {
          c == '\v';
 }
 
+/// The code point of the valid `length`-byte sequence at `text[i]`.
+char32_t code_point_at(std::string_view text, std::size_t i,
+                       std::size_t length) {
+  auto byte = [&](std::size_t k) {
+    return static_cast<char32_t>(static_cast<unsigned char>(text[k]));
+  };
+  static constexpr char32_t lead_mask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  char32_t cp = byte(i) & lead_mask[length];
+  for (std::size_t k = 1; k < length; ++k)
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  return cp;
+}
+
+/// Whether `cp` belongs to the character before it: a combining mark
+/// (`e` + U+0301 is one `é`), a variation selector or a zero-width joiner.
+bool extends_previous(char32_t cp) {
+  return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+         (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+         (cp >= 0xFE20 && cp <= 0xFE2F) || (cp >= 0xFE00 && cp <= 0xFE0F) ||
+         cp == 0x200D;
+}
+
 std::string_view strip_trailing(std::string_view text) {
   while (!text.empty() && is_space(text.back()))
     text.remove_suffix(1);
@@ -27,13 +49,21 @@ parsed<std::string> trim_code_points(std::string_view text,
   text = strip_trailing(text);
   std::size_t code_points = 0;
   std::size_t cut = text.size();
+  // Where the character of the current code point starts: a cut never
+  // leaves a combining mark without its base, nor a joiner at the end.
+  std::size_t character = 0;
+  bool after_joiner = false;
   for (std::size_t i = 0; i < text.size();) {
     auto length = utf8_sequence_length(text, i);
     if (length == 0)
       return parsed<std::string>::fail("not valid UTF-8 at byte " +
                                        std::to_string(i));
+    auto cp = code_point_at(text, i, length);
+    if (code_points == 0 || !(extends_previous(cp) || after_joiner))
+      character = i;
     if (code_points == max_code_points && cut == text.size())
-      cut = i;
+      cut = character;
+    after_joiner = cp == 0x200D;
     ++code_points;
     i += length;
   }

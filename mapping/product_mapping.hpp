@@ -26,9 +26,10 @@ constexpr std::size_t erp_item_code_max = 20;
 constexpr std::int64_t price_max_minor = 9'999'999'999;
 
 /// `text` without leading and trailing whitespace, cut to at most
-/// `max_code_points` code points (never inside a UTF-8 sequence) and without
-/// the whitespace the cut left at its end. An error when `text` is not valid
-/// UTF-8.
+/// `max_code_points` code points (never inside a UTF-8 sequence, and never
+/// between a character and the combining marks, variation selectors or
+/// joined code points that belong to it) and without the whitespace the
+/// cut left at its end. An error when `text` is not valid UTF-8.
 parsed<std::string> trim_code_points(std::string_view text,
                                      std::size_t max_code_points);
 

@@ -1,5 +1,6 @@
 #include "persistence/audit_store.hpp"
 
+#include "mapping/json_text.hpp"
 #include "mapping/masking.hpp"
 
 #include <optional>
@@ -13,7 +14,7 @@ std::int64_t audit_store::record(pqxx::transaction_base& tx,
                                  const audit_entry& entry) {
   std::optional<std::string> detail;
   if (!entry.detail.is_null())
-    detail = mapping::mask_json(entry.detail).dump();
+    detail = dump_utf8_safe(mapping::mask_json(entry.detail));
   return tx
       .exec_params1(
           "INSERT INTO audit (actor, action, entity, entity_id, detail)"

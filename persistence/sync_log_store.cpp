@@ -1,5 +1,6 @@
 #include "persistence/sync_log_store.hpp"
 
+#include "mapping/json_text.hpp"
 #include "mapping/masking.hpp"
 #include "persistence/prepared.hpp"
 #include "persistence/sql_array.hpp"
@@ -75,7 +76,7 @@ sync_log_columns sync_log_store::columns_of(const sync_log_entry& entry) {
   c.outcome = to_string(entry.outcome);
   c.message = optional_text(mapping::mask_text(entry.message));
   if (!entry.payload.is_null())
-    c.payload = mapping::mask_json(entry.payload).dump();
+    c.payload = dump_utf8_safe(mapping::mask_json(entry.payload));
   return c;
 }
 
@@ -83,13 +84,13 @@ std::int64_t sync_log_store::write(pqxx::transaction_base& tx,
                                    const sync_log_entry& entry) {
   auto c = columns_of(entry);
   static const prepared_sql sql{
-    "sync_log_write",
-    std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
-      + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id"};
-  return exec_prepared_sql(
-           tx, sql, c.entity, c.direction, c.entity_id, c.external_id, c.attempt,
-           c.latency_ms, c.outcome, c.message, c.payload)[0][0]
-    .as<std::int64_t>();
+      "sync_log_write",
+      std::string{"INSERT INTO sync_log ("} + sync_log_columns::names +
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) RETURNING id"};
+  return exec_prepared_sql(tx, sql, c.entity, c.direction, c.entity_id,
+                           c.external_id, c.attempt, c.latency_ms, c.outcome,
+                           c.message, c.payload)[0][0]
+      .as<std::int64_t>();
 }
 
 void sync_log_store::write_all(pqxx::transaction_base& tx,
@@ -104,13 +105,13 @@ void sync_log_store::write_all(pqxx::transaction_base& tx,
   for (const auto& e : entries)
     arrays.add(e);
   static const prepared_sql sql{
-    "sync_log_write_all",
-    std::string{"INSERT INTO sync_log ("} + sync_log_columns::names
-      + ") SELECT " + sync_log_arrays::select_list
-      + " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
-        " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
-        " WITH ORDINALITY AS u("
-      + sync_log_arrays::aliases + ", n) ORDER BY n"};
+      "sync_log_write_all",
+      std::string{"INSERT INTO sync_log ("} + sync_log_columns::names +
+          ") SELECT " + sync_log_arrays::select_list +
+          " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+          " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
+          " WITH ORDINALITY AS u(" +
+          sync_log_arrays::aliases + ", n) ORDER BY n"};
   auto p = arrays.params();
   exec_prepared_sql(tx, sql, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7],
                     p[8]);
@@ -195,8 +196,8 @@ sync_log_store::recent(std::size_t limit,
 }
 
 caf::expected<std::vector<sync_log_record>>
-sync_log_store::history(const std::string& entity,
-                        const std::string& entity_id, std::size_t limit) {
+sync_log_store::history(const std::string& entity, const std::string& entity_id,
+                        std::size_t limit) {
   return pool_.with_connection(
       "sync log of " + entity + " " + entity_id, [&](pqxx::connection& conn) {
         pqxx::read_transaction tx(conn);

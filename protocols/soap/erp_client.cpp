@@ -1,17 +1,16 @@
 #include "protocols/soap/erp_client.hpp"
 
-#include <ctime>
-#include <cstring>
-#include <mutex>
-#include <sstream>
-
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include "protocols/soap/erp_convert.hpp"
 #include "protocols/soap/erp_wsse.hpp"
 #include "soapErpBindingProxy.h"
+
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <sstream>
 
 namespace ferry {
 
@@ -34,8 +33,8 @@ bool is_transport_error(int code) {
 struct io_watch {
   int (*socket_send)(struct soap*, const char*, size_t) = nullptr;
   size_t (*socket_recv)(struct soap*, char*, size_t) = nullptr;
-  bool sent = false; // a request byte reached the socket
-  bool dtd = false; // the answer carried a DTD (refused, never parsed)
+  bool sent = false;      // a request byte reached the socket
+  bool dtd = false;       // the answer carried a DTD (refused, never parsed)
   bool too_large = false; // the answer exceeded `limit` bytes
   std::size_t received = 0;
   std::size_t limit = 16u << 20;
@@ -77,22 +76,22 @@ struct io_watch {
       std::memcpy(joined + self->tail.size(), buf, head);
       std::string_view seam{joined, self->tail.size() + head};
       for (std::string_view marker : {"<!DOCTYPE", "<!ENTITY"})
-        if (chunk.find(marker) != std::string_view::npos
-            || seam.find(marker) != std::string_view::npos) {
+        if (chunk.find(marker) != std::string_view::npos ||
+            seam.find(marker) != std::string_view::npos) {
           self->dtd = true;
           return 0;
         }
       auto rest = n >= 8 ? chunk : seam;
       self->tail.assign(
-        rest.substr(rest.size() - std::min<std::size_t>(rest.size(), 8)));
+          rest.substr(rest.size() - std::min<std::size_t>(rest.size(), 8)));
       return n;
     };
   }
 };
 
 bool ends_with(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size()
-         && text.substr(text.size() - suffix.size()) == suffix;
+  return text.size() >= suffix.size() &&
+         text.substr(text.size() - suffix.size()) == suffix;
 }
 
 // Turns the state of a failed call into a typed error. `sent` says whether
@@ -111,8 +110,8 @@ erp_error classify(struct soap* ctx, std::string_view operation,
   }
   if (io.too_large) {
     e.kind = erp_error_kind::bad_response;
-    e.message = op + ": the answer is larger than "
-                + std::to_string(io.limit) + " bytes";
+    e.message = op + ": the answer is larger than " + std::to_string(io.limit) +
+                " bytes";
     return e;
   }
   // gSOAP reports soap:Client/soap:Server faults as SOAP_CLI_FAULT/
@@ -122,12 +121,11 @@ erp_error classify(struct soap* ctx, std::string_view operation,
     const char** fault_string = soap_faultstring(ctx);
     e.fault_code = fault_code && *fault_code ? *fault_code : "";
     std::string text = fault_string && *fault_string ? *fault_string : "";
-    if (e.fault_code.find("FailedAuthentication") != std::string::npos
-        || e.fault_code.find("InvalidSecurity") != std::string::npos
-        || e.fault_code.rfind("wsse:", 0) == 0)
+    if (e.fault_code.find("FailedAuthentication") != std::string::npos ||
+        e.fault_code.find("InvalidSecurity") != std::string::npos ||
+        e.fault_code.rfind("wsse:", 0) == 0)
       e.kind = erp_error_kind::security_fault;
-    else if (ends_with(e.fault_code, ":Client")
-             || e.fault_code == "Client")
+    else if (ends_with(e.fault_code, ":Client") || e.fault_code == "Client")
       e.kind = erp_error_kind::client_fault;
     else
       e.kind = erp_error_kind::server_fault;
@@ -149,9 +147,10 @@ erp_error classify(struct soap* ctx, std::string_view operation,
                   : erp_error_kind::connection_failed;
     const char* detail = ctx->errnum != 0 ? std::strerror(ctx->errnum)
                                           : "timed out or connection closed";
-    e.message = op + (sent ? ": no answer after the request was sent ("
-                           : ": could not reach the ERP (")
-                + detail + ")";
+    e.message = op +
+                (sent ? ": no answer after the request was sent ("
+                      : ": could not reach the ERP (") +
+                detail + ")";
     return e;
   }
   if (code >= 100 && code < 600) {
@@ -160,15 +159,15 @@ erp_error classify(struct soap* ctx, std::string_view operation,
                          : erp_error_kind::bad_response;
     if (code == 503)
       e.code = erp_fault_code::unavailable;
-    e.message = op + ": HTTP status " + std::to_string(code)
-                + " without a SOAP answer";
+    e.message =
+        op + ": HTTP status " + std::to_string(code) + " without a SOAP answer";
     return e;
   }
   e.kind = erp_error_kind::bad_response;
   const char** fault_string = soap_faultstring(ctx);
-  e.message = op + ": the answer is not the contract's (gSOAP error "
-              + std::to_string(code) + ": "
-              + (fault_string && *fault_string ? *fault_string : "") + ")";
+  e.message = op + ": the answer is not the contract's (gSOAP error " +
+              std::to_string(code) + ": " +
+              (fault_string && *fault_string ? *fault_string : "") + ")";
   return e;
 }
 
@@ -185,9 +184,16 @@ bool valid_page(const erp_page_request& page) {
 }
 
 std::string page_size_error(const erp_page_request& page) {
-  return "PageSize " + std::to_string(page.page_size)
-         + " is outside 1-1000";
+  return "PageSize " + std::to_string(page.page_size) + " is outside 1-1000";
 }
+
+// Text is UTF-8 both ways: std::string holds the UTF-8 of the XML text as
+// it is. Without SOAP_C_UTFSTRING gSOAP reads "é" into the one Latin-1 byte
+// 0xE9 (invalid UTF-8 for everything after it) and writes each byte of a
+// UTF-8 sequence as a character of its own ("José" became "JosÃ©").
+constexpr int input_mode =
+    SOAP_IO_KEEPALIVE | SOAP_XML_STRICT | SOAP_C_UTFSTRING;
+constexpr int output_mode = SOAP_IO_KEEPALIVE | SOAP_C_UTFSTRING;
 
 void configure_limits(struct soap* ctx, std::size_t max_bytes) {
   ctx->recv_maxlength = max_bytes;
@@ -199,7 +205,7 @@ void configure_limits(struct soap* ctx, std::size_t max_bytes) {
 struct erp_client::impl {
   erp_client_settings settings;
   erp_client_test_hooks hooks;
-  ErpBindingProxy proxy{SOAP_IO_KEEPALIVE | SOAP_XML_STRICT, SOAP_IO_KEEPALIVE};
+  ErpBindingProxy proxy{input_mode, output_mode};
   io_watch io;
   // Random bytes for the next nonces, drawn from OpenSSL 64 calls' worth
   // at a time (one RAND_bytes per call cost more than the digest).
@@ -209,7 +215,7 @@ struct erp_client::impl {
   std::string tls_error;
 
   impl(erp_client_settings s, erp_client_test_hooks h)
-    : settings(std::move(s)), hooks(std::move(h)) {
+      : settings(std::move(s)), hooks(std::move(h)) {
     init_openssl_once();
     struct soap* ctx = proxy.soap;
     soap::use_erp_namespaces(ctx);
@@ -226,17 +232,17 @@ struct erp_client::impl {
     // The proxy keeps the endpoint pointer: it points into `settings`,
     // which lives as long as the proxy.
     proxy.soap_endpoint = settings.endpoint.c_str();
-    const char* ca_file = settings.ca_file.empty() ? nullptr
-                                                   : settings.ca_file.c_str();
+    const char* ca_file =
+        settings.ca_file.empty() ? nullptr : settings.ca_file.c_str();
     const char* ca_path = ca_file ? nullptr : "/etc/ssl/certs";
     if (soap_ssl_client_context(ctx,
-                                SOAP_SSL_REQUIRE_SERVER_AUTHENTICATION
-                                  | SOAP_TLSv1_2 | SOAP_TLSv1_3,
-                                nullptr, nullptr, ca_file, ca_path, nullptr)
-        != SOAP_OK) {
+                                SOAP_SSL_REQUIRE_SERVER_AUTHENTICATION |
+                                    SOAP_TLSv1_2 | SOAP_TLSv1_3,
+                                nullptr, nullptr, ca_file, ca_path,
+                                nullptr) != SOAP_OK) {
       const char** s = soap_faultstring(ctx);
-      tls_error = "TLS set-up failed for CA file '" + settings.ca_file
-                  + "': " + (s && *s ? *s : "unknown error");
+      tls_error = "TLS set-up failed for CA file '" + settings.ca_file +
+                  "': " + (s && *s ? *s : "unknown error");
     } else {
       tls_ready = true;
     }
@@ -263,8 +269,8 @@ struct erp_client::impl {
     }
     auto now = std::chrono::system_clock::now() + hooks.created_offset;
     std::string created = soap::format_utc(now);
-    std::string digest = soap::password_digest(nonce_bytes, created,
-                                               settings.password);
+    std::string digest =
+        soap::password_digest(nonce_bytes, created, settings.password);
     soap::add_username_token(ctx, settings.username, digest, nonce_bytes,
                              created);
   }
@@ -301,15 +307,12 @@ struct erp_client::impl {
     return result;
   }
 
-  const char* endpoint() const {
-    return settings.endpoint.c_str();
-  }
+  const char* endpoint() const { return settings.endpoint.c_str(); }
 };
 
 erp_client::erp_client(erp_client_settings settings,
                        erp_client_test_hooks hooks)
-  : impl_(std::make_unique<impl>(std::move(settings), std::move(hooks))) {
-}
+    : impl_(std::make_unique<impl>(std::move(settings), std::move(hooks))) {}
 
 erp_client::~erp_client() = default;
 
@@ -326,8 +329,8 @@ namespace {
 erp_error decode_error(std::string_view operation, const std::string& what) {
   erp_error e;
   e.kind = erp_error_kind::bad_response;
-  e.message = std::string{operation} + ": the answer is not the contract's: "
-              + what;
+  e.message =
+      std::string{operation} + ": the answer is not the contract's: " + what;
   return e;
 }
 
@@ -362,38 +365,43 @@ erp_client::get_items(const erp_page_request& page) {
   req.PageToken = soap::optional_text(ctx, page.page_token);
   _erp__GetItemsResponse resp;
   return impl_->run<erp_page<erp_item>>(
-    op, [&] { return impl_->proxy.GetItems(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<erp_page<erp_item>> {
-      erp_page<erp_item> result;
-      std::string error;
-      if (!decode_rows(resp.Item, result.rows, error))
-        return decode_error(op, error);
-      result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.GetItems(impl_->endpoint(), nullptr, &req, resp);
+      },
+      [&]() -> erp_result<erp_page<erp_item>> {
+        erp_page<erp_item> result;
+        std::string error;
+        if (!decode_rows(resp.Item, result.rows, error))
+          return decode_error(op, error);
+        result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
+        return result;
+      });
 }
 
 erp_result<std::vector<erp_upsert_result>>
 erp_client::upsert_items(const std::vector<erp_item>& items) {
   constexpr std::string_view op = "UpsertItems";
   if (items.empty() || items.size() > 1000)
-    return invalid_request(op, "takes 1-1000 items, got "
-                                 + std::to_string(items.size()));
+    return invalid_request(op, "takes 1-1000 items, got " +
+                                   std::to_string(items.size()));
   auto* ctx = impl_->proxy.soap;
   _erp__UpsertItems req;
   for (const auto& item : items)
     req.Item.push_back(soap::to_soap(ctx, item));
   _erp__UpsertItemsResponse resp;
   return impl_->run<std::vector<erp_upsert_result>>(
-    op,
-    [&] { return impl_->proxy.UpsertItems(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<std::vector<erp_upsert_result>> {
-      std::vector<erp_upsert_result> result;
-      std::string error;
-      if (!decode_rows(resp.Result, result, error))
-        return decode_error(op, error);
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.UpsertItems(impl_->endpoint(), nullptr, &req, resp);
+      },
+      [&]() -> erp_result<std::vector<erp_upsert_result>> {
+        std::vector<erp_upsert_result> result;
+        std::string error;
+        if (!decode_rows(resp.Result, result, error))
+          return decode_error(op, error);
+        return result;
+      });
 }
 
 erp_result<std::optional<erp_customer>>
@@ -405,17 +413,20 @@ erp_client::find_customer(std::string_view email) {
   req.Email = std::string{email};
   _erp__FindCustomerResponse resp;
   return impl_->run<std::optional<erp_customer>>(
-    op,
-    [&] { return impl_->proxy.FindCustomer(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<std::optional<erp_customer>> {
-      if (!resp.Customer)
-        return std::optional<erp_customer>{};
-      erp_customer c;
-      std::string error;
-      if (!soap::from_soap(*resp.Customer, c, error))
-        return decode_error(op, error);
-      return std::optional<erp_customer>{std::move(c)};
-    });
+      op,
+      [&] {
+        return impl_->proxy.FindCustomer(impl_->endpoint(), nullptr, &req,
+                                         resp);
+      },
+      [&]() -> erp_result<std::optional<erp_customer>> {
+        if (!resp.Customer)
+          return std::optional<erp_customer>{};
+        erp_customer c;
+        std::string error;
+        if (!soap::from_soap(*resp.Customer, c, error))
+          return decode_error(op, error);
+        return std::optional<erp_customer>{std::move(c)};
+      });
 }
 
 erp_result<std::string>
@@ -430,13 +441,16 @@ erp_client::create_customer(const erp_customer& customer) {
   req.Customer->ModifiedAt = nullptr;
   _erp__CreateCustomerResponse resp;
   return impl_->run<std::string>(
-    op,
-    [&] { return impl_->proxy.CreateCustomer(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<std::string> {
-      if (resp.CustomerNo.empty())
-        return decode_error(op, "CustomerNo is empty");
-      return resp.CustomerNo;
-    });
+      op,
+      [&] {
+        return impl_->proxy.CreateCustomer(impl_->endpoint(), nullptr, &req,
+                                           resp);
+      },
+      [&]() -> erp_result<std::string> {
+        if (resp.CustomerNo.empty())
+          return decode_error(op, "CustomerNo is empty");
+        return resp.CustomerNo;
+      });
 }
 
 erp_result<std::string>
@@ -450,9 +464,12 @@ erp_client::update_customer(const erp_customer& customer) {
   req.Customer->ModifiedAt = nullptr;
   _erp__UpdateCustomerResponse resp;
   return impl_->run<std::string>(
-    op,
-    [&] { return impl_->proxy.UpdateCustomer(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<std::string> { return resp.ModifiedAt; });
+      op,
+      [&] {
+        return impl_->proxy.UpdateCustomer(impl_->endpoint(), nullptr, &req,
+                                           resp);
+      },
+      [&]() -> erp_result<std::string> { return resp.ModifiedAt; });
 }
 
 erp_result<erp_page<erp_customer>>
@@ -467,16 +484,19 @@ erp_client::get_customers(const erp_page_request& page) {
   req.PageToken = soap::optional_text(ctx, page.page_token);
   _erp__GetCustomersResponse resp;
   return impl_->run<erp_page<erp_customer>>(
-    op,
-    [&] { return impl_->proxy.GetCustomers(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<erp_page<erp_customer>> {
-      erp_page<erp_customer> result;
-      std::string error;
-      if (!decode_rows(resp.Customer, result.rows, error))
-        return decode_error(op, error);
-      result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.GetCustomers(impl_->endpoint(), nullptr, &req,
+                                         resp);
+      },
+      [&]() -> erp_result<erp_page<erp_customer>> {
+        erp_page<erp_customer> result;
+        std::string error;
+        if (!decode_rows(resp.Customer, result.rows, error))
+          return decode_error(op, error);
+        result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
+        return result;
+      });
 }
 
 erp_result<erp_created_sales_order>
@@ -485,8 +505,8 @@ erp_client::create_sales_order(const erp_sales_order& order) {
   if (order.external_order_id.empty())
     return invalid_request(op, "SalesOrder.ExternalOrderID is empty");
   if (order.lines.empty())
-    return invalid_request(op, "SalesOrder " + order.external_order_id
-                                 + " has no Line");
+    return invalid_request(op, "SalesOrder " + order.external_order_id +
+                                   " has no Line");
   auto* ctx = impl_->proxy.soap;
   _erp__CreateSalesOrder req;
   auto copy = order;
@@ -494,14 +514,17 @@ erp_client::create_sales_order(const erp_sales_order& order) {
   req.SalesOrder = soap::to_soap(ctx, copy);
   _erp__CreateSalesOrderResponse resp;
   return impl_->run<erp_created_sales_order>(
-    op,
-    [&] { return impl_->proxy.CreateSalesOrder(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<erp_created_sales_order> {
-      if (resp.SalesOrderNo.empty())
-        return decode_error(op, "SalesOrderNo is empty");
-      return erp_created_sales_order{resp.SalesOrderNo,
-                                     soap::from_soap(resp.Status)};
-    });
+      op,
+      [&] {
+        return impl_->proxy.CreateSalesOrder(impl_->endpoint(), nullptr, &req,
+                                             resp);
+      },
+      [&]() -> erp_result<erp_created_sales_order> {
+        if (resp.SalesOrderNo.empty())
+          return decode_error(op, "SalesOrderNo is empty");
+        return erp_created_sales_order{resp.SalesOrderNo,
+                                       soap::from_soap(resp.Status)};
+      });
 }
 
 erp_result<erp_sales_order>
@@ -513,17 +536,20 @@ erp_client::get_sales_order(std::string_view external_order_id) {
   req.ExternalOrderID = std::string{external_order_id};
   _erp__GetSalesOrderResponse resp;
   return impl_->run<erp_sales_order>(
-    op,
-    [&] { return impl_->proxy.GetSalesOrder(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<erp_sales_order> {
-      if (!resp.SalesOrder)
-        return decode_error(op, "SalesOrder is missing");
-      erp_sales_order result;
-      std::string error;
-      if (!soap::from_soap(*resp.SalesOrder, result, error))
-        return decode_error(op, error);
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.GetSalesOrder(impl_->endpoint(), nullptr, &req,
+                                          resp);
+      },
+      [&]() -> erp_result<erp_sales_order> {
+        if (!resp.SalesOrder)
+          return decode_error(op, "SalesOrder is missing");
+        erp_sales_order result;
+        std::string error;
+        if (!soap::from_soap(*resp.SalesOrder, result, error))
+          return decode_error(op, error);
+        return result;
+      });
 }
 
 erp_result<erp_page<erp_status_change>>
@@ -540,19 +566,19 @@ erp_client::get_sales_order_status_changes(const erp_page_request& page) {
   req.PageToken = soap::optional_text(ctx, page.page_token);
   _erp__GetSalesOrderStatusChangesResponse resp;
   return impl_->run<erp_page<erp_status_change>>(
-    op,
-    [&] {
-      return impl_->proxy.GetSalesOrderStatusChanges(impl_->endpoint(), nullptr,
-                                                     &req, resp);
-    },
-    [&]() -> erp_result<erp_page<erp_status_change>> {
-      erp_page<erp_status_change> result;
-      std::string error;
-      if (!decode_rows(resp.StatusChange, result.rows, error))
-        return decode_error(op, error);
-      result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.GetSalesOrderStatusChanges(impl_->endpoint(),
+                                                       nullptr, &req, resp);
+      },
+      [&]() -> erp_result<erp_page<erp_status_change>> {
+        erp_page<erp_status_change> result;
+        std::string error;
+        if (!decode_rows(resp.StatusChange, result.rows, error))
+          return decode_error(op, error);
+        result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
+        return result;
+      });
 }
 
 erp_result<std::vector<erp_warehouse>> erp_client::get_warehouses() {
@@ -560,15 +586,18 @@ erp_result<std::vector<erp_warehouse>> erp_client::get_warehouses() {
   _erp__GetWarehouses req;
   _erp__GetWarehousesResponse resp;
   return impl_->run<std::vector<erp_warehouse>>(
-    op,
-    [&] { return impl_->proxy.GetWarehouses(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<std::vector<erp_warehouse>> {
-      std::vector<erp_warehouse> result;
-      std::string error;
-      if (!decode_rows(resp.Warehouse, result, error))
-        return decode_error(op, error);
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.GetWarehouses(impl_->endpoint(), nullptr, &req,
+                                          resp);
+      },
+      [&]() -> erp_result<std::vector<erp_warehouse>> {
+        std::vector<erp_warehouse> result;
+        std::string error;
+        if (!decode_rows(resp.Warehouse, result, error))
+          return decode_error(op, error);
+        return result;
+      });
 }
 
 erp_result<erp_page<erp_stock_level>>
@@ -585,16 +614,19 @@ erp_client::get_stock_levels(const erp_page_request& page,
   req.PageToken = soap::optional_text(ctx, page.page_token);
   _erp__GetStockLevelsResponse resp;
   return impl_->run<erp_page<erp_stock_level>>(
-    op,
-    [&] { return impl_->proxy.GetStockLevels(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<erp_page<erp_stock_level>> {
-      erp_page<erp_stock_level> result;
-      std::string error;
-      if (!decode_rows(resp.StockLevel, result.rows, error))
-        return decode_error(op, error);
-      result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.GetStockLevels(impl_->endpoint(), nullptr, &req,
+                                           resp);
+      },
+      [&]() -> erp_result<erp_page<erp_stock_level>> {
+        erp_page<erp_stock_level> result;
+        std::string error;
+        if (!decode_rows(resp.StockLevel, result.rows, error))
+          return decode_error(op, error);
+        result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
+        return result;
+      });
 }
 
 erp_result<erp_page<erp_price_list>>
@@ -609,21 +641,24 @@ erp_client::get_price_lists(const erp_page_request& page) {
   req.PageToken = soap::optional_text(ctx, page.page_token);
   _erp__GetPriceListsResponse resp;
   return impl_->run<erp_page<erp_price_list>>(
-    op,
-    [&] { return impl_->proxy.GetPriceLists(impl_->endpoint(), nullptr, &req, resp); },
-    [&]() -> erp_result<erp_page<erp_price_list>> {
-      erp_page<erp_price_list> result;
-      std::string error;
-      if (!decode_rows(resp.PriceList, result.rows, error))
-        return decode_error(op, error);
-      result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
-      return result;
-    });
+      op,
+      [&] {
+        return impl_->proxy.GetPriceLists(impl_->endpoint(), nullptr, &req,
+                                          resp);
+      },
+      [&]() -> erp_result<erp_page<erp_price_list>> {
+        erp_page<erp_price_list> result;
+        std::string error;
+        if (!decode_rows(resp.PriceList, result.rows, error))
+          return decode_error(op, error);
+        result.next_page_token = resp.NextPageToken ? *resp.NextPageToken : "";
+        return result;
+      });
 }
 
 std::optional<erp_error> decode_erp_response(std::string_view operation,
                                              std::string_view bytes) {
-  ErpBindingProxy proxy{SOAP_IO_KEEPALIVE | SOAP_XML_STRICT, SOAP_IO_KEEPALIVE};
+  ErpBindingProxy proxy{input_mode, output_mode};
   struct soap* ctx = proxy.soap;
   soap::use_erp_namespaces(ctx);
   configure_limits(ctx, 16u << 20);

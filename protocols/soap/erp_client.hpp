@@ -75,7 +75,7 @@ struct erp_client_test_hooks {
   std::string fixed_nonce;
 };
 
-/// A blocking client of the ERP's SOAP API (../shared/contracts/ERP-SOAP.md),
+/// A blocking client of the ERP's SOAP API (docs/contracts.md),
 /// one method per operation. Each call carries a WS-Security UsernameToken
 /// with a fresh 16-byte nonce from OpenSSL's CSPRNG. One instance is one ERP
 /// session (one kept-alive TLS connection): not thread-safe, use one per

@@ -1,19 +1,18 @@
 // ferry-sim-erp: the reference ERP. See README.md for the command line, the
 // admin API and the fault knobs.
 
+#include "simulators/erp/admin_server.hpp"
+#include "simulators/erp/soap_server.hpp"
+
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <thread>
-
-#include <nlohmann/json.hpp>
-
-#include "simulators/erp/admin_server.hpp"
-#include "simulators/erp/soap_server.hpp"
 
 namespace {
 
@@ -38,7 +37,7 @@ struct options {
                "[--password-file FILE] [--seed N] [--seed-items N] "
                "[--seed-customers N] [--warehouses K] [--charges-item CODE] "
                "[--no-fsync] "
-               "[--timezone IANA-NAME]\n";
+               "[--timezone IANA-NAME] [--variant N]\n";
   std::exit(2);
 }
 
@@ -91,6 +90,8 @@ options parse(int argc, char** argv) {
       o.fsync = false;
     else if (a == "--timezone")
       o.timezone = next();
+    else if (a == "--variant")
+      o.seed.variant = int_arg(a, next());
     else
       usage("unknown argument '" + a + "'");
   }
@@ -126,13 +127,13 @@ std::string prepare_tls(const options& o, std::string& ca_file) {
     key = o.data_dir + "/key.pem";
     if (!exists(cert) || !exists(key)) {
       std::string cmd =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-        "-nodes -days 3650 -subj /CN=localhost "
-        "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout '"
-        + key + "' -out '" + cert + "' 2>/dev/null";
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+          "-nodes -days 3650 -subj /CN=localhost "
+          "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout '" +
+          key + "' -out '" + cert + "' 2>/dev/null";
       if (std::system(cmd.c_str()) != 0)
-        throw std::runtime_error("openssl could not create a certificate in "
-                                 + o.data_dir);
+        throw std::runtime_error("openssl could not create a certificate in " +
+                                 o.data_dir);
     }
   }
   std::ofstream out{server_pem, std::ios::trunc};
@@ -145,7 +146,8 @@ std::string prepare_tls(const options& o, std::string& ca_file) {
 }
 
 std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+  while (!s.empty() &&
+         (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
     s.pop_back();
   return s;
 }
@@ -173,15 +175,15 @@ int main(int argc, char** argv) {
     ferry::sim::admin_server admin{store, knobs};
     int soap_port = soap.bind(o.port);
     int admin_port = admin.bind(o.admin_port);
-    std::string endpoint = "https://localhost:" + std::to_string(soap_port)
-                           + "/erp/soap";
-    nlohmann::json ready = {{"soap_port", soap_port},
-                            {"admin_port", admin_port},
-                            {"endpoint", endpoint},
-                            {"wsdl", endpoint + "?wsdl"},
-                            {"admin", "http://127.0.0.1:"
-                                        + std::to_string(admin_port)},
-                            {"ca_file", ca_file}};
+    std::string endpoint =
+        "https://localhost:" + std::to_string(soap_port) + "/erp/soap";
+    nlohmann::json ready = {
+        {"soap_port", soap_port},
+        {"admin_port", admin_port},
+        {"endpoint", endpoint},
+        {"wsdl", endpoint + "?wsdl"},
+        {"admin", "http://127.0.0.1:" + std::to_string(admin_port)},
+        {"ca_file", ca_file}};
     std::cout << ready.dump() << std::endl;
     std::thread([&admin] { admin.run(); }).detach();
     soap.run();

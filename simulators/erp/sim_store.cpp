@@ -1,5 +1,9 @@
 #include "simulators/erp/sim_store.hpp"
 
+#include "mapping/product_mapping.hpp"
+#include "mapping/utf8.hpp"
+#include "protocols/soap/erp_wsse.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -10,8 +14,6 @@
 #include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "protocols/soap/erp_wsse.hpp"
 
 namespace ferry::sim {
 
@@ -32,8 +34,8 @@ std::string lower(std::string s) {
 
 std::int64_t to_ms(clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-           t.time_since_epoch())
-    .count();
+             t.time_since_epoch())
+      .count();
 }
 
 clock::time_point from_ms(std::int64_t ms) {
@@ -51,8 +53,8 @@ E enum_of(const json& j, const char* field) {
 money money_of(const json& j, const char* field) {
   auto m = money::parse(j.at(field).get<std::string>());
   if (!m)
-    throw std::runtime_error(std::string{field}
-                             + ": not a decimal with at most 2 fraction digits");
+    throw std::runtime_error(std::string{field} +
+                             ": not a decimal with at most 2 fraction digits");
   return *m;
 }
 
@@ -209,14 +211,11 @@ json to_json(const erp_price_list& x) {
       line["DiscountPercent"] = l.discount_percent.to_string();
     lines.push_back(line);
   }
-  return {{"PriceListCode", x.price_list_code},
-          {"CustomerNo", x.customer_no},
-          {"PriceGroup", x.price_group},
-          {"CurrencyCode", x.currency_code},
-          {"ValidFrom", x.valid_from},
-          {"ValidTo", x.valid_to},
-          {"ModifiedAt", x.modified_at},
-          {"PriceLine", lines}};
+  return {
+      {"PriceListCode", x.price_list_code}, {"CustomerNo", x.customer_no},
+      {"PriceGroup", x.price_group},        {"CurrencyCode", x.currency_code},
+      {"ValidFrom", x.valid_from},          {"ValidTo", x.valid_to},
+      {"ModifiedAt", x.modified_at},        {"PriceLine", lines}};
 }
 
 erp_price_list price_list_of(const json& j) {
@@ -272,8 +271,8 @@ bool parse_token(const std::string& token, std::uint64_t& seq) {
 
 bool valid_email(const std::string& email) {
   auto at = email.find('@');
-  return at != std::string::npos && at > 0 && at + 1 < email.size()
-         && email.find('@', at + 1) == std::string::npos;
+  return at != std::string::npos && at > 0 && at + 1 < email.size() &&
+         email.find('@', at + 1) == std::string::npos;
 }
 
 // OrderDate is ERP local time without offset: "YYYY-MM-DDTHH:MM:SS".
@@ -341,7 +340,7 @@ bool set_erp_time_zone(const std::string& iana_name,
   if (iana_name.empty() || iana_name.front() == '/' ||
       iana_name.find("..") != std::string::npos)
     return false;
-  struct stat st{};
+  struct stat st {};
   if (::stat((zoneinfo_dir + "/" + iana_name).c_str(), &st) != 0 ||
       !S_ISREG(st.st_mode))
     return false;
@@ -351,7 +350,7 @@ bool set_erp_time_zone(const std::string& iana_name,
 }
 
 sim_store::sim_store(std::string data_dir, const seed_settings& s, bool fsync)
-  : data_dir_(std::move(data_dir)), fsync_(fsync) {
+    : data_dir_(std::move(data_dir)), fsync_(fsync) {
   ::mkdir(data_dir_.c_str(), 0700);
   replay();
   std::string path = data_dir_ + "/journal.jsonl";
@@ -383,8 +382,8 @@ void sim_store::replay() {
 
 void sim_store::append(const json& record) {
   std::string line = record.dump() + "\n";
-  if (::write(journal_fd_, line.data(), line.size())
-      != static_cast<ssize_t>(line.size()))
+  if (::write(journal_fd_, line.data(), line.size()) !=
+      static_cast<ssize_t>(line.size()))
     throw std::runtime_error("journal write failed");
   if (fsync_)
     ::fdatasync(journal_fd_);
@@ -396,7 +395,8 @@ sim_store::row_meta sim_store::touch(clock::time_point now) {
 
 void sim_store::apply(const json& r) {
   auto kind = r.at("k").get<std::string>();
-  row_meta meta{r.at("seq").get<std::uint64_t>(), from_ms(r.at("mod").get<std::int64_t>())};
+  row_meta meta{r.at("seq").get<std::uint64_t>(),
+                from_ms(r.at("mod").get<std::int64_t>())};
   seq_ = std::max(seq_, meta.seq);
   const json& v = r.at("v");
   if (kind == "item") {
@@ -410,13 +410,13 @@ void sim_store::apply(const json& r) {
     customer_by_email_[lower(x.email)] = x.customer_no;
     customers_[x.customer_no] = {x, meta};
     next_customer_ = std::max<std::int64_t>(
-      next_customer_, std::stoll(x.customer_no.substr(1)) + 1);
+        next_customer_, std::stoll(x.customer_no.substr(1)) + 1);
   } else if (kind == "order") {
     auto x = order_of(v);
     order_by_external_id_[x.external_order_id] = x.sales_order_no;
     orders_[x.sales_order_no] = {x, meta};
     next_order_ = std::max<std::int64_t>(
-      next_order_, std::stoll(x.sales_order_no.substr(3)) + 1);
+        next_order_, std::stoll(x.sales_order_no.substr(3)) + 1);
   } else if (kind == "status") {
     status_changes_[meta.seq] = {status_change_of(v), meta};
   } else if (kind == "warehouse") {
@@ -437,7 +437,49 @@ namespace {
 
 json record(const char* kind, std::uint64_t seq, clock::time_point mod,
             json value) {
-  return {{"k", kind}, {"seq", seq}, {"mod", to_ms(mod)}, {"v", std::move(value)}};
+  return {
+      {"k", kind}, {"seq", seq}, {"mod", to_ms(mod)}, {"v", std::move(value)}};
+}
+
+} // namespace
+
+namespace {
+
+// The variants' words (README.md, "Variants"): every entry is non-ASCII,
+// so every seeded text of a variant is; accents, CJK, emoji, Hebrew (right
+// to left) and combining marks (e + U+0301, o + U+0308).
+const char* const variant_adjectives[] = {
+    "Crème",  "東京の",       "Grüne", "שלום",
+    "Café 🍰", "Ro\xCC\x88te", "Señor", "緑の",
+};
+const char* const variant_nouns[] = {
+    "Lampe é",
+    "椅子",
+    "Kessel ☕",
+    "בורג",
+    "Caf\u00e9tière",
+    "Ventil ✓",
+    "Fe\xCC\x81"
+    "der",
+    "箱 📦",
+};
+const char* const variant_descriptions[] = {
+    "Für drinnen & draußen", "東京で作られた",       "מוצר איכותי",
+    "Crème brûlée 🍮",        "Zoe\xCC\x88 approved",
+};
+const char* const variant_first_names[] = {
+    "José", "Zoe\xCC\x88", "Łukasz", "美咲", "דנה", "Søren", "Renée 🌸",
+};
+const char* const variant_last_names[] = {
+    "Müller-Øst", "García", "山田", "כהן", "Ñúñez", "O\xCC\x88zil", "Dvořák",
+};
+const char* const variant_companies[] = {
+    "Øst & Søn GmbH", "東京商事", "שלום בע״מ", "Café 🍰 Ltd", "Cre\xCC\x80me SA",
+};
+
+template <std::size_t N>
+const char* word(const char* const (&table)[N], int variant, int i) {
+  return table[static_cast<std::size_t>(variant + i) % N];
 }
 
 } // namespace
@@ -456,21 +498,24 @@ void sim_store::seed(const seed_settings& s) {
     apply(r);
     records.push_back(std::move(r));
   };
-  static const char* adjectives[] = {"Blue", "Red", "Steel", "Oak", "Tiny",
-                                     "Grand", "Swift", "Quiet"};
-  static const char* nouns[] = {"Widget", "Lamp", "Chair", "Kettle", "Bolt",
-                                "Crate", "Valve", "Spring"};
+  static const char* adjectives[] = {"Blue", "Red",   "Steel", "Oak",
+                                     "Tiny", "Grand", "Swift", "Quiet"};
+  static const char* nouns[] = {"Widget", "Lamp",  "Chair", "Kettle",
+                                "Bolt",   "Crate", "Valve", "Spring"};
   for (int w = 1; w <= s.warehouses; ++w) {
     char code[16];
     std::snprintf(code, sizeof(code), "WH%d", w);
-    add("warehouse", {{"WarehouseCode", code},
-                      {"Name", std::string{"Warehouse "} + code},
-                      {"IsActive", true}});
+    add("warehouse",
+        {{"WarehouseCode", code},
+         {"Name",
+          std::string{s.variant == 0 ? "Warehouse " : "Lager Süd "} + code},
+         {"IsActive", true}});
   }
   if (!s.charges_item.empty()) {
     erp_item item;
     item.item_code = s.charges_item;
-    item.item_name = "Shipping and tax charges";
+    item.item_name = s.variant == 0 ? "Shipping and tax charges"
+                                    : "Frais d’expédition et taxes";
     item.base_price = money::from_minor(0);
     item.weight = decimal::from_units(0);
     item.weight_unit = erp_weight_unit::kg;
@@ -483,9 +528,16 @@ void sim_store::seed(const seed_settings& s) {
     std::snprintf(code, sizeof(code), "IT-%05d", i);
     erp_item item;
     item.item_code = code;
-    item.item_name = std::string{adjectives[pick(0, 7)]} + " "
-                     + nouns[pick(0, 7)] + " " + std::to_string(i);
+    item.item_name = std::string{adjectives[pick(0, 7)]} + " " +
+                     nouns[pick(0, 7)] + " " + std::to_string(i);
     item.description = "<p>" + item.item_name + "</p>";
+    if (s.variant != 0) {
+      item.item_name = std::string{word(variant_adjectives, s.variant, i)} +
+                       " " + word(variant_nouns, s.variant, 3 * i) + " " +
+                       std::to_string(i);
+      item.description = "<p>" + item.item_name + " – " +
+                         word(variant_descriptions, s.variant, i) + "</p>";
+    }
     item.base_price = money::from_minor(pick(99, 49999));
     item.weight = decimal::from_units(std::int64_t{pick(50, 20000)} * 1000);
     item.weight_unit = erp_weight_unit::kg;
@@ -513,6 +565,11 @@ void sim_store::seed(const seed_settings& s) {
     c.customer_no = no;
     c.first_name = first[pick(0, 5)];
     c.last_name = last[pick(0, 5)];
+    if (s.variant != 0) {
+      c.first_name = word(variant_first_names, s.variant, i);
+      c.last_name = word(variant_last_names, s.variant, 2 * i);
+      c.company = word(variant_companies, s.variant, i);
+    }
     c.email = "customer" + std::to_string(i) + "@example.com";
     c.price_group = i % 3 == 0 ? "WHOLESALE" : "";
     c.is_active = true;
@@ -525,6 +582,14 @@ void sim_store::seed(const seed_settings& s) {
     pl.price_group = "WHOLESALE";
     pl.currency_code = "USD";
     pl.valid_from = "2026-01-01T00:00:00Z";
+    // The contract names no type for the validity: odd variants send
+    // date-only xs:date, the others date-time with Z.
+    if (s.variant % 2 == 1) {
+      pl.valid_from = "2026-01-01";
+      pl.valid_to = "2099-12-31";
+    } else if (s.variant != 0) {
+      pl.valid_to = "2099-12-31T23:59:59Z";
+    }
     pl.modified_at = utc_text(now);
     pl.lines.push_back({"IT-00001", decimal::from_int(10), false, money{},
                         decimal::from_int(10)});
@@ -542,8 +607,7 @@ template <class T, class Key>
 erp_page<T> sim_store::page_of(const std::map<Key, row<T>>& rows,
                                const std::optional<clock::time_point>& since,
                                int page_size, const std::string& token,
-                               sim_fault& f,
-                               typename keep_fn<T>::type keep,
+                               sim_fault& f, typename keep_fn<T>::type keep,
                                const void* ctx) {
   erp_page<T> page;
   std::uint64_t after = 0;
@@ -561,12 +625,13 @@ erp_page<T> sim_store::page_of(const std::map<Key, row<T>>& rows,
   // sequence and is seen again, never skipped.
   std::vector<const row<T>*> hits;
   for (const auto& [key, r] : rows)
-    if (r.meta.seq > after && (!since || r.meta.modified >= *since)
-        && (!keep || keep(r.value, ctx)))
+    if (r.meta.seq > after && (!since || r.meta.modified >= *since) &&
+        (!keep || keep(r.value, ctx)))
       hits.push_back(&r);
   std::sort(hits.begin(), hits.end(),
             [](auto* a, auto* b) { return a->meta.seq < b->meta.seq; });
-  auto n = std::min<std::size_t>(hits.size(), static_cast<std::size_t>(page_size));
+  auto n =
+      std::min<std::size_t>(hits.size(), static_cast<std::size_t>(page_size));
   for (std::size_t i = 0; i < n; ++i)
     page.rows.push_back(hits[i]->value);
   if (hits.size() > n)
@@ -589,15 +654,18 @@ sim_store::upsert_items(const std::vector<erp_item>& items,
   for (auto item : items) {
     erp_upsert_result r;
     r.item_code = item.item_code;
-    if (item.item_code.empty() || item.item_code.size() > 20) {
+    // Lengths are characters (code points), not bytes.
+    if (item.item_code.empty() ||
+        mapping::utf8_code_points(item.item_code) > 20) {
       r.outcome = erp_upsert_outcome::error;
       r.error_code = erp_fault_code::validation;
       r.message = "ItemCode must have 1-20 characters";
-    } else if (item.item_name.empty() || item.item_name.size() > 400) {
+    } else if (item.item_name.empty() ||
+               mapping::utf8_code_points(item.item_name) > 400) {
       r.outcome = erp_upsert_outcome::error;
       r.error_code = erp_fault_code::validation;
-      r.message = "ItemName of " + item.item_code
-                  + " must have 1-400 characters";
+      r.message =
+          "ItemName of " + item.item_code + " must have 1-400 characters";
     } else {
       r.outcome = items_.count(item.item_code) ? erp_upsert_outcome::updated
                                                : erp_upsert_outcome::created;
@@ -693,7 +761,8 @@ erp_created_sales_order sim_store::create_sales_order(erp_sales_order o,
                                                       sim_fault& f) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (o.external_order_id.empty()) {
-    f = fault(erp_fault_code::validation, "SalesOrder.ExternalOrderID is empty");
+    f = fault(erp_fault_code::validation,
+              "SalesOrder.ExternalOrderID is empty");
     return {};
   }
   auto dup = order_by_external_id_.find(o.external_order_id);
@@ -705,21 +774,21 @@ erp_created_sales_order sim_store::create_sales_order(erp_sales_order o,
   }
   if (!valid_local_date_time(o.order_date)) {
     f = fault(erp_fault_code::validation,
-              "SalesOrder.OrderDate '" + o.order_date
-                + "' is not ERP local time YYYY-MM-DDTHH:MM:SS");
+              "SalesOrder.OrderDate '" + o.order_date +
+                  "' is not ERP local time YYYY-MM-DDTHH:MM:SS");
     return {};
   }
   if (!exists_in_local_zone(o.order_date)) {
     f = fault(erp_fault_code::validation,
-              "SalesOrder.OrderDate '" + o.order_date
-                + "' is no local time in " + local_zone_name()
-                + " (no such date, or skipped by a daylight-saving change)");
+              "SalesOrder.OrderDate '" + o.order_date +
+                  "' is no local time in " + local_zone_name() +
+                  " (no such date, or skipped by a daylight-saving change)");
     return {};
   }
   if (o.currency_code.size() != 3) {
-    f = fault(erp_fault_code::validation,
-              "SalesOrder.CurrencyCode '" + o.currency_code
-                + "' is not an ISO 4217 code");
+    f = fault(erp_fault_code::validation, "SalesOrder.CurrencyCode '" +
+                                              o.currency_code +
+                                              "' is not an ISO 4217 code");
     return {};
   }
   if (!customers_.count(o.customer_no)) {
@@ -749,8 +818,8 @@ erp_created_sales_order sim_store::create_sales_order(erp_sales_order o,
   }
   if (total != o.total_amount) {
     f = fault(erp_fault_code::validation,
-              "SalesOrder.TotalAmount " + o.total_amount.to_string()
-                + " is not the sum of LineAmount " + total.to_string());
+              "SalesOrder.TotalAmount " + o.total_amount.to_string() +
+                  " is not the sum of LineAmount " + total.to_string());
     return {};
   }
   char no[24];
@@ -797,6 +866,11 @@ sim_store::get_stock_levels(const std::optional<clock::time_point>& since,
                             const std::string& warehouse, int page_size,
                             const std::string& token, sim_fault& f) {
   std::lock_guard<std::mutex> guard{mtx_};
+  if (!warehouse.empty() && !warehouses_.count(warehouse)) {
+    f = fault(erp_fault_code::not_found,
+              "WarehouseCode " + warehouse + " is no warehouse of the ERP");
+    return {};
+  }
   auto keep = [](const erp_stock_level& s, const void* ctx) {
     const auto* wh = static_cast<const std::string*>(ctx);
     return wh->empty() || s.warehouse_code == *wh;
@@ -892,8 +966,8 @@ sim_fault sim_store::admin_set_order_status(const std::string& external_id,
                  "no sales order with ExternalOrderID " + external_id);
   auto order = orders_.at(it->second).value;
   erp_order_status status{};
-  if (!body.contains("Status") || !body["Status"].is_string()
-      || !from_string(body["Status"].get<std::string>(), status))
+  if (!body.contains("Status") || !body["Status"].is_string() ||
+      !from_string(body["Status"].get<std::string>(), status))
     return fault(erp_fault_code::validation,
                  "Status must be one of Open, Released, Shipped, Invoiced, "
                  "Cancelled");

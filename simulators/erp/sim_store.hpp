@@ -1,17 +1,16 @@
 #pragma once
 
+#include "mapping/erp_types.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "mapping/erp_types.hpp"
 
 namespace ferry::sim {
 
@@ -20,9 +19,7 @@ struct sim_fault {
   erp_fault_code code = erp_fault_code::none; ///< none: success
   std::string message;
   std::string existing_key; ///< SalesOrderNo / CustomerNo of Duplicate faults
-  explicit operator bool() const {
-    return code != erp_fault_code::none;
-  }
+  explicit operator bool() const { return code != erp_fault_code::none; }
 };
 
 /// What `--seed-*` generates on first start; deterministic by `seed`.
@@ -34,6 +31,9 @@ struct seed_settings {
   /// When set, also a non-stock item of this code for the shipping and tax
   /// lines of orders (what a real ERP calls its freight or charges item).
   std::string charges_item;
+  /// Which reading of the points the contract leaves open the seed
+  /// serves (simulators/erp/README.md, "Variants"); 0: the plain seed.
+  int variant = 0;
 };
 
 /// Makes `iana_name` ("America/Chicago") the ERP's time zone for this
@@ -58,8 +58,8 @@ public:
   erp_page<erp_item> get_items(const std::optional<clock::time_point>& since,
                                int page_size, const std::string& token,
                                sim_fault& fault);
-  std::vector<erp_upsert_result> upsert_items(const std::vector<erp_item>& items,
-                                              clock::time_point now);
+  std::vector<erp_upsert_result>
+  upsert_items(const std::vector<erp_item>& items, clock::time_point now);
   std::optional<erp_customer> find_customer(const std::string& email);
   std::string create_customer(erp_customer c, clock::time_point now,
                               sim_fault& fault);
@@ -73,9 +73,10 @@ public:
                                              sim_fault& fault);
   erp_sales_order get_sales_order(const std::string& external_order_id,
                                   sim_fault& fault);
-  erp_page<erp_status_change>
-  get_status_changes(clock::time_point since, int page_size,
-                     const std::string& token, sim_fault& fault);
+  erp_page<erp_status_change> get_status_changes(clock::time_point since,
+                                                 int page_size,
+                                                 const std::string& token,
+                                                 sim_fault& fault);
   std::vector<erp_warehouse> get_warehouses();
   erp_page<erp_stock_level>
   get_stock_levels(const std::optional<clock::time_point>& since,
@@ -126,10 +127,8 @@ private:
   template <class T, class Key>
   erp_page<T> page_of(const std::map<Key, row<T>>& rows,
                       const std::optional<clock::time_point>& since,
-                      int page_size, const std::string& token,
-                      sim_fault& fault,
-                      typename keep_fn<T>::type keep,
-                      const void* ctx);
+                      int page_size, const std::string& token, sim_fault& fault,
+                      typename keep_fn<T>::type keep, const void* ctx);
 
   std::mutex mtx_;
   std::string data_dir_;

@@ -5,6 +5,7 @@
 // simulators.
 #include "actors/erp_connector.hpp"
 #include "actors/message_types.hpp"
+#include "actors/product_pipeline.hpp"
 #include "actors/product_sync.hpp"
 #include "actors/product_update.hpp"
 #include "actors/shop_connector.hpp"
@@ -20,6 +21,7 @@
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
+#include <optional>
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
 
@@ -182,6 +184,21 @@ protected:
       if (item.value("ItemCode", "") == code)
         return item;
     return nullptr;
+  }
+
+  /// The dead letter of `entity_id`, if any: reason and payload.
+  std::optional<std::pair<std::string, json>>
+  dead_letter(const std::string& entity_id) {
+    pqxx::connection c{db_.url()};
+    pqxx::read_transaction tx{c};
+    auto r = tx.exec_params(
+        "SELECT reason, coalesce(payload::text, 'null') FROM dead_letter"
+        " WHERE entity = 'product' AND entity_id = $1 ORDER BY id LIMIT 1",
+        entity_id);
+    if (r.empty())
+      return std::nullopt;
+    return std::make_pair(r[0][0].as<std::string>(),
+                          json::parse(r[0][1].as<std::string>()));
   }
 
   ferry::test::scratch_database db_;
@@ -348,4 +365,105 @@ TEST_F(product_sync_test, an_item_made_inactive_in_the_erp_is_disabled) {
   auto p = shop_admin("GET", "/admin/products/" + sku);
   EXPECT_EQ(p["description"], "New & better");
   EXPECT_EQ(shop::dump_exact(p["price"]), "77.70");
+}
+
+// An ERP item Ferry cannot map (a price beyond the shop's decimal(10,2))
+// is dead-lettered whole, its text intact, with a reason naming the field;
+// the other items reach the shop and later changes still do.
+TEST_F(product_sync_test,
+       an_item_ferry_cannot_map_is_dead_lettered_and_the_sync_goes_on) {
+  const std::string name = "Café au lait 東京 🍰 שלום e\u0301";
+  erp_client erp{erp_.client_settings()};
+  ferry::erp_item poison;
+  poison.item_code = "CAFE-1";
+  poison.item_name = name;
+  poison.description = "<p>Milchkaffee für 東京</p>";
+  poison.base_price = *money::parse("100000000.00");
+  poison.weight = *decimal::parse("0.25");
+  poison.is_active = true;
+  ferry::erp_item tea = poison;
+  tea.item_code = "TEA-1";
+  tea.item_name = "Thé vert 緑茶 🍵";
+  tea.description = "<p>Sencha</p>";
+  tea.base_price = *money::parse("4.50");
+  auto upserted = erp.upsert_items({poison, tea});
+  ASSERT_TRUE(upserted) << upserted.error().message;
+
+  start_sync();
+  ASSERT_TRUE(test::wait_until(
+      [&] { return shop_admin("GET", "/admin/products")["total_count"] == 13; },
+      90s))
+      << report(sync_).last_error;
+  EXPECT_EQ(shop_admin("GET", "/admin/products/TEA-1")["name"],
+            "Thé vert 緑茶 🍵");
+  std::optional<std::pair<std::string, json>> letter;
+  ASSERT_TRUE(test::wait_until(
+      [&] { return (letter = dead_letter("CAFE-1")).has_value(); }, 90s))
+      << report(sync_).last_error;
+  EXPECT_NE(letter->first.find("BasePrice"), std::string::npos)
+      << letter->first;
+  const auto& payload = letter->second;
+  EXPECT_EQ(payload.value("ItemCode", ""), "CAFE-1") << payload.dump();
+  EXPECT_EQ(payload.value("ItemName", ""), name) << payload.dump();
+  EXPECT_EQ(payload.value("Description", ""), "<p>Milchkaffee für 東京</p>")
+      << payload.dump();
+  EXPECT_EQ(payload.value("BasePrice", ""), "100000000.00") << payload.dump();
+  EXPECT_EQ(shop_admin("GET", "/admin/products/CAFE-1").value("sku", ""), "")
+      << "the refused item reached the shop";
+  EXPECT_GE(report(sync_).rejected, 1u);
+
+  // The walk goes on past the refused item.
+  erp_.admin("POST", "/admin/items/IT-00002", {{"BasePrice", "42.42"}});
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        auto p = shop_admin("GET", "/admin/products/IT-00002");
+        return p.contains("price") && shop::dump_exact(p["price"]) == "42.42";
+      },
+      90s))
+      << report(sync_).last_error;
+}
+
+// Text that is not UTF-8 (what a SOAP layer reading UTF-8 as Latin-1
+// delivers) is refused by the mapping: the item is dead-lettered with its
+// payload (bad bytes replaced) and a reason naming the field, and the
+// other items of the batch reach the shop; nothing throws.
+TEST_F(product_sync_test, an_item_whose_text_is_not_utf8_is_dead_lettered) {
+  shop_connector_ =
+      spawn_shop_connector(sys_, shop_->connector_settings(), registry_);
+  actors_.push_back(caf::actor_cast<caf::actor>(shop_connector_));
+  product_pipeline pipeline{sys_, pool_, [] { return erp_connector_actor{}; },
+                            [this] { return shop_connector_; },
+                            product_pipeline_settings{}};
+  ferry::erp_item latin1;
+  latin1.item_code = "LATIN-1";
+  latin1.item_name = "Caf\xE9 au lait";
+  latin1.description = "<p>Caf\xE9</p>";
+  latin1.base_price = *money::parse("3.00");
+  latin1.weight = *decimal::parse("1");
+  latin1.is_active = true;
+  latin1.modified_at = "2026-12-01T10:00:00Z";
+  ferry::erp_item good = latin1;
+  good.item_code = "GOOD-1";
+  good.item_name = "Café crème";
+  good.description = "<p>Crème</p>";
+
+  product_sync_report sync_report;
+  caf::expected<void> pushed = caf::unit;
+  try {
+    pushed = pipeline.push_to_shop({latin1, good}, sync_report);
+  } catch (const std::exception& e) {
+    FAIL() << "push_to_shop threw: " << e.what();
+  }
+  ASSERT_TRUE(pushed) << describe_error(sys_, pushed.error());
+  EXPECT_EQ(sync_report.rejected, 1u);
+  EXPECT_EQ(sync_report.written, 1u);
+  EXPECT_EQ(shop_admin("GET", "/admin/products/GOOD-1")["name"], "Café crème");
+  auto letter = dead_letter("LATIN-1");
+  ASSERT_TRUE(letter);
+  EXPECT_NE(letter->first.find("ItemName"), std::string::npos) << letter->first;
+  EXPECT_NE(letter->first.find("UTF-8"), std::string::npos) << letter->first;
+  EXPECT_EQ(letter->second.value("ItemName", ""), "Caf\uFFFD au lait")
+      << letter->second.dump();
+  EXPECT_EQ(letter->second.value("Description", ""), "<p>Caf\uFFFD</p>")
+      << letter->second.dump();
 }

@@ -1,5 +1,6 @@
 // The product rules of the requirements' mapping table, table-driven.
 #include "mapping/product_mapping.hpp"
+#include "mapping/utf8.hpp"
 
 #include <gtest/gtest.h>
 
@@ -76,8 +77,18 @@ INSTANTIATE_TEST_SUITE_P(
                   "a" + repeat("😀", 254)},
         trim_case{"trailing space after cut",
                   repeat("a", 250) + "     " + "tail", repeat("a", 250)},
-        trim_case{"combining marks count as code points",
-                  repeat("e\xCC\x81", 200), repeat("e\xCC\x81", 127) + "e"}),
+        // e + U+0301 is one character of two code points: the cut at 255
+        // would leave a bare "e"; it keeps 127 whole ones instead.
+        trim_case{"combining marks stay with their base",
+                  repeat("e\xCC\x81", 200), repeat("e\xCC\x81", 127)},
+        trim_case{"a cut before a combining mark moves back",
+                  repeat("a", 254) + "e\xCC\x81\xCC\x88" + "zz",
+                  repeat("a", 254)},
+        // A zero-width joiner keeps its emoji sequence together.
+        trim_case{"joined emoji stay whole",
+                  repeat("a", 253) + "\xF0\x9F\x91\xA9\xE2\x80\x8D"
+                                     "\xF0\x9F\x94\xAC",
+                  repeat("a", 253)}),
     [](const auto& info) {
       std::string name = info.param.name;
       for (auto& c : name)
@@ -95,6 +106,15 @@ TEST(trim_code_points, rejects_invalid_utf8_naming_the_byte) {
     ASSERT_FALSE(out) << bad;
     EXPECT_NE(out.error.find("UTF-8"), std::string::npos) << out.error;
   }
+}
+
+TEST(is_utf8, tells_valid_text_from_bytes_of_other_encodings) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(
+      is_valid_utf8("Caf\xC3\xA9 \xE6\x9D\xB1 \xF0\x9F\x8D\xB0 e\xCC\x81"));
+  EXPECT_FALSE(is_valid_utf8("Caf\xE9"));      // Latin-1 é
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80")); // surrogate
+  EXPECT_EQ(utf8_code_points("Caf\xC3\xA9 \xF0\x9F\x8D\xB0 e\xCC\x81"), 9u);
 }
 
 // -- weight: unit → kg

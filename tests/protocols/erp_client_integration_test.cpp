@@ -2,11 +2,10 @@
 // loopback; every operation, every fault code, WS-Security negatives, the
 // fault knobs and durability across a restart.
 
-#include <gtest/gtest.h>
-
-#include <set>
-
 #include "tests/protocols/erp_sim_fixture.hpp"
+
+#include <gtest/gtest.h>
+#include <set>
 
 namespace ferry {
 namespace {
@@ -16,19 +15,13 @@ using test::sample_order;
 
 class erp_contract : public ::testing::Test {
 protected:
-  static void SetUpTestSuite() {
-    sim_ = new erp_simulator();
-  }
+  static void SetUpTestSuite() { sim_ = new erp_simulator(); }
   static void TearDownTestSuite() {
     delete sim_;
     sim_ = nullptr;
   }
-  void TearDown() override {
-    sim_->admin("POST", "/admin/faults/reset");
-  }
-  static erp_client client() {
-    return erp_client{sim_->client_settings()};
-  }
+  void TearDown() override { sim_->admin("POST", "/admin/faults/reset"); }
+  static erp_client client() { return erp_client{sim_->client_settings()}; }
   static std::string unique_id(const std::string& prefix) {
     static int n = 0;
     return prefix + std::to_string(::getpid()) + "-" + std::to_string(++n);
@@ -75,7 +68,7 @@ TEST_F(erp_contract, maps_every_sales_order_fault_to_its_typed_error) {
   auto dup = c.create_sales_order(order);
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().kind, erp_error_kind::client_fault)
-    << dup.error().message;
+      << dup.error().message;
   EXPECT_EQ(dup.error().code, erp_fault_code::duplicate_external_order_id);
   EXPECT_EQ(dup.error().existing_key, first.value().sales_order_no);
 
@@ -118,9 +111,9 @@ TEST_F(erp_contract, order_date_must_exist_in_the_erps_time_zone) {
   EXPECT_EQ(e1.error().kind, erp_error_kind::client_fault);
   EXPECT_EQ(e1.error().code, erp_fault_code::validation);
   EXPECT_NE(e1.error().message.find("OrderDate"), std::string::npos)
-    << e1.error().message;
+      << e1.error().message;
   EXPECT_NE(e1.error().message.find("America/Chicago"), std::string::npos)
-    << e1.error().message;
+      << e1.error().message;
 
   auto no_such_day = sample_order(unique_id("WEB-"));
   no_such_day.order_date = "2026-02-30T10:00:00";
@@ -242,6 +235,87 @@ TEST_F(erp_contract, upserts_items_row_by_row) {
   EXPECT_EQ(r.value()[2].error_code, erp_fault_code::validation);
 }
 
+// Text is UTF-8 on the wire (what any other client of the ERP reads) and
+// in what Ferry's client returns: accents, CJK, emoji, right-to-left text
+// and a combining mark.
+TEST_F(erp_contract,
+       an_item_name_in_any_script_comes_through_get_items_intact) {
+  const std::string name = "Café au lait 東京 🍰 שלום e\u0301";
+  const std::string description = "<p>" + name + " &amp; more</p>";
+  long status = 0;
+  sim_->admin("POST", "/admin/items/IT-00006",
+              {{"ItemName", name}, {"Description", description}}, &status);
+  ASSERT_EQ(status, 200);
+
+  auto wire = sim_->soap(
+      "GetItems",
+      "<erp:GetItems><erp:PageSize>1000</erp:PageSize></erp:GetItems>");
+  ASSERT_EQ(wire.status, 200) << wire.body;
+  auto at = wire.body.find("<erp:ItemCode>IT-00006</erp:ItemCode>");
+  ASSERT_NE(at, std::string::npos) << wire.body;
+  EXPECT_EQ(test::xml_element_text(wire.body, "ItemName", at), name);
+
+  auto items = client().get_items(erp_page_request{"", 1000, ""});
+  ASSERT_TRUE(items) << items.error().message;
+  bool found = false;
+  for (const auto& item : items.value().rows)
+    if (item.item_code == "IT-00006") {
+      found = true;
+      EXPECT_EQ(item.item_name, name);
+      EXPECT_EQ(item.description, description);
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(erp_contract, a_customer_created_with_accents_arrives_intact) {
+  auto c = client();
+  erp_customer jose;
+  jose.email = unique_id("jose") + "@example.com";
+  jose.first_name = "José";
+  jose.last_name = "Müller-Øst";
+  jose.company = "Øst & Søn 株式会社";
+  auto created = c.create_customer(jose);
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_TRUE(sim_->running()) << sim_->log();
+
+  // What the ERP holds.
+  auto state = sim_->admin("GET", "/admin/state");
+  bool stored = false;
+  for (const auto& row : state["customers"])
+    if (row["CustomerNo"] == created.value()) {
+      stored = true;
+      EXPECT_EQ(row["FirstName"], "José");
+      EXPECT_EQ(row["LastName"], "Müller-Øst");
+      EXPECT_EQ(row["Company"], "Øst & Søn 株式会社");
+    }
+  EXPECT_TRUE(stored);
+
+  // What another client of the ERP reads.
+  auto wire =
+      sim_->soap("FindCustomer", "<erp:FindCustomer><erp:Email>" + jose.email +
+                                     "</erp:Email></erp:FindCustomer>");
+  ASSERT_EQ(wire.status, 200) << wire.body;
+  EXPECT_EQ(test::xml_element_text(wire.body, "FirstName"), "José");
+  EXPECT_EQ(test::xml_element_text(wire.body, "LastName"), "Müller-Øst");
+
+  // What Ferry reads back.
+  auto found = c.find_customer(jose.email);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_TRUE(found.value());
+  EXPECT_EQ(found.value()->first_name, "José");
+  EXPECT_EQ(found.value()->last_name, "Müller-Øst");
+  auto all = c.get_customers(erp_page_request{"", 1000, ""});
+  ASSERT_TRUE(all) << all.error().message;
+  bool listed = false;
+  for (const auto& row : all.value().rows)
+    if (row.customer_no == created.value()) {
+      listed = true;
+      EXPECT_EQ(row.first_name, "José");
+      EXPECT_EQ(row.company, "Øst & Søn 株式会社");
+    }
+  EXPECT_TRUE(listed);
+}
+
 TEST_F(erp_contract, reads_warehouses_stock_and_price_lists) {
   auto c = client();
   auto wh = c.get_warehouses();
@@ -313,7 +387,7 @@ TEST_F(erp_contract, reports_status_changes_made_in_the_erp) {
               {{"Status", "Shipped"}, {"TrackingNo", "1Z999"}}, &status);
   ASSERT_EQ(status, 200);
   auto changes = c.get_sales_order_status_changes(
-    erp_page_request{"2026-01-01T00:00:00Z", 1000, ""});
+      erp_page_request{"2026-01-01T00:00:00Z", 1000, ""});
   ASSERT_TRUE(changes) << changes.error().message;
   bool found = false;
   for (const auto& ch : changes.value().rows)
@@ -331,20 +405,24 @@ TEST_F(erp_contract, reports_status_changes_made_in_the_erp) {
 
 TEST_F(erp_contract, throttled_and_unavailable_are_server_faults) {
   auto c = client();
-  sim_->faults({{"error_rates", {{"GetWarehouses", {{"rate", 1.0}, {"fault", "Throttled"}}}}}});
+  sim_->faults(
+      {{"error_rates",
+        {{"GetWarehouses", {{"rate", 1.0}, {"fault", "Throttled"}}}}}});
   auto t = c.get_warehouses();
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().kind, erp_error_kind::server_fault);
   EXPECT_EQ(t.error().code, erp_fault_code::throttled);
   EXPECT_TRUE(t.error().retryable());
-  sim_->faults({{"error_rates", {{"*", {{"rate", 1.0}, {"fault", "Unavailable"}}}}}});
+  sim_->faults(
+      {{"error_rates", {{"*", {{"rate", 1.0}, {"fault", "Unavailable"}}}}}});
   auto u = c.find_customer("customer1@example.com");
   ASSERT_FALSE(u);
   EXPECT_EQ(u.error().kind, erp_error_kind::server_fault);
   EXPECT_EQ(u.error().code, erp_fault_code::unavailable);
 }
 
-TEST_F(erp_contract, ws_security_rejects_bad_tokens_and_still_serves_good_ones) {
+TEST_F(erp_contract,
+       ws_security_rejects_bad_tokens_and_still_serves_good_ones) {
   auto settings = sim_->client_settings();
   auto expect_fault = [](const erp_result<std::vector<erp_warehouse>>& r,
                          const std::string& code) {
@@ -399,7 +477,8 @@ TEST_F(erp_contract, dropped_response_is_outcome_unknown_and_the_order_exists) {
   auto settings = sim_->client_settings();
   settings.call_timeout = std::chrono::seconds{2};
   erp_client c{settings};
-  sim_->faults({{"drop_response", nlohmann::json::array({"CreateSalesOrder"})}, {"drop_hold_ms", 5000}});
+  sim_->faults({{"drop_response", nlohmann::json::array({"CreateSalesOrder"})},
+                {"drop_hold_ms", 5000}});
   auto order = sample_order(unique_id("WEB-DROP-"));
   auto r = c.create_sales_order(order);
   ASSERT_FALSE(r);
@@ -418,13 +497,13 @@ TEST_F(erp_contract, outages_are_connection_failures_or_unavailable) {
   auto refused = c.get_warehouses();
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().kind, erp_error_kind::connection_failed)
-    << refused.error().message;
+      << refused.error().message;
   EXPECT_TRUE(refused.error().retryable());
   sim_->faults({{"outage", "503"}});
   auto unavailable = c.get_warehouses();
   ASSERT_FALSE(unavailable);
   EXPECT_EQ(unavailable.error().kind, erp_error_kind::server_fault)
-    << unavailable.error().message;
+      << unavailable.error().message;
   EXPECT_EQ(unavailable.error().code, erp_fault_code::unavailable);
   sim_->admin("POST", "/admin/faults/reset");
   auto back = c.get_warehouses();
@@ -433,7 +512,8 @@ TEST_F(erp_contract, outages_are_connection_failures_or_unavailable) {
 
 TEST_F(erp_contract, admin_errors_name_the_field) {
   long status = 0;
-  auto answer = sim_->admin("POST", "/admin/faults", {{"latency_ms", -1}}, &status);
+  auto answer =
+      sim_->admin("POST", "/admin/faults", {{"latency_ms", -1}}, &status);
   EXPECT_EQ(status, 400);
   EXPECT_NE(answer["error"].get<std::string>().find("latency_ms"),
             std::string::npos);

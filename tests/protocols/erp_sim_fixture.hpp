@@ -3,21 +3,21 @@
 // Starts ferry-sim-erp as a separate process and talks to its admin API;
 // shared by the ERP tests (tests/protocols, tests/actors, bench).
 
-#include <curl/curl.h>
-#include <unistd.h>
-
-#include <cstdio>
-#include <fstream>
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
-
 #include "protocols/soap/erp_client.hpp"
+#include "protocols/soap/erp_wsse.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <cstdio>
+#include <curl/curl.h>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
 
 namespace ferry::test {
 
@@ -44,25 +44,132 @@ inline http_answer http_request(const std::string& method,
     headers = curl_slist_append(headers, "Content-Type: application/json");
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(body.size()));
   }
   if (!ca_file.empty())
     curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
   curl_easy_setopt(
-    curl, CURLOPT_WRITEFUNCTION,
-    +[](char* data, size_t size, size_t n, void* out) -> size_t {
-      static_cast<std::string*>(out)->append(data, size * n);
-      return size * n;
-    });
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char* data, size_t size, size_t n, void* out) -> size_t {
+        static_cast<std::string*>(out)->append(data, size * n);
+        return size * n;
+      });
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
   CURLcode rc = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (rc != CURLE_OK)
-    throw std::runtime_error(method + " " + url + ": "
-                             + curl_easy_strerror(rc));
+    throw std::runtime_error(method + " " + url + ": " +
+                             curl_easy_strerror(rc));
   return answer;
+}
+
+/// A SOAP 1.1 POST of `envelope` to `url` as any client would send it;
+/// `soap_action` is the SOAPAction header's value (sent quoted), or no
+/// header at all when `send_soap_action` is false.
+inline http_answer soap_post(const std::string& url,
+                             const std::string& envelope,
+                             const std::string& soap_action,
+                             bool send_soap_action,
+                             const std::string& ca_file) {
+  CURL* curl = curl_easy_init();
+  if (!curl)
+    throw std::runtime_error("curl_easy_init failed");
+  http_answer answer;
+  struct curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, "Content-Type: text/xml; charset=utf-8");
+  std::string action = "SOAPAction: \"" + soap_action + "\"";
+  headers = curl_slist_append(headers, send_soap_action ? action.c_str()
+                                                        : "SOAPAction:");
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, envelope.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                   static_cast<long>(envelope.size()));
+  curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char* data, size_t size, size_t n, void* out) -> size_t {
+        static_cast<std::string*>(out)->append(data, size * n);
+        return size * n;
+      });
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK)
+    throw std::runtime_error("POST " + url + ": " + curl_easy_strerror(rc));
+  return answer;
+}
+
+/// The text of the first `<erp:NAME>` element of `xml` at or after `from`,
+/// with XML's entity and character references decoded to UTF-8; empty
+/// when there is none.
+inline std::string xml_element_text(const std::string& xml,
+                                    const std::string& name,
+                                    std::size_t from = 0) {
+  auto open = xml.find("<erp:" + name + ">", from);
+  if (open == std::string::npos)
+    return {};
+  open += name.size() + 6;
+  auto close = xml.find("</erp:" + name + ">", open);
+  if (close == std::string::npos)
+    return {};
+  std::string raw = xml.substr(open, close - open);
+  std::string out;
+  auto put_utf8 = [&out](unsigned long cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  };
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '&') {
+      out += raw[i];
+      continue;
+    }
+    auto semi = raw.find(';', i);
+    if (semi == std::string::npos) {
+      out += raw.substr(i);
+      break;
+    }
+    auto ref = raw.substr(i + 1, semi - i - 1);
+    if (ref == "amp")
+      out += '&';
+    else if (ref == "lt")
+      out += '<';
+    else if (ref == "gt")
+      out += '>';
+    else if (ref == "quot")
+      out += '"';
+    else if (ref == "apos")
+      out += '\'';
+    else if (ref.size() > 2 && ref[0] == '#' &&
+             (ref[1] == 'x' || ref[1] == 'X'))
+      put_utf8(std::stoul(ref.substr(2), nullptr, 16));
+    else if (ref.size() > 1 && ref[0] == '#')
+      put_utf8(std::stoul(ref.substr(1)));
+    else
+      out += "&" + ref + ";";
+    i = semi;
+  }
+  return out;
 }
 
 /// ferry-sim-erp running in its own data folder, seeded small.
@@ -71,9 +178,10 @@ public:
   /// Starts the simulator; `data_dir` empty: a fresh temporary folder.
   explicit erp_simulator(std::vector<std::string> extra_args = {},
                          std::string data_dir = {})
-    : owned_dir_(data_dir.empty() ? std::make_unique<temp_dir>() : nullptr),
-      data_dir_(data_dir.empty() ? owned_dir_->path() : data_dir) {
-    password_file_ = data_dir_ + "/../erp-password-" + std::to_string(::getpid());
+      : owned_dir_(data_dir.empty() ? std::make_unique<temp_dir>() : nullptr),
+        data_dir_(data_dir.empty() ? owned_dir_->path() : data_dir) {
+    password_file_ =
+        data_dir_ + "/../erp-password-" + std::to_string(::getpid());
     std::ofstream{password_file_} << password() << "\n";
     start(std::move(extra_args));
   }
@@ -84,9 +192,7 @@ public:
   }
 
   /// The integration user's password (a test secret).
-  static std::string password() {
-    return "s3cret-test-password";
-  }
+  static std::string password() { return "s3cret-test-password"; }
 
   /// Stops (SIGTERM) and starts again on the same data folder and port.
   void restart() {
@@ -141,6 +247,45 @@ public:
       throw std::runtime_error("stock change refused: " + answer.dump());
   }
 
+  /// A SOAP request written by hand, as another client of the contract
+  /// would send it: `body` (the operation's element, e.g.
+  /// `<erp:GetWarehouses/>`) in an envelope with a valid WS-Security
+  /// UsernameToken, with `SOAPAction: "soap_action"` (no header when
+  /// `send_soap_action` is false). The raw HTTP answer.
+  http_answer soap(const std::string& soap_action, const std::string& body,
+                   bool send_soap_action = true) const {
+    std::random_device random;
+    std::string nonce;
+    for (int i = 0; i < 16; ++i)
+      nonce += static_cast<char>(random() & 0xFF);
+    auto created = soap::format_utc(std::chrono::system_clock::now());
+    auto digest = soap::password_digest(nonce, created, password());
+    const std::string wss = "http://docs.oasis-open.org/wss/2004/01/";
+    std::string envelope =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<soap:Envelope "
+        "xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+        "xmlns:erp=\"urn:ferry:erp:v1\" xmlns:wsse=\"" +
+        wss + "oasis-200401-wss-wssecurity-secext-1.0.xsd\" xmlns:wsu=\"" +
+        wss +
+        "oasis-200401-wss-wssecurity-utility-1.0.xsd\">"
+        "<soap:Header><wsse:Security soap:mustUnderstand=\"1\">"
+        "<wsse:UsernameToken><wsse:Username>ferry</wsse:Username>"
+        "<wsse:Password Type=\"" +
+        wss + "oasis-200401-wss-username-token-profile-1.0#PasswordDigest\">" +
+        digest + "</wsse:Password><wsse:Nonce EncodingType=\"" + wss +
+        "oasis-200401-wss-soap-message-security-1.0#Base64Binary\">" +
+        soap::base64_encode(nonce) + "</wsse:Nonce><wsu:Created>" + created +
+        "</wsu:Created></wsse:UsernameToken></wsse:Security></soap:Header>"
+        "<soap:Body>" +
+        body + "</soap:Body></soap:Envelope>";
+    return soap_post(endpoint_, envelope, soap_action, send_soap_action,
+                     ca_file_);
+  }
+
+  /// Whether the simulator process is still running.
+  bool running() const { return process_->running(); }
+
   /// Requests that reached the ERP for `operation` ("" for all).
   long requests(const std::string& operation = {}) const {
     auto stats = admin("GET", "/admin/stats");
@@ -150,24 +295,12 @@ public:
     return r.contains(operation) ? r[operation].get<long>() : 0;
   }
 
-  const std::string& endpoint() const {
-    return endpoint_;
-  }
-  const std::string& ca_file() const {
-    return ca_file_;
-  }
-  int soap_port() const {
-    return soap_port_;
-  }
-  const std::string& data_dir() const {
-    return data_dir_;
-  }
-  std::string log() const {
-    return process_->log();
-  }
-  int pid() const {
-    return process_->pid();
-  }
+  const std::string& endpoint() const { return endpoint_; }
+  const std::string& ca_file() const { return ca_file_; }
+  int soap_port() const { return soap_port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const { return process_->log(); }
+  int pid() const { return process_->pid(); }
 
 private:
   void start(std::vector<std::string> extra) {
@@ -188,21 +321,21 @@ private:
     process_ = std::make_unique<child_process>(argv);
     std::string line;
     bool ready = wait_until(
-      [&] {
-        auto log = process_->log();
-        auto pos = log.find("{\"admin\"");
-        if (pos == std::string::npos)
-          return false;
-        auto end = log.find('\n', pos);
-        if (end == std::string::npos)
-          return false;
-        line = log.substr(pos, end - pos);
-        return true;
-      },
-      std::chrono::seconds{60});
+        [&] {
+          auto log = process_->log();
+          auto pos = log.find("{\"admin\"");
+          if (pos == std::string::npos)
+            return false;
+          auto end = log.find('\n', pos);
+          if (end == std::string::npos)
+            return false;
+          line = log.substr(pos, end - pos);
+          return true;
+        },
+        std::chrono::seconds{60});
     if (!ready)
-      throw std::runtime_error("ferry-sim-erp did not start: "
-                               + process_->log());
+      throw std::runtime_error("ferry-sim-erp did not start: " +
+                               process_->log());
     auto j = nlohmann::json::parse(line);
     soap_port_ = j["soap_port"].get<int>();
     endpoint_ = j["endpoint"].get<std::string>();
