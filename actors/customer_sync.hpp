@@ -1,17 +1,7 @@
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <map>
-#include <memory>
-#include <string>
-
-#include <caf/actor_system.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
-#include "actors/inbox_retry.hpp"
 #include "actors/erp_connector.hpp"
+#include "actors/inbox_retry.hpp"
 #include "actors/pricing_messages.hpp"
 #include "actors/shop_connector.hpp"
 #include "persistence/customer_store.hpp"
@@ -20,6 +10,15 @@
 #include "persistence/inbox_store.hpp"
 #include "persistence/price_list_store.hpp"
 #include "persistence/sync_log_store.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
 
 namespace ferry {
 
@@ -44,8 +43,8 @@ namespace ferry {
 /// Runs detached (PostgreSQL calls block). (customer_tick_atom) claims now,
 /// (pricing_tick_atom) polls the ERP now, (get_atom) reports.
 using customer_sync_actor = caf::typed_actor<
-  caf::reacts_to<customer_tick_atom>, caf::reacts_to<pricing_tick_atom>,
-  caf::replies_to<caf::get_atom>::with<customer_sync_report>>;
+    caf::reacts_to<customer_tick_atom>, caf::reacts_to<pricing_tick_atom>,
+    caf::replies_to<caf::get_atom>::with<customer_sync_report>>;
 
 /// The stores the sync uses (shared with others on the same pool).
 struct customer_sync_stores {

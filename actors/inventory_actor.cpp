@@ -154,8 +154,8 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   for (const auto& sku : skus)
     if (!st.pushed.count(sku))
       unknown.push_back(sku);
-  auto stored = echoes.hashes(stock_entity(st.settings.source_code), "shop",
-                              unknown);
+  auto stored =
+      echoes.hashes(stock_entity(st.settings.source_code), "shop", unknown);
   if (!stored) {
     note_error(self, stored.error());
     return false;
@@ -164,8 +164,8 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   for (const auto& sku : skus) {
     const auto& level = st.known.at(sku);
     auto reserved = open->count(sku) ? open->at(sku) : 0;
-    auto item = mapping::expected_source_item(level, reserved,
-                                              st.settings.source_code);
+    auto item =
+        mapping::expected_source_item(level, reserved, st.settings.source_code);
     auto last_push = st.pushed.find(sku);
     bool same_as_pushed =
         last_push != st.pushed.end()
@@ -291,8 +291,8 @@ push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
   }
   // Recorded once the shop took them; when this fails the levels are
   // merely pushed again after the next start.
-  auto recorded = pool.with_connection(
-      "stock echo hashes", [&](pqxx::connection& conn) {
+  auto recorded =
+      pool.with_connection("stock echo hashes", [&](pqxx::connection& conn) {
         pqxx::work tx(conn);
         for (const auto& item : out.pushed)
           persistence::echo_store::record(tx, stock_entity(item.source_code),

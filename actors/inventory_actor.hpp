@@ -84,5 +84,4 @@ push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
            const shop_connector_actor& shop, std::chrono::milliseconds timeout,
            const std::vector<shop::shop_source_item>& items);
 
-
 } // namespace ferry

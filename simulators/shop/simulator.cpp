@@ -1,12 +1,11 @@
 #include "simulators/shop/simulator.hpp"
 
-#include <sys/stat.h>
+#include "protocols/tls.hpp"
+#include "protocols/webhook_signature.hpp"
 
 #include <cstdlib>
 #include <iostream>
-
-#include "protocols/tls.hpp"
-#include "protocols/webhook_signature.hpp"
+#include <sys/stat.h>
 
 namespace ferry::sim_shop {
 
@@ -112,8 +111,8 @@ std::optional<json> body_json(const http::request& r, http::response& error) {
 
 std::int64_t epoch_second() {
   return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 template <class T>
@@ -129,10 +128,10 @@ http::response answer(const outcome<T>& o) {
 } // namespace
 
 simulator::simulator(simulator_options o)
-  : options_(std::move(o)),
-    limiter_(options_.rate),
-    traffic_gen_(options_.seed),
-    fault_rng_(options_.seed ^ 0xfa017) {
+    : options_(std::move(o)),
+      limiter_(options_.rate),
+      traffic_gen_(options_.seed),
+      fault_rng_(options_.seed ^ 0xfa017) {
   std::unique_ptr<journal> j;
   if (!options_.data_dir.empty()) {
     ::mkdir(options_.data_dir.c_str(), 0755);
@@ -286,7 +285,7 @@ http::router simulator::api_router() {
           if (q.error)
             return *q.error;
           return exact(200, page_json(state_->list_products(
-                              q.since, q.page_size, q.page)));
+                                q.since, q.page_size, q.page)));
         }));
   r.add("GET", base + "/products/{sku}",
         api([this](const http::request& req, const std::string&) {
@@ -328,8 +327,8 @@ http::router simulator::api_router() {
           if (b == body->end() || !b->is_number_integer())
             return bad("\"%1\" is required and must be 0 or 1.",
                        {"backorders"});
-          return answer(state_->set_backorders(req.params.at("sku"),
-                                               b->get<int>()));
+          return answer(
+              state_->set_backorders(req.params.at("sku"), b->get<int>()));
         }));
   // -- customers
   r.add("GET", base + "/customers/search",
@@ -345,7 +344,7 @@ http::router simulator::api_router() {
           if (q.error)
             return *q.error;
           return exact(200, page_json(state_->list_customers(
-                              q.since, q.page_size, q.page)));
+                                q.since, q.page_size, q.page)));
         }));
   r.add("GET", base + "/customers/{id}",
         api([this](const http::request& req, const std::string&) {
@@ -439,8 +438,8 @@ http::router simulator::api_router() {
           auto body = body_json(req, error);
           if (!body)
             return error;
-          auto items = body->is_object() ? body->find("sourceItems")
-                                         : body->end();
+          auto items =
+              body->is_object() ? body->find("sourceItems") : body->end();
           if (items == body->end() || !items->is_array())
             return bad("\"%1\" is required and must be an array.",
                        {"sourceItems"});
@@ -485,8 +484,8 @@ void simulator::deliver(webhook_delivery d) {
   req.headers.set("X-Shop-Hmac-Sha256", webhook::sign(secret, d.body));
   ++in_flight_webhooks_;
   client_->async_send(std::move(req), [this, d](http::client_result res) {
-    bool ok = res.response && res.response->status >= 200
-              && res.response->status < 300;
+    bool ok = res.response && res.response->status >= 200 &&
+              res.response->status < 300;
     webhooks_->on_result(d, ok, std::chrono::steady_clock::now());
     --in_flight_webhooks_;
     wake_.notify_all();

@@ -1,5 +1,13 @@
 #pragma once
 
+#include "protocols/http/client.hpp"
+#include "protocols/http/server.hpp"
+#include "simulators/shop/rate_limiter.hpp"
+#include "simulators/shop/shop_state.hpp"
+#include "simulators/shop/token_store.hpp"
+#include "simulators/shop/traffic_generator.hpp"
+#include "simulators/shop/webhook_queue.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -11,14 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "protocols/http/client.hpp"
-#include "protocols/http/server.hpp"
-#include "simulators/shop/rate_limiter.hpp"
-#include "simulators/shop/shop_state.hpp"
-#include "simulators/shop/token_store.hpp"
-#include "simulators/shop/traffic_generator.hpp"
-#include "simulators/shop/webhook_queue.hpp"
 
 namespace ferry::sim_shop {
 
@@ -87,8 +87,8 @@ public:
   rate_limiter& limiter() { return limiter_; }
 
 private:
-  using sync_handler
-    = std::function<http::response(const http::request&, const std::string&)>;
+  using sync_handler =
+      std::function<http::response(const http::request&, const std::string&)>;
   http::handler api(sync_handler h);
   void respond_later(http::respond_fn respond, http::response r,
                      std::chrono::milliseconds delay);
@@ -120,7 +120,7 @@ private:
   std::condition_variable wake_;
   std::multimap<std::chrono::steady_clock::time_point,
                 std::pair<http::respond_fn, http::response>>
-    delayed_;
+      delayed_;
   std::thread delay_thread_;
   std::thread webhook_thread_;
   std::thread traffic_thread_;
