@@ -131,6 +131,7 @@ http::router simulator::admin_router() {
             stock.push_back(to_json(i));
           auto j = to_json(*p.value);
           j["backorders"] = state_->backorders(sku).value_or(0);
+          j["backorder_writes"] = state_->backorder_writes(sku);
           j["source_items"] = stock;
           j["salable_quantity"] =
               exact_number(state_->salable_quantity(sku).to_string());

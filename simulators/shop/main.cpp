@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
       client_secret = value();
     else if (flag == "--seed")
       o.seed = static_cast<std::uint64_t>(integer());
+    else if (flag == "--variant")
+      o.variant = static_cast<std::uint64_t>(integer());
     else if (flag == "--seed-products")
       o.seed_products = static_cast<int>(integer());
     else if (flag == "--seed-customers")

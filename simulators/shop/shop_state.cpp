@@ -155,7 +155,7 @@ void shop_state::record_order(order_entry e, const json& v) {
 }
 
 void shop_state::seed_if_empty(std::uint64_t seed, int products, int customers,
-                               int sources) {
+                               int sources, bool unicode) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (!products_.empty() || !customers_.empty())
     return;
@@ -167,20 +167,37 @@ void shop_state::seed_if_empty(std::uint64_t seed, int products, int customers,
   for (int i = 0; i < sources; ++i) {
     shop_source s;
     s.source_code = i < 5 ? source_names[i] : "src-" + std::to_string(i + 1);
-    s.name = "Warehouse " + s.source_code;
+    s.name =
+        (unicode ? "Lager Düsseldorf – 倉庫 " : "Warehouse ") + s.source_code;
     codes.push_back(s.source_code);
     record({{"t", "source"}, {"v", to_json(s)}});
   }
   static const char* nouns[] = {"Bolt", "Valve",  "Bearing", "Gasket",
                                 "Pump", "Filter", "Hose",    "Bracket"};
+  // Precomposed and combining accents, CJK, emoji, right-to-left scripts.
+  static const char* unicode_nouns[] = {"Écrou à œil",
+                                        "Ventil für Öl",
+                                        "螺栓 M8",
+                                        "ベアリング",
+                                        "Joint d\u2019étanchéité",
+                                        "Pompe 🚰",
+                                        "مضخة مياه",
+                                        "מסנן שמן"};
+  static const char* unicode_notes[] = {
+      "Cafe\u0301 grade, 100 % rostfrei", "耐腐蚀 · 防水 🔧",
+      "صناعة محلية — made locally", "Señal: ñandú ✓"};
   for (int i = 0; i < products; ++i) {
     shop_product p;
     p.id = next_product_id_;
     char sku[32];
     std::snprintf(sku, sizeof(sku), "SKU-%05d", i + 1);
     p.sku = sku;
-    p.name = std::string{nouns[rng() % 8]} + " " + std::to_string(i + 1);
+    p.name =
+        std::string{unicode ? unicode_nouns[rng() % 8] : nouns[rng() % 8]} +
+        " " + std::to_string(i + 1);
     p.description = "Seeded product " + p.sku;
+    if (unicode)
+      p.description += ": " + std::string{unicode_notes[rng() % 4]};
     p.price =
         money::from_minor(static_cast<std::int64_t>(100 + rng() % 250000));
     p.weight = decimal::from_units(
@@ -199,12 +216,18 @@ void shop_state::seed_if_empty(std::uint64_t seed, int products, int customers,
   }
   static const char* first[] = {"Ann", "Bob", "Cleo", "Dan", "Eve", "Finn"};
   static const char* last[] = {"Lee", "Ng", "Ortiz", "Smith", "Kim", "Berg"};
+  static const char* unicode_first[] = {"Zoë",    "Jose\u0301", "美咲",
+                                        "Sørina", "محمد",       "Ana 🌸"};
+  static const char* unicode_last[] = {"Núñez", "山田",        "Ødegård",
+                                       "כהן",   "Łukasiewicz", "Nguyễn"};
   for (int i = 0; i < customers; ++i) {
     shop_customer c;
     c.id = next_customer_id_;
-    c.firstname = first[rng() % 6];
-    c.lastname = last[rng() % 6];
-    c.email = lower(c.firstname) + "." + std::to_string(c.id) + "@example.com";
+    auto f = rng() % 6;
+    c.firstname = unicode ? unicode_first[f] : first[f];
+    c.lastname = unicode ? unicode_last[rng() % 6] : last[rng() % 6];
+    // The address stays ASCII: an e-mail's local part is not a name.
+    c.email = lower(first[f]) + "." + std::to_string(c.id) + "@example.com";
     c.group_id = 1;
     c.created_at = c.updated_at = now;
     record({{"t", "customer"}, {"v", to_json(c)}});
@@ -319,7 +342,14 @@ outcome<bool> shop_state::set_backorders(const std::string& sku,
   record({{"t", "product"},
           {"v", to_json(i->second.product)},
           {"backorders", backorders}});
+  ++backorder_writes_[sku];
   return outcome<bool>::ok(true);
+}
+
+std::int64_t shop_state::backorder_writes(const std::string& sku) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = backorder_writes_.find(sku);
+  return i == backorder_writes_.end() ? 0 : i->second;
 }
 
 std::optional<int> shop_state::backorders(const std::string& sku) const {

@@ -77,8 +77,10 @@ public:
   /// Creates `products` products, `customers` customers and `sources`
   /// sources with stock, deterministically from `seed`, unless the state
   /// already holds products (a restart keeps what it had).
+  /// With `unicode`, every seeded name, description and customer carries
+  /// non-ASCII text (accents, CJK, emoji, right-to-left, combining marks).
   void seed_if_empty(std::uint64_t seed, int products, int customers,
-                     int sources);
+                     int sources, bool unicode = false);
 
   // -- products ------------------------------------------------------------
 
@@ -94,6 +96,9 @@ public:
                 int page) const;
   outcome<bool> set_backorders(const std::string& sku, int backorders);
   std::optional<int> backorders(const std::string& sku) const;
+  /// `PUT /products/{sku}/stock` calls taken for `sku` since start (0 when
+  /// none): lets tests prove a sync does not repeat them. Not journaled.
+  std::int64_t backorder_writes(const std::string& sku) const;
   /// Product writes through the API and admin (PUT, bulk) since start, per
   /// SKU: lets tests prove a sync wrote nothing twice. Not journaled.
   std::map<std::string, std::int64_t> product_writes() const;
@@ -175,6 +180,7 @@ private:
   mutable std::mutex mutex_;
   std::map<std::string, product_entry> products_;
   std::map<std::string, std::int64_t> product_writes_;
+  std::map<std::string, std::int64_t> backorder_writes_;
   std::map<std::int64_t, shop::shop_customer> customers_;
   std::map<std::int64_t, order_entry> orders_;
   std::map<std::string, shop::shop_source> sources_;
