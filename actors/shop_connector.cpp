@@ -427,6 +427,33 @@ submit(connector_ptr self, std::string operation, std::string method,
   return promise;
 }
 
+/// Starts a call whose answer the contract does not describe (`PUT
+/// /products/{sku}/stock`): any 2xx is success, whatever its body (true,
+/// the product's stock object, {}, or none), so that Ferry does not come to
+/// depend on one shop's reading. See docs/contract-readings-shop.md.
+caf::typed_response_promise<bool>
+submit_unread(connector_ptr self, std::string operation, std::string method,
+              std::string path, std::string body, bool repeatable) {
+  auto promise = self->make_response_promise<bool>();
+  auto job = std::make_shared<shop_job>();
+  job->operation = std::move(operation);
+  job->method = std::move(method);
+  job->path = std::move(path);
+  job->body = std::move(body);
+  job->repeatable = repeatable;
+  job->on_fail = [promise](shop_error e) mutable {
+    promise.deliver(make_shop_caf_error(std::move(e)));
+  };
+  job->on_ok = [promise](const http::response&) mutable {
+    promise.deliver(true);
+  };
+  self->state.retries->record_call(std::chrono::steady_clock::now());
+  attempt(self, std::move(job));
+  return promise;
+}
+
+/// The answer of the calls the contract says answer `true` (comments,
+/// hold, unhold, cancel).
 shop::parsed<bool> parse_true(const json& j) {
   if (j.is_boolean() && j.get<bool>())
     return shop::parsed<bool>::ok(true);
@@ -688,10 +715,18 @@ shop_connector(connector_ptr self, shop_connector_settings settings,
             [](const shop::shop_source_item& i) { return shop::to_json(i); });
       },
       [self](shop_set_backorders& req) {
-        return submit<bool>(
-            self, "set_backorders", "PUT",
-            "/products/" + http::percent_encode(req.sku) + "/stock",
-            json{{"backorders", req.backorders}}.dump(), true, parse_true);
+        if (req.backorders != 0 && req.backorders != 1) {
+          auto p = self->make_response_promise<bool>();
+          p.deliver(make_shop_caf_error(
+              {shop_error_kind::validation, 0,
+               "product " + req.sku + ": backorders must be 0 or 1, not " +
+                   std::to_string(req.backorders)}));
+          return p;
+        }
+        return submit_unread(self, "set_backorders", "PUT",
+                             "/products/" + http::percent_encode(req.sku) +
+                                 "/stock",
+                             json{{"backorders", req.backorders}}.dump(), true);
       },
       [self](shop_done_atom, shop_job_ptr job) {
         finish(self, std::move(job));

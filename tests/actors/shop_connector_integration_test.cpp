@@ -378,3 +378,99 @@ TEST(shop_connector, storm_of_429_completes_under_the_shared_budget) {
   for (auto* x : {&a, &b})
     caf::anon_send_exit(*x, caf::exit_reason::user_shutdown);
 }
+
+namespace {
+
+/// ferry-sim-shop --variant N: the readings of what the contract leaves
+/// open (README.md of the simulator, docs/contract-readings-shop.md).
+class shop_connector_variant : public ::testing::TestWithParam<int> {};
+
+bool has_non_ascii(const std::string& s) {
+  for (unsigned char ch : s)
+    if (ch >= 0x80)
+      return true;
+  return false;
+}
+
+} // namespace
+
+// Whatever the variant, every call works: extra fields are ignored,
+// non-ASCII text arrives byte for byte, and the stock call's answer (true,
+// the stock object, {}, an empty 200 or 204) is success.
+TEST_P(shop_connector_variant, every_reading_of_the_contract_is_understood) {
+  auto variant = GetParam();
+  shop_sim sim{{"--rate", "1000", "--burst", "1000", "--seed-customers", "6",
+                "--variant", std::to_string(variant)}};
+  actor_env env;
+  auto c = spawn_shop_connector(*env.sys, sim.settings(), env.registry);
+
+  auto products =
+      ask<shop_product_page>(*env.sys, c, shop_list_products{"", 500, 1});
+  ASSERT_TRUE(products.first)
+      << kind_of(products.second) << " "
+      << (products.second ? products.second->message : "");
+  ASSERT_EQ(products.first->items.size(), 20u);
+  for (const auto& p : products.first->items) {
+    auto as_admin = sim.admin("GET", "/admin/products/" + p.sku);
+    EXPECT_EQ(p.name, as_admin["name"].get<std::string>());
+    EXPECT_EQ(p.description, as_admin["description"].get<std::string>());
+    EXPECT_EQ(has_non_ascii(p.name), variant != 0) << p.name;
+  }
+  auto one =
+      ask<shop::shop_product>(*env.sys, c, shop_get_product{"SKU-00001"});
+  ASSERT_TRUE(one.first) << kind_of(one.second);
+
+  auto customers =
+      ask<shop_customer_page>(*env.sys, c, shop_list_customers{"", 10, 1});
+  ASSERT_TRUE(customers.first) << kind_of(customers.second);
+  ASSERT_EQ(customers.first->items.size(), 6u);
+  bool any_non_ascii = false;
+  for (const auto& x : customers.first->items) {
+    auto got = ask<shop::shop_customer>(*env.sys, c, shop_get_customer{x.id});
+    ASSERT_TRUE(got.first) << kind_of(got.second);
+    EXPECT_EQ(got.first->firstname, x.firstname);
+    EXPECT_EQ(got.first->lastname, x.lastname);
+    any_non_ascii = any_non_ascii || has_non_ascii(x.firstname + x.lastname);
+    auto found =
+        ask<shop_customer_page>(*env.sys, c, shop_search_customers{x.email});
+    ASSERT_TRUE(found.first) << kind_of(found.second);
+    EXPECT_EQ(found.first->total_count, 1);
+  }
+  EXPECT_EQ(any_non_ascii, variant != 0);
+  shop_update_customer upd;
+  upd.id = customers.first->items[0].id;
+  upd.lastname = "Ødegård-李";
+  auto updated = ask<shop::shop_customer>(*env.sys, c, upd);
+  ASSERT_TRUE(updated.first) << kind_of(updated.second);
+  EXPECT_EQ(updated.first->lastname, "Ødegård-李");
+
+  auto o = sim.admin("POST", "/admin/orders",
+                     {{"customer_id", customers.first->items[0].id},
+                      {"lines", {{{"sku", "SKU-00001"}, {"qty", 2}}}}});
+  ASSERT_TRUE(o.contains("entity_id")) << o.dump();
+  auto order = ask<shop::shop_order>(
+      *env.sys, c, shop_get_order{o["entity_id"].get<std::int64_t>()});
+  ASSERT_TRUE(order.first) << kind_of(order.second);
+  ASSERT_EQ(order.first->items.size(), 1u);
+  EXPECT_EQ(order.first->items[0].name, one.first->name);
+  auto orders = ask<shop_order_page>(*env.sys, c, shop_list_orders{"", 10, 1});
+  ASSERT_TRUE(orders.first) << kind_of(orders.second);
+  EXPECT_EQ(orders.first->items.size(), 1u);
+
+  for (int value : {1, 0, 1}) {
+    auto set = ask<bool>(*env.sys, c, shop_set_backorders{"SKU-00002", value});
+    ASSERT_TRUE(set.first) << kind_of(set.second) << " "
+                           << (set.second ? set.second->message : "");
+    EXPECT_EQ(sim.admin("GET", "/admin/products/SKU-00002")["backorders"],
+              value);
+  }
+  auto refused = ask<bool>(*env.sys, c, shop_set_backorders{"NOPE", 1});
+  ASSERT_TRUE(refused.second);
+  EXPECT_EQ(refused.second->kind, shop_error_kind::not_found);
+}
+
+INSTANTIATE_TEST_SUITE_P(shop_variants, shop_connector_variant,
+                         ::testing::Values(0, 1, 2, 3, 4),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "variant_" + std::to_string(info.param);
+                         });
