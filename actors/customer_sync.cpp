@@ -8,6 +8,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 #include <deque>
+#include <nlohmann/json.hpp>
 
 namespace ferry {
 
@@ -29,6 +30,11 @@ struct sync_state {
   bool claiming = false;
   bool polling = false;
   std::string newest;
+  /// This poll's cursor may not pass this ModifiedAt: the earliest change
+  /// that could not be saved (empty: none).
+  std::string hold_at;
+  /// Polls that failed to save each ERP change ("<CustomerNo>@<ModifiedAt>").
+  std::map<std::string, int> save_failures;
   static inline const char* name = "customer_sync";
 };
 
@@ -219,6 +225,25 @@ void handle_event(sync_pointer self, persistence::claimed_event ev) {
   }
   auto c = *parsed;
   auto id = std::to_string(c.id);
+  if (ev.event.topic == "customers/update") {
+    // A linked account needs nothing: the update is the echo of Ferry's
+    // erp_customer_no write-back or a shop-side edit of fields the ERP
+    // owns (they reach the shop from the ERP poll). An account not linked
+    // yet is one whose customers/create never arrived (the shop poller
+    // offers missed accounts as customers/update): it is created. A
+    // customers/create always runs (its write-back may be what failed).
+    auto linked = st.stores.customers->customer_no_of(c.id);
+    if (!linked) {
+      retry_later(self, ev, id, db_error_text(linked.error()));
+      next_event(self);
+      return;
+    }
+    if (*linked) {
+      st.stores.inbox->complete(ev.id, st.settings.node_id);
+      next_event(self);
+      return;
+    }
+  }
   if (auto why = customer_problem(c)) {
     reject(self, ev, id, *why);
     next_event(self);
@@ -344,6 +369,64 @@ void apply_to_shop(sync_pointer self, erp_customer c,
           });
 }
 
+/// The ERP customer as a dead letter's payload.
+std::string erp_customer_json(const erp_customer& c) {
+  return nlohmann::json{{"CustomerNo", c.customer_no},
+                        {"Email", c.email},
+                        {"FirstName", c.first_name},
+                        {"LastName", c.last_name},
+                        {"Company", c.company},
+                        {"Phone", c.phone},
+                        {"ExternalCustomerId", c.external_customer_id},
+                        {"PriceGroup", c.price_group},
+                        {"IsActive", c.is_active},
+                        {"ModifiedAt", c.modified_at}}
+      .dump();
+}
+
+// An ERP change that could not be saved holds the cursor at its
+// ModifiedAt, so the next polls read it again: a failed save is nearly
+// always the database being away for a moment, and an integration engineer
+// expects such a change to arrive once it is back, without a replay. Only
+// a change that fails `retry.max_attempts` polls in a row (a poison
+// record) is dead-lettered with its payload and reason, and the cursor
+// moves past it, so that one record cannot stop the flow. When even the
+// dead letter cannot be written, the cursor keeps holding: nothing is lost.
+void save_failed(sync_pointer self, const erp_customer& c,
+                 const std::string& why) {
+  auto& st = self->state;
+  ++st.report.errors;
+  st.report.last_error = "ERP customer " + c.customer_no + " not saved: " + why;
+  auto key = c.customer_no + "@" + c.modified_at;
+  auto attempts = ++st.save_failures[key];
+  if (attempts >= st.settings.retry.max_attempts) {
+    auto reason = "ERP customer change not saved after " +
+                  std::to_string(attempts) + " polls: " + why;
+    auto put = st.stores.dead_letters->put("erp", "customer", c.customer_no,
+                                           reason, erp_customer_json(c));
+    if (put) {
+      ++st.report.dead_lettered;
+      st.save_failures.erase(key);
+      monitoring::log_warn("customer_sync", "ERP customer change dead-lettered",
+                           {{"customer_no", c.customer_no},
+                            {"modified_at", c.modified_at},
+                            {"reason", mapping::mask_text(reason)}});
+      log_sync(st, sync_direction::erp_to_shop, c.customer_no, {},
+               sync_outcome::failed, reason);
+      return;
+    }
+  }
+  if (attempts == 1)
+    monitoring::log_warn("customer_sync",
+                         "ERP customer change not saved; the cursor holds "
+                         "and it is read again in the next poll",
+                         {{"customer_no", c.customer_no},
+                          {"modified_at", c.modified_at},
+                          {"error", mapping::mask_text(why)}});
+  if (st.hold_at.empty() || c.modified_at < st.hold_at)
+    st.hold_at = c.modified_at;
+}
+
 // Handles rows[i..] of a page one after another, then `done`.
 void apply_rows(sync_pointer self,
                 std::shared_ptr<std::vector<erp_customer>> rows, std::size_t i,
@@ -355,10 +438,10 @@ void apply_rows(sync_pointer self,
       st.newest = c.modified_at;
     auto changed = st.stores.customers->upsert(c);
     if (!changed) {
-      ++st.report.errors;
-      st.report.last_error = db_error_text(changed.error());
+      save_failed(self, c, db_error_text(changed.error()));
       continue;
     }
+    st.save_failures.erase(c.customer_no + "@" + c.modified_at);
     if (!*changed)
       continue;
     auto echo = st.stores.echoes->is_echo("customer", "erp", c.customer_no,
@@ -412,9 +495,12 @@ void poll_page(sync_pointer self, std::string since, std::string token) {
                 poll_page(self, since, next);
                 return;
               }
-              if (!st.newest.empty() && st.newest != since) {
-                auto saved =
-                    st.stores.cursors->set_cursor(erp_cursor, st.newest);
+              // Never past a change that was not saved (rows need not come
+              // in ModifiedAt order; the cursor is inclusive).
+              auto to = st.hold_at.empty() ? st.newest
+                                           : std::min(st.newest, st.hold_at);
+              if (!to.empty() && to != since) {
+                auto saved = st.stores.cursors->set_cursor(erp_cursor, to);
                 if (!saved) {
                   finish_poll(self, db_error_text(saved.error()));
                   return;
@@ -446,13 +532,19 @@ customer_sync(sync_pointer self, customer_sync_settings settings,
         if (st.claiming)
           return;
         st.claiming = true;
-        auto claimed = st.stores.inbox->claim(
-            st.settings.node_id, st.settings.claim_batch, st.settings.lease,
-            std::string{"customers/create"});
-        if (!claimed) {
-          ++st.report.errors;
-          st.report.last_error = db_error_text(claimed.error());
-        } else {
+        // New accounts first, then updates (the poller's missed accounts
+        // among them), both handled by handle_event.
+        for (const char* topic : {"customers/create", "customers/update"}) {
+          if (st.queue.size() >= st.settings.claim_batch)
+            break;
+          auto claimed = st.stores.inbox->claim(
+              st.settings.node_id, st.settings.claim_batch - st.queue.size(),
+              st.settings.lease, std::string{topic});
+          if (!claimed) {
+            ++st.report.errors;
+            st.report.last_error = db_error_text(claimed.error());
+            continue;
+          }
           for (auto& ev : *claimed)
             st.queue.push_back(std::move(ev));
         }
@@ -464,6 +556,7 @@ customer_sync(sync_pointer self, customer_sync_settings settings,
           return;
         st.polling = true;
         st.newest.clear();
+        st.hold_at.clear();
         auto since = st.stores.cursors->cursor(erp_cursor);
         if (!since) {
           finish_poll(self, db_error_text(since.error()));

@@ -3,7 +3,10 @@
 // scratch database. New shop account → ERP customer and erp_customer_no
 // back in the shop; a known email in another case maps to the existing ERP
 // customer; a bad email is dead-lettered; an ERP-side rename and price
-// group reach the shop; Ferry's own ERP write is not synced back.
+// group reach the shop; Ferry's own ERP write is not synced back; accounts
+// whose customers/create never arrived (the shop's seeded ones, a lost
+// webhook) reach the ERP through the shop poller; an ERP change that
+// cannot be saved is read again, or dead-lettered, never skipped.
 
 #include "protocols/http/client.hpp"
 #include "protocols/soap/erp_client.hpp"
@@ -30,7 +33,7 @@ const std::string webhook_secret = "customer-sync-webhook-secret";
 const std::string shop_secret = "customer-sync-shop-secret";
 
 class customer_sync_env : public ::testing::Test {
-protected:
+public:
   static void SetUpTestSuite() { env_ = new env(); }
   static void TearDownTestSuite() { delete env_; }
 
@@ -79,8 +82,10 @@ protected:
           << "redis:\n  host: " << test::redis_host()
           << "\n  port: " << test::redis_port()
           << "\n  key_prefix: 'customers-it:'\n"
-          << "smtp:\n  port: " << test::smtp_port() << "\n"
-          << "shop:\n  base_url: https://localhost:"
+          << "smtp:\n  port: " << test::smtp_port()
+          << "\n"
+          // The lost-webhook test waits for the shop poller.
+          << "shop:\n  poll_interval: 1s\n  base_url: https://localhost:"
           << started["https_port"].get<int>()
           << "\n  client_secret: " << shop_secret
           << "\n  ca_file: " << started["ca_file"].get<std::string>()
@@ -174,6 +179,26 @@ protected:
       if (rows.empty())
         return std::nullopt;
       return std::make_pair(rows[0][0].as<std::string>(), rows[0][1].as<int>());
+    }
+
+    /// The ERP customer number the shop shows for an account ("" before).
+    std::string erp_number_of(std::int64_t id) {
+      return attribute(shop_customer(id), "erp_customer_no");
+    }
+
+    /// A new shop account, once it has its ERP customer number.
+    std::pair<std::int64_t, std::string>
+    linked_shop_account(const std::string& email) {
+      auto id = new_shop_account(email);
+      std::string no;
+      EXPECT_TRUE(test::wait_until(
+          [&] {
+            no = erp_number_of(id);
+            return !no.empty();
+          },
+          60s, 50ms))
+          << inbox_text() << ferry->log();
+      return {id, no};
     }
 
     pqxx::result query(const std::string& sql) {
@@ -324,8 +349,192 @@ TEST_F(customer_sync_env, an_outage_longer_than_the_retries_dead_letters) {
   EXPECT_EQ(event->second, 6);
 }
 
+// The shop's seeded accounts were made before Ferry ran: no webhook ever
+// announced them. The shop poller offers them as customers/update; each
+// becomes an ERP customer like a new account.
+TEST_F(customer_sync_env, accounts_ferry_never_heard_of_reach_the_erp) {
+  erp_client erp(env_->erp.client_settings());
+  for (std::int64_t id = 1; id <= 3; ++id) {
+    std::string no;
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+          no = env_->erp_number_of(id);
+          return !no.empty();
+        },
+        60s, 50ms))
+        << "seeded account " << id << "\n"
+        << env_->inbox_text() << env_->ferry->log();
+    auto email = env_->shop_customer(id)["email"].get<std::string>();
+    auto found = erp.find_customer(email);
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    ASSERT_TRUE(found.value().has_value()) << email;
+    EXPECT_EQ(found.value()->customer_no, no);
+  }
+}
+
+/// Ends a webhook loss whatever the test's outcome.
+struct webhook_loss {
+  customer_sync_env::env& env;
+  explicit webhook_loss(customer_sync_env::env& e) : env(e) {
+    env.shop_admin("POST", "/admin/faults", {{"webhook_loss", 1}});
+  }
+  ~webhook_loss() {
+    env.shop_admin("POST", "/admin/faults", {{"webhook_loss", 0}});
+  }
+};
+
+// Every webhook is lost: the shop poller finds the new account and offers
+// it as customers/update, which the customer sync takes for the
+// customers/create that never came.
+TEST_F(customer_sync_env, an_account_whose_webhook_was_lost_reaches_the_erp) {
+  erp_client erp(env_->erp.client_settings());
+  std::int64_t id = 0;
+  std::string customer_no;
+  {
+    webhook_loss lost{*env_};
+    std::tie(id, customer_no) =
+        env_->linked_shop_account("lena.lost@example.com");
+    ASSERT_FALSE(customer_no.empty());
+  }
+  auto found = erp.find_customer("lena.lost@example.com");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found.value().has_value());
+  EXPECT_EQ(found.value()->customer_no, customer_no);
+  auto created = env_->query(
+      "SELECT count(*) FROM inbox WHERE topic = 'customers/create' AND "
+      "payload->>'id' = '" +
+      std::to_string(id) + "'");
+  EXPECT_EQ(created[0][0].as<int>(), 0) << "the webhook was lost";
+  // Every customers/update of the account ends done: the poller's, and
+  // the echoes of Ferry's own write-back, which change nothing.
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        auto open = env_->query(
+            "SELECT count(*) FROM inbox WHERE topic = 'customers/update' AND "
+            "status <> 'done' AND payload->>'id' = '" +
+            std::to_string(id) + "'");
+        return open[0][0].as<int>() == 0;
+      },
+      30s, 50ms))
+      << env_->inbox_text();
+  auto log = env_->query(
+      "SELECT count(*) FROM sync_log WHERE entity = 'customer' AND direction "
+      "= 'shop_to_erp' AND outcome = 'ok' AND entity_id = '" +
+      std::to_string(id) + "'");
+  EXPECT_EQ(log[0][0].as<int>(), 1) << "created once";
+}
+
+/// Makes every save of one ERP customer in Ferry's database fail, until
+/// `end` or the end of the test.
+struct failing_customer_save {
+  customer_sync_env::env& env;
+  failing_customer_save(customer_sync_env::env& e, const std::string& no)
+      : env(e) {
+    env.query("CREATE OR REPLACE FUNCTION test_fail_customer() RETURNS "
+              "trigger AS $$ BEGIN IF NEW.customer_no = '" +
+              no +
+              "' THEN RAISE EXCEPTION 'injected save failure'; END IF; "
+              "RETURN NEW; END $$ LANGUAGE plpgsql");
+    env.query("CREATE TRIGGER test_fail_customer BEFORE INSERT OR UPDATE ON "
+              "erp_customer FOR EACH ROW EXECUTE FUNCTION "
+              "test_fail_customer()");
+  }
+  ~failing_customer_save() { end(); }
+  void end() {
+    env.query("DROP TRIGGER IF EXISTS test_fail_customer ON erp_customer");
+  }
+};
+
+/// Renames ERP customer `email` to `last_name` in the ERP.
+void rename_in_erp(customer_sync_env::env& env, const std::string& email,
+                   const std::string& last_name) {
+  erp_client erp(env.erp.client_settings());
+  auto found = erp.find_customer(email);
+  ASSERT_TRUE(found.ok() && found.value());
+  auto changed = *found.value();
+  changed.last_name = last_name;
+  changed.modified_at.clear();
+  auto updated = erp.update_customer(changed);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+}
+
+// An ERP change that Ferry fails to save is read again in the next polls
+// (the cursor holds) and reaches the shop once the database takes it.
+TEST_F(customer_sync_env, an_erp_change_that_failed_to_save_is_not_lost) {
+  auto [id, customer_no] = env_->linked_shop_account("hilde.holds@example.com");
+  ASSERT_FALSE(customer_no.empty());
+  failing_customer_save failing{*env_, customer_no};
+  rename_in_erp(*env_, "hilde.holds@example.com", "Held");
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        auto log = env_->ferry->log();
+        return log.find("ERP customer change not saved") != std::string::npos &&
+               log.find(customer_no) != std::string::npos;
+      },
+      30s, 50ms))
+      << env_->ferry->log();
+  // One more poll meets the failure again.
+  auto polls = env_->erp.requests("GetCustomers");
+  ASSERT_TRUE(test::wait_until(
+      [&] { return env_->erp.requests("GetCustomers") > polls; }, 30s, 50ms));
+  EXPECT_NE(env_->shop_customer(id).value("lastname", ""), "Held");
+  failing.end();
+  json shop_view;
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        shop_view = env_->shop_customer(id);
+        return shop_view.value("lastname", "") == "Held";
+      },
+      30s, 100ms))
+      << shop_view.dump() << "\n"
+      << env_->ferry->log();
+}
+
+// A change that never saves (a poison record) is dead-lettered with its
+// payload and reason after the attempts, and the flow moves on.
+TEST_F(customer_sync_env, an_erp_change_that_never_saves_is_dead_lettered) {
+  auto [id, customer_no] =
+      env_->linked_shop_account("paula.poison@example.com");
+  auto [other_id, other_no] =
+      env_->linked_shop_account("otto.other@example.com");
+  ASSERT_FALSE(customer_no.empty());
+  ASSERT_FALSE(other_no.empty());
+  failing_customer_save failing{*env_, customer_no};
+  rename_in_erp(*env_, "paula.poison@example.com", "Poison");
+  pqxx::result letter;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        letter = env_->query(
+            "SELECT reason, payload->>'LastName' FROM dead_letter WHERE "
+            "source = 'erp' AND entity = 'customer' AND entity_id = '" +
+            customer_no + "'");
+        return !letter.empty();
+      },
+      60s, 100ms))
+      << env_->inbox_text() << env_->ferry->log();
+  EXPECT_NE(letter[0][0].as<std::string>().find("not saved after 6 polls"),
+            std::string::npos)
+      << letter[0][0].as<std::string>();
+  EXPECT_EQ(letter[0][1].as<std::string>(), "Poison");
+  // The cursor moved past it: a later change of another customer arrives.
+  rename_in_erp(*env_, "otto.other@example.com", "Onward");
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        return env_->shop_customer(other_id).value("lastname", "") == "Onward";
+      },
+      30s, 100ms))
+      << env_->ferry->log();
+}
+
 TEST_F(customer_sync_env,
        a_known_email_in_another_case_maps_to_the_erp_customer) {
+  // The seeded shop accounts reach the ERP on their own (see
+  // accounts_ferry_never_heard_of_reach_the_erp): count only this
+  // account's calls once they are done.
+  for (std::int64_t seeded = 1; seeded <= 3; ++seeded)
+    ASSERT_TRUE(test::wait_until(
+        [&] { return !env_->erp_number_of(seeded).empty(); }, 60s, 50ms))
+        << env_->inbox_text();
   auto creates_before = env_->erp.requests("CreateCustomer");
   // The ERP's seeded customer1@example.com is C000001.
   auto created = env_->shop_admin("POST", "/admin/customers",
