@@ -1,17 +1,7 @@
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <map>
-#include <memory>
-#include <string>
-
-#include <caf/actor_system.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
-#include "actors/inbox_retry.hpp"
 #include "actors/erp_connector.hpp"
+#include "actors/inbox_retry.hpp"
 #include "actors/pricing_messages.hpp"
 #include "actors/shop_connector.hpp"
 #include "persistence/customer_store.hpp"
@@ -21,16 +11,29 @@
 #include "persistence/price_list_store.hpp"
 #include "persistence/sync_log_store.hpp"
 
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
 namespace ferry {
 
 /// Customers both ways.
 ///
-/// Shop → ERP: claims `customers/create` inbox events (topic-filtered, with
-/// a lease) every `claim_interval`; validates the account (a failure goes to
-/// the dead-letter table with its reason); looks the normalized email up
-/// with FindCustomer and creates the customer only when missing (a second
-/// shop account of a known email maps to that ERP customer and is flagged
-/// in the sync log); writes the CustomerNo back to the shop
+/// Shop → ERP: claims `customers/create` and `customers/update` inbox
+/// events (topic-filtered, with a lease) every `claim_interval`. An update
+/// of an account already linked to an ERP customer is completed as it is
+/// (an echo of Ferry's write-back, or a shop edit of fields the ERP owns);
+/// an update of an account not linked yet (a lost `customers/create` that
+/// the shop poller found) takes the path of a new account, which validates the
+/// account (a failure goes to the dead-letter table with its reason); looks the
+/// normalized email up with FindCustomer and creates the customer only when
+/// missing (a second shop account of a known email maps to that ERP customer
+/// and is flagged in the sync log); writes the CustomerNo back to the shop
 /// (`erp_customer_no`). A failure that may pass leaves the event for
 /// another attempt after a growing delay (`retry`); a refusal, or a failure
 /// that outlasts the attempts, dead-letters it.
@@ -39,13 +42,16 @@ namespace ferry {
 /// cursor "customers.erp"; names and PriceGroup (→ shop group_id through
 /// `group_of_price_group`) of changed customers are applied to their linked
 /// shop accounts. A change whose content hash is what Ferry itself wrote to
-/// the ERP is an echo and is not synced back.
+/// the ERP is an echo and is not synced back. The cursor never passes a
+/// change that could not be saved: it is read again in the next poll, and
+/// only after `retry.max_attempts` polls in a row is it dead-lettered
+/// (with its payload and reason) and passed.
 ///
 /// Runs detached (PostgreSQL calls block). (customer_tick_atom) claims now,
 /// (pricing_tick_atom) polls the ERP now, (get_atom) reports.
 using customer_sync_actor = caf::typed_actor<
-  caf::reacts_to<customer_tick_atom>, caf::reacts_to<pricing_tick_atom>,
-  caf::replies_to<caf::get_atom>::with<customer_sync_report>>;
+    caf::reacts_to<customer_tick_atom>, caf::reacts_to<pricing_tick_atom>,
+    caf::replies_to<caf::get_atom>::with<customer_sync_report>>;
 
 /// The stores the sync uses (shared with others on the same pool).
 struct customer_sync_stores {

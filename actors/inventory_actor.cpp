@@ -1,5 +1,6 @@
 #include "actors/inventory_actor.hpp"
 
+#include "actors/inbox_retry.hpp"
 #include "mapping/drift.hpp"
 #include "monitoring/log.hpp"
 #include "persistence/dead_letter_store.hpp"
@@ -11,6 +12,8 @@
 #include <algorithm>
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 #include <set>
 
 namespace ferry {
@@ -20,6 +23,16 @@ namespace {
 /// The echo-store entity of the backorder setting Ferry last put per SKU
 /// ("1" or "0").
 constexpr const char* backorders_entity = "backorders";
+
+/// The echo-store entity of what one ERP warehouse last asked for a
+/// product's backorder setting ("1" or "0"); the product allows backorders
+/// while any mapped warehouse asks for it.
+std::string wanted_entity(const std::string& warehouse) {
+  return "backorders_wanted:" + warehouse;
+}
+
+/// How long a logged failure of one item for one reason stays quiet.
+constexpr auto log_quiet_for = std::chrono::minutes{10};
 
 struct inventory_state {
   inventory_settings settings;
@@ -37,14 +50,57 @@ struct inventory_state {
   /// inclusive, so the newest level comes again and is not pushed twice.
   std::map<std::string, std::pair<decimal, int>> pushed;
   std::uint64_t timer = 0;
+  /// ferry_sync_item_failures_total{flow,reason}.
+  prometheus::Family<prometheus::Counter>* failures = nullptr;
+  /// SKUs whose backorder setting failed but may pass: attempts so far.
+  /// They are dirty again in the next cycle.
+  std::map<std::string, int> backorder_retries;
+  /// When each (flow, item, reason) failure was last logged.
+  std::map<std::string, std::chrono::steady_clock::time_point> logged;
   static inline const char* name = "inventory";
 };
 
 using inventory_ptr = inventory_actor::stateful_pointer<inventory_state>;
 
+/// A short, bounded label of why a call failed, for the metric.
+std::string reason_of(const caf::error& e) {
+  if (auto shop = shop_error_of(e))
+    return to_string(shop->kind);
+  if (e == caf::sec::request_timeout)
+    return "timeout";
+  if (e.category() == caf::atom("system"))
+    return "actor";
+  return "other";
+}
+
+/// Counts a failure of `flow` for `item` and logs it, once per item and
+/// reason within `log_quiet_for`.
+void failed(inventory_ptr self, const char* flow, const std::string& item,
+            const std::string& reason, const std::string& detail,
+            double count = 1) {
+  auto& st = self->state;
+  st.failures->Add({{"flow", flow}, {"reason", reason}}).Increment(count);
+  ++st.report.errors;
+  st.report.last_error = std::string{flow} + " " + item + ": " + detail;
+  auto key = std::string{flow} + "|" + item + "|" + reason;
+  auto now = std::chrono::steady_clock::now();
+  auto last = st.logged.find(key);
+  if (last != st.logged.end() && now - last->second < log_quiet_for)
+    return;
+  st.logged[key] = now;
+  monitoring::log_warn("inventory", "stock sync failure",
+                       {{"flow", flow},
+                        {"item", item},
+                        {"warehouse", st.settings.warehouse_code},
+                        {"reason", reason},
+                        {"error", detail}});
+}
+
+/// A failure of the cycle as a whole (a read, the database, the bulk push):
+/// the cycle's cursor stays, so its levels are read again.
 void note_error(inventory_ptr self, const caf::error& e) {
-  ++self->state.report.errors;
-  self->state.report.last_error = describe_error(self->system(), e);
+  failed(self, "stock_cycle", self->state.settings.warehouse_code, reason_of(e),
+         describe_error(self->system(), e));
 }
 
 std::string cursor_name(const inventory_state& st) {
@@ -131,6 +187,111 @@ bool read_reservation_changes(inventory_ptr self,
   return true;
 }
 
+/// One SKU's backorder setting failed with `e`: tried again in the next
+/// cycles while it may pass, else dead-lettered with what was to be put.
+void backorder_failed(inventory_ptr self, const std::string& sku, int value,
+                      const std::string& reason, const std::string& detail,
+                      bool may_pass_later) {
+  auto& st = self->state;
+  failed(self, "backorders", sku, reason, detail);
+  auto attempts = ++st.backorder_retries[sku];
+  if (may_pass_later && attempts < st.settings.max_item_attempts)
+    return;
+  persistence::dead_letter_store letters(*st.pool);
+  auto put = letters.put(
+      "shop", "backorders", sku,
+      "PUT /products/" + sku + "/stock failed (" + std::to_string(attempts) +
+          (attempts == 1 ? " attempt): " : " attempts): ") + detail,
+      shop::dump_exact(nlohmann::json{{"sku", sku}, {"backorders", value}}));
+  // Not lost when the dead letter cannot be written: tried again.
+  if (put)
+    st.backorder_retries.erase(sku);
+}
+
+/// Puts the backorder setting of each of `skus` whose wanted value differs
+/// from what Ferry last put. False when the database failed (the cycle is
+/// then repeated); a failed shop call fails only its SKU.
+bool set_backorders(inventory_ptr self, persistence::echo_store& echoes,
+                    const std::vector<std::string>& skus) {
+  auto& st = self->state;
+  const auto& own = st.settings.warehouse_code;
+  // This warehouse's wish first, then the others': of two actors deciding
+  // at once, the later one sees both wishes.
+  auto wished = echoes.hashes(wanted_entity(own), "shop", skus);
+  if (!wished) {
+    note_error(self, wished.error());
+    return false;
+  }
+  for (const auto& sku : skus) {
+    std::string want = st.known.at(sku).allow_backorder ? "1" : "0";
+    auto w = wished->find(sku);
+    // No record reads as "0": only wishes of "1", and their end, are kept.
+    if (w == wished->end() ? want == "0" : w->second == want)
+      continue;
+    auto recorded = echoes.record(wanted_entity(own), "shop", sku, want);
+    if (!recorded) {
+      note_error(self, recorded.error());
+      return false;
+    }
+  }
+  std::set<std::string> wanted_elsewhere;
+  for (const auto& warehouse : st.settings.backorder_warehouses) {
+    if (warehouse == own)
+      continue;
+    auto theirs = echoes.hashes(wanted_entity(warehouse), "shop", skus);
+    if (!theirs) {
+      note_error(self, theirs.error());
+      return false;
+    }
+    for (const auto& [sku, wish] : *theirs)
+      if (wish == "1")
+        wanted_elsewhere.insert(sku);
+  }
+  auto last_put = echoes.hashes(backorders_entity, "shop", skus);
+  if (!last_put) {
+    note_error(self, last_put.error());
+    return false;
+  }
+  for (const auto& sku : skus) {
+    bool want =
+        st.known.at(sku).allow_backorder || wanted_elsewhere.count(sku) > 0;
+    auto last = last_put->find(sku);
+    // Never put by Ferry: the shop's own setting (0 by default) stands
+    // until an ERP warehouse allows backorders.
+    bool was_set = last != last_put->end() && last->second == "1";
+    // The flag goes to 1 by the actor of a warehouse that asks for it, so
+    // that the others, which see that wish too, do not put the same value
+    // at the same moment; to 0 by any once no warehouse asks for it.
+    bool mine = want == st.known.at(sku).allow_backorder;
+    if (want == was_set || !mine) {
+      st.backorder_retries.erase(sku);
+      continue;
+    }
+    int value = want ? 1 : 0;
+    auto set = blocking_request<bool>(self->system(), st.shop(),
+                                      st.settings.call_timeout,
+                                      shop_set_backorders{sku, value});
+    if (!set) {
+      backorder_failed(self, sku, value, reason_of(set.error()),
+                       describe_error(self->system(), set.error()),
+                       may_pass(set.error()));
+      continue;
+    }
+    // Recorded once the shop took it; without the record the setting is
+    // put again in the next cycle (the same value: harmless).
+    auto recorded =
+        echoes.record(backorders_entity, "shop", sku, want ? "1" : "0");
+    if (!recorded) {
+      backorder_failed(self, sku, value, "database",
+                       describe_error(self->system(), recorded.error()), true);
+      continue;
+    }
+    st.backorder_retries.erase(sku);
+    ++st.report.backorder_changes;
+  }
+  return true;
+}
+
 bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   auto& st = self->state;
   if (dirty.empty())
@@ -143,19 +304,14 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
     return false;
   }
   persistence::echo_store echoes(*st.pool);
-  auto backorders_set = echoes.hashes(backorders_entity, "shop", skus);
-  if (!backorders_set) {
-    note_error(self, backorders_set.error());
-    return false;
-  }
   // What an earlier run of Ferry pushed for SKUs this run has not pushed
   // yet: after a restart, levels the shop already holds are not pushed again.
   std::vector<std::string> unknown;
   for (const auto& sku : skus)
     if (!st.pushed.count(sku))
       unknown.push_back(sku);
-  auto stored = echoes.hashes(stock_entity(st.settings.source_code), "shop",
-                              unknown);
+  auto stored =
+      echoes.hashes(stock_entity(st.settings.source_code), "shop", unknown);
   if (!stored) {
     note_error(self, stored.error());
     return false;
@@ -164,8 +320,8 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   for (const auto& sku : skus) {
     const auto& level = st.known.at(sku);
     auto reserved = open->count(sku) ? open->at(sku) : 0;
-    auto item = mapping::expected_source_item(level, reserved,
-                                              st.settings.source_code);
+    auto item =
+        mapping::expected_source_item(level, reserved, st.settings.source_code);
     auto last_push = st.pushed.find(sku);
     bool same_as_pushed =
         last_push != st.pushed.end()
@@ -176,28 +332,9 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
       st.pushed[sku] = {item.quantity, item.status};
     else
       items.push_back(std::move(item));
-
-    auto want = level.allow_backorder ? "1" : "0";
-    auto last = backorders_set->find(sku);
-    bool was_set = last != backorders_set->end() && last->second == "1";
-    if (level.allow_backorder == was_set)
-      continue;
-    // Recorded once the shop took it; a failed call fails the cycle, whose
-    // levels are then read again.
-    auto set = blocking_request<bool>(
-        self->system(), st.shop(), st.settings.call_timeout,
-        shop_set_backorders{sku, level.allow_backorder ? 1 : 0});
-    if (!set) {
-      note_error(self, set.error());
-      return false;
-    }
-    auto recorded = echoes.record(backorders_entity, "shop", sku, want);
-    if (!recorded) {
-      note_error(self, recorded.error());
-      return false;
-    }
-    ++st.report.backorder_changes;
   }
+  if (!set_backorders(self, echoes, skus))
+    return false;
   if (items.empty())
     return true;
   auto pushed = push_stock(self->system(), *st.pool, st.shop(),
@@ -209,6 +346,12 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   st.report.push_calls += (items.size() + 999) / 1000;
   st.report.pushed += pushed->pushed.size();
   st.report.rejected += pushed->rejected;
+  if (pushed->rejected > 0)
+    // Each is in the dead-letter table with the shop's reason.
+    failed(self, "stock", st.settings.source_code, "refused",
+           std::to_string(pushed->rejected) +
+               " source items refused by the shop (dead-lettered)",
+           static_cast<double>(pushed->rejected));
   for (const auto& item : pushed->pushed)
     st.pushed[item.sku] = {item.quantity, item.status};
   if (!pushed->last_error.empty()) {
@@ -223,8 +366,13 @@ void cycle(inventory_ptr self) {
   check_unmapped(self);
   std::set<std::string> dirty;
   std::string newest;
-  if (read_levels(self, dirty, newest) &&
-      read_reservation_changes(self, dirty) && push(self, dirty)) {
+  bool read =
+      read_levels(self, dirty, newest) && read_reservation_changes(self, dirty);
+  // Items whose backorder setting failed and may pass are tried again.
+  for (const auto& retry : st.backorder_retries)
+    if (st.known.count(retry.first))
+      dirty.insert(retry.first);
+  if (read && push(self, dirty)) {
     st.first_cycle = false;
     persistence::product_store cursors(*st.pool);
     auto saved = cursors.save_cursor(cursor_name(st), newest);
@@ -239,8 +387,14 @@ void cycle(inventory_ptr self) {
 inventory_actor::behavior_type inventory(inventory_ptr self,
                                          persistence::pg_pool* pool,
                                          erp_resolver erp, shop_resolver shop,
-                                         inventory_settings settings) {
+                                         inventory_settings settings,
+                                         prometheus::Registry* registry) {
   auto& st = self->state;
+  st.failures = &prometheus::BuildCounter()
+                     .Name("ferry_sync_item_failures_total")
+                     .Help("Items a sync flow could not handle, by flow and "
+                           "reason")
+                     .Register(*registry);
   settings.page_size = std::clamp(settings.page_size, 1, 1000);
   st.settings = std::move(settings);
   st.pool = pool;
@@ -291,8 +445,8 @@ push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
   }
   // Recorded once the shop took them; when this fails the levels are
   // merely pushed again after the next start.
-  auto recorded = pool.with_connection(
-      "stock echo hashes", [&](pqxx::connection& conn) {
+  auto recorded =
+      pool.with_connection("stock echo hashes", [&](pqxx::connection& conn) {
         pqxx::work tx(conn);
         for (const auto& item : out.pushed)
           persistence::echo_store::record(tx, stock_entity(item.source_code),
@@ -308,9 +462,11 @@ push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
 inventory_actor spawn_inventory_actor(caf::actor_system& sys,
                                       persistence::pg_pool& pool,
                                       erp_resolver erp, shop_resolver shop,
-                                      inventory_settings settings) {
+                                      inventory_settings settings,
+                                      prometheus::Registry& registry) {
   return sys.spawn<caf::detached>(inventory, &pool, std::move(erp),
-                                  std::move(shop), std::move(settings));
+                                  std::move(shop), std::move(settings),
+                                  &registry);
 }
 
 } // namespace ferry

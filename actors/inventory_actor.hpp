@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+namespace prometheus {
+class Registry;
+} // namespace prometheus
+
 namespace ferry {
 
 /// One warehouse's stock sync.
@@ -31,6 +35,13 @@ struct inventory_settings {
   /// reports every active ERP warehouse missing from it (in the report and
   /// as a warning log line once per warehouse), never guessing a source.
   std::map<std::string, std::string> report_unmapped_of;
+  /// Every mapped ERP warehouse (this one included): a product allows
+  /// backorders in the shop when any of them allows them for the item.
+  /// Empty: this warehouse alone decides.
+  std::vector<std::string> backorder_warehouses;
+  /// Times a shop call failed for one item is tried again, in the next
+  /// cycles, before the item is dead-lettered.
+  int max_item_attempts = 5;
 };
 
 /// Stock of one ERP warehouse to its shop source. Each cycle walks
@@ -40,22 +51,34 @@ struct inventory_settings {
 /// `POST /inventory/source-items` (split by the connector at 1000):
 /// quantity = Available − open reservations (persistence/
 /// reservation_store.hpp), never below 0; status 1 when that is above 0,
-/// else 0 unless the item allows backorders, then status 1 and the
-/// product's `backorders` set to 1 (changed in the shop only when it
-/// differs from what Ferry last set). SKUs whose reservations changed are
-/// pushed again in the next cycle from the last level seen. The first
-/// cycle after a start walks from the beginning, so that the levels of
-/// every SKU are known, and pushes only those that differ from what Ferry
-/// last pushed there (the echo hashes of push_stock). Runs detached.
+/// else 0 unless the item allows backorders, then status 1. The product's
+/// `backorders` follows the ERP both ways: 1 while any warehouse of
+/// `backorder_warehouses` allows backorders for the item, else 0; it is
+/// put only when it differs from what Ferry last put (no repeated PUT, no
+/// echo storm), and any 2xx answer of that call is success.
+///
+/// One item's failure never abandons the cycle: it is logged (once per
+/// item and reason, then at most every ten minutes), counted in
+/// `ferry_sync_item_failures_total{flow,reason}`, tried again in the next
+/// cycles while it may pass (up to `max_item_attempts`), else
+/// dead-lettered with its payload and reason; the other items and the
+/// cursor move on. SKUs whose reservations changed are pushed again in the
+/// next cycle from the last level seen. The first cycle after a start
+/// walks from the beginning, so that the levels of every SKU are known, and
+/// pushes only those that differ from what Ferry last pushed there (the
+/// echo hashes of push_stock). Runs detached.
 using inventory_actor =
     caf::typed_actor<caf::reacts_to<product_cycle_atom>,
                      caf::reacts_to<product_cycle_atom, std::uint64_t>,
                      caf::replies_to<caf::get_atom>::with<inventory_report>>;
 
+/// Spawns the actor; its failure counter goes to `registry`, which must
+/// outlive it.
 inventory_actor spawn_inventory_actor(caf::actor_system& sys,
                                       persistence::pg_pool& pool,
                                       erp_resolver erp, shop_resolver shop,
-                                      inventory_settings settings);
+                                      inventory_settings settings,
+                                      prometheus::Registry& registry);
 
 /// The echo-store entity of the source items Ferry pushed to one shop
 /// source ("stock:<source_code>"; key: the SKU, hash:
@@ -83,6 +106,5 @@ caf::expected<stock_push_result>
 push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
            const shop_connector_actor& shop, std::chrono::milliseconds timeout,
            const std::vector<shop::shop_source_item>& items);
-
 
 } // namespace ferry

@@ -1,25 +1,24 @@
 #include "actors/shop_connector.hpp"
 
-#include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <thread>
-#include <vector>
-
-#include <caf/all.hpp>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include "actors/retry_policy.hpp"
 #include "persistence/errors.hpp"
 #include "persistence/shop_rate_budget.hpp"
 #include "protocols/http/client.hpp"
 #include "protocols/http/codec.hpp"
 #include "protocols/oauth/client_credentials.hpp"
+
+#include <algorithm>
+#include <caf/all.hpp>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <thread>
+#include <vector>
 
 namespace ferry {
 
@@ -93,7 +92,7 @@ class wire {
 public:
   wire(const shop_connector_settings& s, prometheus::Registry& registry,
        caf::weak_actor_ptr self)
-    : self_(std::move(self)) {
+      : self_(std::move(self)) {
     http::client_settings cs;
     cs.ca_file = s.ca_file;
     cs.connect_timeout = s.connect_timeout;
@@ -101,12 +100,12 @@ public:
     cs.max_connections_per_host = s.max_connections;
     client_ = std::make_unique<http::client>(cs);
     oauth::client_credentials_settings os;
-    os.token_url = s.token_url.empty() ? s.base_url + "/oauth/token"
-                                       : s.token_url;
+    os.token_url =
+        s.token_url.empty() ? s.base_url + "/oauth/token" : s.token_url;
     os.client_id = s.client_id;
     os.client_secret = s.client_secret;
-    credentials_ = std::make_unique<oauth::client_credentials>(os, *client_,
-                                                               registry);
+    credentials_ =
+        std::make_unique<oauth::client_credentials>(os, *client_, registry);
     if (!s.redis_host.empty()) {
       persistence::shop_rate_budget_settings rs;
       rs.host = s.redis_host;
@@ -182,12 +181,12 @@ private:
     if (!job->body.empty())
       r.headers.set("Content-Type", "application/json; charset=utf-8");
     credentials_->async_send(
-      std::move(r), [self = self_, job](oauth::authorized_result res) {
-        job->result = std::move(res);
-        if (auto strong = self.lock())
-          caf::anon_send(caf::actor_cast<shop_connector_actor>(strong),
-                         shop_done_atom::value, job);
-      });
+        std::move(r), [self = self_, job](oauth::authorized_result res) {
+          job->result = std::move(res);
+          if (auto strong = self.lock())
+            caf::anon_send(caf::actor_cast<shop_connector_actor>(strong),
+                           shop_done_atom::value, job);
+        });
   }
 
   caf::weak_actor_ptr self_;
@@ -211,29 +210,29 @@ struct metrics {
   prometheus::Gauge& in_flight;
 
   explicit metrics(prometheus::Registry& r)
-    : calls(prometheus::BuildCounter()
-              .Name("ferry_connector_calls_total")
-              .Help("Connector calls by system, operation and final outcome")
-              .Register(r)),
-      latency(prometheus::BuildHistogram()
-                .Name("ferry_connector_call_seconds")
-                .Help("Duration of one connector call attempt")
+      : calls(
+            prometheus::BuildCounter()
+                .Name("ferry_connector_calls_total")
+                .Help("Connector calls by system, operation and final outcome")
                 .Register(r)),
-      retries(prometheus::BuildCounter()
-                .Name("ferry_connector_retries_total")
-                .Help("Connector call attempts beyond the first")
-                .Register(r)),
-      breaker(prometheus::BuildGauge()
-                .Name("ferry_connector_breaker_state")
-                .Help("Circuit breaker: 0 closed, 1 open, 2 half-open")
-                .Register(r)
-                .Add({{"system", "shop"}})),
-      in_flight(prometheus::BuildGauge()
-                  .Name("ferry_connector_in_flight")
-                  .Help("Connector calls in progress")
-                  .Register(r)
-                  .Add({{"system", "shop"}})) {
-  }
+        latency(prometheus::BuildHistogram()
+                    .Name("ferry_connector_call_seconds")
+                    .Help("Duration of one connector call attempt")
+                    .Register(r)),
+        retries(prometheus::BuildCounter()
+                    .Name("ferry_connector_retries_total")
+                    .Help("Connector call attempts beyond the first")
+                    .Register(r)),
+        breaker(prometheus::BuildGauge()
+                    .Name("ferry_connector_breaker_state")
+                    .Help("Circuit breaker: 0 closed, 1 open, 2 half-open")
+                    .Register(r)
+                    .Add({{"system", "shop"}})),
+        in_flight(prometheus::BuildGauge()
+                      .Name("ferry_connector_in_flight")
+                      .Help("Connector calls in progress")
+                      .Register(r)
+                      .Add({{"system", "shop"}})) {}
 };
 
 struct connector_state {
@@ -256,9 +255,10 @@ void update_gauges(connector_ptr self) {
 
 void count(connector_ptr self, const shop_job& job, const char* outcome) {
   self->state.m->calls
-    .Add({{"system", "shop"}, {"operation", job.operation},
-          {"outcome", outcome}})
-    .Increment();
+      .Add({{"system", "shop"},
+            {"operation", job.operation},
+            {"outcome", outcome}})
+      .Increment();
 }
 
 void fail(connector_ptr self, const shop_job_ptr& job, shop_error e) {
@@ -290,7 +290,7 @@ void retry_or_fail(connector_ptr self, shop_job_ptr job, shop_error e) {
   if (auto delay = st.retries->next_delay(job->attempt, now)) {
     ++job->attempt;
     st.m->retries.Add({{"system", "shop"}, {"operation", job->operation}})
-      .Increment();
+        .Increment();
     self->delayed_send(self, *delay, shop_retry_atom::value, std::move(job));
     return;
   }
@@ -302,18 +302,19 @@ void finish(connector_ptr self, shop_job_ptr job) {
   auto now = std::chrono::steady_clock::now();
   --st.in_flight;
   st.m->latency
-    .Add({{"system", "shop"}, {"operation", job->operation}},
-         prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25,
-                                                 0.5, 1, 2.5, 5, 10})
-    .Observe(std::chrono::duration<double>(now - job->attempt_started).count());
+      .Add({{"system", "shop"}, {"operation", job->operation}},
+           prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25,
+                                                   0.5, 1, 2.5, 5, 10})
+      .Observe(
+          std::chrono::duration<double>(now - job->attempt_started).count());
   auto& r = job->result;
   if (r.token_failure) {
-    if (*r.token_failure == oauth::token_error::invalid_client
-        || *r.token_failure == oauth::token_error::rejected) {
+    if (*r.token_failure == oauth::token_error::invalid_client ||
+        *r.token_failure == oauth::token_error::rejected) {
       fail(self, job,
            {shop_error_kind::unauthorized, 0,
-            "the shop refused Ferry's client credentials ("
-              + std::string{oauth::to_string(*r.token_failure)} + ")"});
+            "the shop refused Ferry's client credentials (" +
+                std::string{oauth::to_string(*r.token_failure)} + ")"});
     } else {
       st.breaker->record_failure(now);
       retry_or_fail(self, job,
@@ -330,8 +331,8 @@ void finish(connector_ptr self, shop_job_ptr job) {
     update_gauges(self);
     if (e == http::client_error::invalid_url) {
       fail(self, job, {shop_error_kind::transport, 0, detail});
-    } else if (e == http::client_error::timeout_after_send
-               || e == http::client_error::connection_closed) {
+    } else if (e == http::client_error::timeout_after_send ||
+               e == http::client_error::connection_closed) {
       shop_error unknown{shop_error_kind::outcome_unknown, 0,
                          job->operation + " sent, no answer: " + detail};
       if (job->repeatable)
@@ -383,11 +384,10 @@ void finish(connector_ptr self, shop_job_ptr job) {
   }
   st.breaker->record_success(now);
   update_gauges(self);
-  auto kind = status == 404   ? shop_error_kind::not_found
-              : status == 409 ? shop_error_kind::conflict
-              : status == 401 || status == 403
-                ? shop_error_kind::unauthorized
-                : shop_error_kind::validation;
+  auto kind = status == 404                    ? shop_error_kind::not_found
+              : status == 409                  ? shop_error_kind::conflict
+              : status == 401 || status == 403 ? shop_error_kind::unauthorized
+                                               : shop_error_kind::validation;
   fail(self, job, {kind, status, message});
 }
 
@@ -406,18 +406,18 @@ submit(connector_ptr self, std::string operation, std::string method,
   job->on_fail = [promise](shop_error e) mutable {
     promise.deliver(make_shop_caf_error(std::move(e)));
   };
-  job->on_ok = [promise, parse, op = job->operation](
-                 const http::response& resp) mutable {
+  job->on_ok = [promise, parse,
+                op = job->operation](const http::response& resp) mutable {
     auto j = shop::parse_exact(resp.body);
     if (!j) {
       promise.deliver(make_shop_caf_error(
-        {shop_error_kind::bad_response, resp.status, op + ": " + j.error}));
+          {shop_error_kind::bad_response, resp.status, op + ": " + j.error}));
       return;
     }
     shop::parsed<R> r = parse(*j);
     if (!r) {
       promise.deliver(make_shop_caf_error(
-        {shop_error_kind::bad_response, resp.status, op + ": " + r.error}));
+          {shop_error_kind::bad_response, resp.status, op + ": " + r.error}));
       return;
     }
     promise.deliver(std::move(*r));
@@ -427,6 +427,33 @@ submit(connector_ptr self, std::string operation, std::string method,
   return promise;
 }
 
+/// Starts a call whose answer the contract does not describe (`PUT
+/// /products/{sku}/stock`): any 2xx is success, whatever its body (true,
+/// the product's stock object, {}, or none), so that Ferry does not come to
+/// depend on one shop's reading. See docs/contract-readings-shop.md.
+caf::typed_response_promise<bool>
+submit_unread(connector_ptr self, std::string operation, std::string method,
+              std::string path, std::string body, bool repeatable) {
+  auto promise = self->make_response_promise<bool>();
+  auto job = std::make_shared<shop_job>();
+  job->operation = std::move(operation);
+  job->method = std::move(method);
+  job->path = std::move(path);
+  job->body = std::move(body);
+  job->repeatable = repeatable;
+  job->on_fail = [promise](shop_error e) mutable {
+    promise.deliver(make_shop_caf_error(std::move(e)));
+  };
+  job->on_ok = [promise](const http::response&) mutable {
+    promise.deliver(true);
+  };
+  self->state.retries->record_call(std::chrono::steady_clock::now());
+  attempt(self, std::move(job));
+  return promise;
+}
+
+/// The answer of the calls the contract says answer `true` (comments,
+/// hold, unhold, cancel).
 shop::parsed<bool> parse_true(const json& j) {
   if (j.is_boolean() && j.get<bool>())
     return shop::parsed<bool>::ok(true);
@@ -435,8 +462,8 @@ shop::parsed<bool> parse_true(const json& j) {
 
 std::string query(const std::string& since_name, const std::string& since,
                   int page_size, int page) {
-  std::string q = "?page_size=" + std::to_string(page_size)
-                  + "&page=" + std::to_string(page);
+  std::string q = "?page_size=" + std::to_string(page_size) +
+                  "&page=" + std::to_string(page);
   if (!since.empty())
     q += "&" + since_name + "=" + http::percent_encode(since);
   return q;
@@ -492,24 +519,24 @@ bulk(connector_ptr self, const char* operation, const char* path,
     job->on_fail = [collector, first, skus](shop_error e) {
       for (std::size_t k = 0; k < skus.size(); ++k)
         collector->out.results[first + k] = {skus[k], "error",
-                                             std::string{to_string(e.kind)}
-                                               + ": " + e.message};
+                                             std::string{to_string(e.kind)} +
+                                                 ": " + e.message};
       collector->chunk_done();
     };
     job->on_ok = [collector, first, skus](const http::response& resp) {
       auto j = shop::parse_exact(resp.body);
-      auto r = j ? shop::item_results_from_json(*j)
-                 : shop::parsed<std::vector<shop::shop_item_result>>::fail(
-                   j.error);
+      auto r =
+          j ? shop::item_results_from_json(*j)
+            : shop::parsed<std::vector<shop::shop_item_result>>::fail(j.error);
       for (std::size_t k = 0; k < skus.size(); ++k) {
         if (r && r->size() == skus.size())
           collector->out.results[first + k] = (*r)[k];
         else
-          collector->out.results[first + k]
-            = {skus[k], "error",
-               "bad_response: "
-                 + (r ? std::string{"results do not match the items sent"}
-                      : r.error)};
+          collector->out.results[first + k] = {
+              skus[k], "error",
+              "bad_response: " +
+                  (r ? std::string{"results do not match the items sent"}
+                     : r.error)};
       }
       collector->chunk_done();
     };
@@ -526,7 +553,7 @@ shop_connector(connector_ptr self, shop_connector_settings settings,
   st.settings = std::move(settings);
   st.breaker = std::make_unique<circuit_breaker>(st.settings.breaker);
   st.retries = std::make_unique<retry_policy>(
-    st.settings.max_attempts, st.settings.backoff, st.settings.retries);
+      st.settings.max_attempts, st.settings.backoff, st.settings.retries);
   st.m = std::make_unique<metrics>(*registry);
   st.w = std::make_unique<wire>(st.settings, *registry,
                                 caf::weak_actor_ptr{self->ctrl()});
@@ -535,167 +562,178 @@ shop_connector(connector_ptr self, shop_connector_settings settings,
   auto customer = [](const json& j) { return shop::customer_from_json(j); };
   auto order = [](const json& j) { return shop::order_from_json(j); };
   return {
-    [self, product](shop_get_product& req) {
-      return submit<shop::shop_product>(
-        self, "get_product", "GET", "/products/" + http::percent_encode(req.sku),
-        "", true, product);
-    },
-    [self, product](shop_put_product& req) {
-      auto sku = req.product.sku;
-      return submit<shop::shop_product>(
-        self, "put_product", "PUT", "/products/" + http::percent_encode(sku),
-        shop::dump_exact(json{{"product", shop::to_json(req.product)}}), true,
-        product);
-    },
-    [self](shop_bulk_products& req) {
-      return bulk(self, "bulk_products", "/products/bulk", "products",
-                  std::move(req.products), 500,
-                  [](const shop::shop_product& p) { return shop::to_json(p); });
-    },
-    [self](shop_list_products& req) {
-      return submit<shop_product_page>(
-        self, "list_products", "GET",
-        "/products"
-          + query("updated_since", req.updated_since, req.page_size, req.page),
-        "", true,
-        page_parser<shop::shop_product>(
-          [](const json& j, const std::string& path) {
-            return shop::product_from_json(j, path);
-          }));
-    },
-    [self, customer](shop_get_customer& req) {
-      return submit<shop::shop_customer>(
-        self, "get_customer", "GET", "/customers/" + std::to_string(req.id),
-        "", true, customer);
-    },
-    [self](shop_search_customers& req) {
-      return submit<shop_customer_page>(
-        self, "search_customers", "GET",
-        "/customers/search?email=" + http::percent_encode(req.email), "", true,
-        page_parser<shop::shop_customer>(
-          [](const json& j, const std::string& path) {
-            return shop::customer_from_json(j, path);
-          }));
-    },
-    [self](shop_list_customers& req) {
-      return submit<shop_customer_page>(
-        self, "list_customers", "GET",
-        "/customers"
-          + query("updated_since", req.updated_since, req.page_size, req.page),
-        "", true,
-        page_parser<shop::shop_customer>(
-          [](const json& j, const std::string& path) {
-            return shop::customer_from_json(j, path);
-          }));
-    },
-    [self, customer](shop_update_customer& req) {
-      json c = json::object();
-      if (!req.firstname.empty())
-        c["firstname"] = req.firstname;
-      if (!req.lastname.empty())
-        c["lastname"] = req.lastname;
-      if (req.group_id != 0)
-        c["group_id"] = req.group_id;
-      if (!req.custom_attributes.empty()) {
-        c["custom_attributes"] = json::array();
-        for (auto& a : req.custom_attributes)
-          c["custom_attributes"].push_back(
-            {{"attribute_code", a.attribute_code}, {"value", a.value}});
-      }
-      return submit<shop::shop_customer>(
-        self, "update_customer", "PUT", "/customers/" + std::to_string(req.id),
-        shop::dump_exact(json{{"customer", c}}), true, customer);
-    },
-    [self, order](shop_get_order& req) {
-      return submit<shop::shop_order>(
-        self, "get_order", "GET", "/orders/" + std::to_string(req.entity_id),
-        "", true, order);
-    },
-    [self](shop_list_orders& req) {
-      return submit<shop_order_page>(
-        self, "list_orders", "GET",
-        "/orders"
-          + query("created_since", req.created_since, req.page_size, req.page),
-        "", true,
-        page_parser<shop::shop_order>(
-          [](const json& j, const std::string& path) {
-            return shop::order_from_json(j, path);
-          }));
-    },
-    [self](shop_comment_order& req) {
-      json h = {{"comment", req.comment},
-                {"is_customer_notified", req.notify_customer ? 1 : 0}};
-      if (!req.status.empty())
-        h["status"] = req.status;
-      return submit<bool>(self, "comment_order", "POST",
-                          "/orders/" + std::to_string(req.entity_id)
-                            + "/comments",
-                          json{{"statusHistory", h}}.dump(), false,
-                          parse_true);
-    },
-    [self](shop_order_action& req) -> caf::typed_response_promise<bool> {
-      if (req.action != "hold" && req.action != "unhold"
-          && req.action != "cancel") {
-        auto p = self->make_response_promise<bool>();
-        p.deliver(make_shop_caf_error(
-          {shop_error_kind::validation, 0,
-           "order action must be hold, unhold or cancel, not \"" + req.action
-             + "\""}));
-        return p;
-      }
-      // A repeat after a lost answer would meet 409: not repeated.
-      return submit<bool>(self, req.action + "_order", "POST",
-                          "/orders/" + std::to_string(req.entity_id) + "/"
-                            + req.action,
-                          "", false, parse_true);
-    },
-    [self](shop_get_sources&) {
-      return submit<shop_source_list>(
-        self, "get_sources", "GET", "/inventory/sources", "", true,
-        [](const json& j) {
-          auto page = shop::page_from_json<shop::shop_source>(
-            j, [](const json& x, const std::string& path) {
-              return shop::source_from_json(x, path);
-            });
-          if (!page)
-            return shop::parsed<shop_source_list>::fail(page.error);
-          return shop::parsed<shop_source_list>::ok(
-            shop_source_list{std::move(page->items)});
-        });
-    },
-    [self](shop_get_source_items& req) {
-      return submit<shop_source_item_list>(
-        self, "get_source_items", "GET",
-        "/inventory/source-items?sku=" + http::percent_encode(req.sku), "",
-        true, [](const json& j) {
-          auto page = shop::page_from_json<shop::shop_source_item>(
-            j, [](const json& x, const std::string& path) {
-              return shop::source_item_from_json(x, path);
-            });
-          if (!page)
-            return shop::parsed<shop_source_item_list>::fail(page.error);
-          return shop::parsed<shop_source_item_list>::ok(
-            shop_source_item_list{std::move(page->items)});
-        });
-    },
-    [self](shop_set_source_items& req) {
-      return bulk(self, "set_source_items", "/inventory/source-items",
-                  "sourceItems", std::move(req.items), 1000,
-                  [](const shop::shop_source_item& i) {
-                    return shop::to_json(i);
+      [self, product](shop_get_product& req) {
+        return submit<shop::shop_product>(
+            self, "get_product", "GET",
+            "/products/" + http::percent_encode(req.sku), "", true, product);
+      },
+      [self, product](shop_put_product& req) {
+        auto sku = req.product.sku;
+        return submit<shop::shop_product>(
+            self, "put_product", "PUT",
+            "/products/" + http::percent_encode(sku),
+            shop::dump_exact(json{{"product", shop::to_json(req.product)}}),
+            true, product);
+      },
+      [self](shop_bulk_products& req) {
+        return bulk(
+            self, "bulk_products", "/products/bulk", "products",
+            std::move(req.products), 500,
+            [](const shop::shop_product& p) { return shop::to_json(p); });
+      },
+      [self](shop_list_products& req) {
+        return submit<shop_product_page>(
+            self, "list_products", "GET",
+            "/products" + query("updated_since", req.updated_since,
+                                req.page_size, req.page),
+            "", true,
+            page_parser<shop::shop_product>(
+                [](const json& j, const std::string& path) {
+                  return shop::product_from_json(j, path);
+                }));
+      },
+      [self, customer](shop_get_customer& req) {
+        return submit<shop::shop_customer>(
+            self, "get_customer", "GET", "/customers/" + std::to_string(req.id),
+            "", true, customer);
+      },
+      [self](shop_search_customers& req) {
+        return submit<shop_customer_page>(
+            self, "search_customers", "GET",
+            "/customers/search?email=" + http::percent_encode(req.email), "",
+            true,
+            page_parser<shop::shop_customer>(
+                [](const json& j, const std::string& path) {
+                  return shop::customer_from_json(j, path);
+                }));
+      },
+      [self](shop_list_customers& req) {
+        return submit<shop_customer_page>(
+            self, "list_customers", "GET",
+            "/customers" + query("updated_since", req.updated_since,
+                                 req.page_size, req.page),
+            "", true,
+            page_parser<shop::shop_customer>(
+                [](const json& j, const std::string& path) {
+                  return shop::customer_from_json(j, path);
+                }));
+      },
+      [self, customer](shop_update_customer& req) {
+        json c = json::object();
+        if (!req.firstname.empty())
+          c["firstname"] = req.firstname;
+        if (!req.lastname.empty())
+          c["lastname"] = req.lastname;
+        if (req.group_id != 0)
+          c["group_id"] = req.group_id;
+        if (!req.custom_attributes.empty()) {
+          c["custom_attributes"] = json::array();
+          for (auto& a : req.custom_attributes)
+            c["custom_attributes"].push_back(
+                {{"attribute_code", a.attribute_code}, {"value", a.value}});
+        }
+        return submit<shop::shop_customer>(
+            self, "update_customer", "PUT",
+            "/customers/" + std::to_string(req.id),
+            shop::dump_exact(json{{"customer", c}}), true, customer);
+      },
+      [self, order](shop_get_order& req) {
+        return submit<shop::shop_order>(
+            self, "get_order", "GET",
+            "/orders/" + std::to_string(req.entity_id), "", true, order);
+      },
+      [self](shop_list_orders& req) {
+        return submit<shop_order_page>(
+            self, "list_orders", "GET",
+            "/orders" + query("created_since", req.created_since, req.page_size,
+                              req.page),
+            "", true,
+            page_parser<shop::shop_order>(
+                [](const json& j, const std::string& path) {
+                  return shop::order_from_json(j, path);
+                }));
+      },
+      [self](shop_comment_order& req) {
+        json h = {{"comment", req.comment},
+                  {"is_customer_notified", req.notify_customer ? 1 : 0}};
+        if (!req.status.empty())
+          h["status"] = req.status;
+        return submit<bool>(
+            self, "comment_order", "POST",
+            "/orders/" + std::to_string(req.entity_id) + "/comments",
+            json{{"statusHistory", h}}.dump(), false, parse_true);
+      },
+      [self](shop_order_action& req) -> caf::typed_response_promise<bool> {
+        if (req.action != "hold" && req.action != "unhold" &&
+            req.action != "cancel") {
+          auto p = self->make_response_promise<bool>();
+          p.deliver(make_shop_caf_error(
+              {shop_error_kind::validation, 0,
+               "order action must be hold, unhold or cancel, not \"" +
+                   req.action + "\""}));
+          return p;
+        }
+        // A repeat after a lost answer would meet 409: not repeated.
+        return submit<bool>(self, req.action + "_order", "POST",
+                            "/orders/" + std::to_string(req.entity_id) + "/" +
+                                req.action,
+                            "", false, parse_true);
+      },
+      [self](shop_get_sources&) {
+        return submit<shop_source_list>(
+            self, "get_sources", "GET", "/inventory/sources", "", true,
+            [](const json& j) {
+              auto page = shop::page_from_json<shop::shop_source>(
+                  j, [](const json& x, const std::string& path) {
+                    return shop::source_from_json(x, path);
                   });
-    },
-    [self](shop_set_backorders& req) {
-      return submit<bool>(self, "set_backorders", "PUT",
-                          "/products/" + http::percent_encode(req.sku)
-                            + "/stock",
-                          json{{"backorders", req.backorders}}.dump(), true,
-                          parse_true);
-    },
-    [self](shop_done_atom, shop_job_ptr job) { finish(self, std::move(job)); },
-    [self](shop_retry_atom, shop_job_ptr job) {
-      attempt(self, std::move(job));
-    },
+              if (!page)
+                return shop::parsed<shop_source_list>::fail(page.error);
+              return shop::parsed<shop_source_list>::ok(
+                  shop_source_list{std::move(page->items)});
+            });
+      },
+      [self](shop_get_source_items& req) {
+        return submit<shop_source_item_list>(
+            self, "get_source_items", "GET",
+            "/inventory/source-items?sku=" + http::percent_encode(req.sku), "",
+            true, [](const json& j) {
+              auto page = shop::page_from_json<shop::shop_source_item>(
+                  j, [](const json& x, const std::string& path) {
+                    return shop::source_item_from_json(x, path);
+                  });
+              if (!page)
+                return shop::parsed<shop_source_item_list>::fail(page.error);
+              return shop::parsed<shop_source_item_list>::ok(
+                  shop_source_item_list{std::move(page->items)});
+            });
+      },
+      [self](shop_set_source_items& req) {
+        return bulk(
+            self, "set_source_items", "/inventory/source-items", "sourceItems",
+            std::move(req.items), 1000,
+            [](const shop::shop_source_item& i) { return shop::to_json(i); });
+      },
+      [self](shop_set_backorders& req) {
+        if (req.backorders != 0 && req.backorders != 1) {
+          auto p = self->make_response_promise<bool>();
+          p.deliver(make_shop_caf_error(
+              {shop_error_kind::validation, 0,
+               "product " + req.sku + ": backorders must be 0 or 1, not " +
+                   std::to_string(req.backorders)}));
+          return p;
+        }
+        return submit_unread(self, "set_backorders", "PUT",
+                             "/products/" + http::percent_encode(req.sku) +
+                                 "/stock",
+                             json{{"backorders", req.backorders}}.dump(), true);
+      },
+      [self](shop_done_atom, shop_job_ptr job) {
+        finish(self, std::move(job));
+      },
+      [self](shop_retry_atom, shop_job_ptr job) {
+        attempt(self, std::move(job));
+      },
   };
 }
 

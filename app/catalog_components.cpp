@@ -55,14 +55,17 @@ void add_catalog_children(component_context& c, std::vector<child_spec>& out) {
     s.interval = c.config.inventory.poll_interval;
     if (first)
       s.report_unmapped_of = warehouses;
+    for (const auto& mapped : warehouses)
+      s.backorder_warehouses.push_back(mapped.first);
     first = false;
     child_spec stock;
     stock.kind = "inventory_" + warehouse;
     stock.role = child_role::producer;
     stock.probe = backlog_probe::none;
-    stock.start = [&pool, erp, shop, s](caf::actor_system& sys) {
+    stock.start = [&pool, erp, shop, s,
+                   &registry = c.registry](caf::actor_system& sys) {
       return caf::actor_cast<caf::actor>(
-          spawn_inventory_actor(sys, pool, erp, shop, s));
+          spawn_inventory_actor(sys, pool, erp, shop, s, registry));
     };
     out.push_back(std::move(stock));
   }

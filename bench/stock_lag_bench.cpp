@@ -138,7 +138,7 @@ int main() {
   settings.interval = poll_interval;
   auto inventory = ferry::spawn_inventory_actor(
       sys, pool, [erp_c] { return erp_c; }, [shop_c] { return shop_c; },
-      settings);
+      settings, registry);
   // Every SKU has its seeded level in the shop once the first cycle ran.
   if (!ferry::test::wait_until(
           [&] { return !shop_quantity(shop, sku_of(skus - 1), source).empty(); },

@@ -32,8 +32,8 @@ http::response answer(const outcome<T>& o) {
     return exact(200, to_json(*o.value));
 }
 
-using admin_fn = std::function<http::response(const http::request&,
-                                              const json& body)>;
+using admin_fn =
+    std::function<http::response(const http::request&, const json& body)>;
 
 /// Runs `f` with the parsed body; a bad body or a thrown error is a 400 that
 /// names what was wrong.
@@ -65,8 +65,8 @@ double share_of(const json& body, const char* key, double current) {
     throw std::invalid_argument(std::string{key} + ": not a number");
   auto v = std::stod(*text);
   if (v < 0 || v > 1)
-    throw std::invalid_argument(std::string{key} + ": must be in [0, 1], not "
-                                + *text);
+    throw std::invalid_argument(std::string{key} + ": must be in [0, 1], not " +
+                                *text);
   return v;
 }
 
@@ -105,8 +105,8 @@ http::router simulator::admin_router() {
           for (int i = 2; i <= pages; ++i)
             for (auto& p : state_->list_products("", 500, i).items)
               items.push_back(to_json(p));
-          return exact(200, json{{"items", items},
-                                 {"total_count", page.total_count}});
+          return exact(
+              200, json{{"items", items}, {"total_count", page.total_count}});
         }));
   r.add("GET", "/admin/product-writes", admin([this](auto&, auto&) {
           auto writes = state_->product_writes();
@@ -131,9 +131,10 @@ http::router simulator::admin_router() {
             stock.push_back(to_json(i));
           auto j = to_json(*p.value);
           j["backorders"] = state_->backorders(sku).value_or(0);
+          j["backorder_writes"] = state_->backorder_writes(sku);
           j["source_items"] = stock;
-          j["salable_quantity"] = exact_number(
-            state_->salable_quantity(sku).to_string());
+          j["salable_quantity"] =
+              exact_number(state_->salable_quantity(sku).to_string());
           return exact(200, j);
         }));
   r.add("PUT", "/admin/products/{sku}", admin([this](auto& req, auto& body) {
@@ -150,13 +151,13 @@ http::router simulator::admin_router() {
             if (part.items.size() < 500)
               break;
           }
-          return exact(200, json{{"items", items},
-                                 {"total_count", items.size()}});
+          return exact(200,
+                       json{{"items", items}, {"total_count", items.size()}});
         }));
   r.add("POST", "/admin/customers", admin([this](auto&, auto& body) {
           return answer(state_->register_customer(
-            body.value("email", ""), body.value("firstname", ""),
-            body.value("lastname", ""), body.value("group_id", 1)));
+              body.value("email", ""), body.value("firstname", ""),
+              body.value("lastname", ""), body.value("group_id", 1)));
         }));
   r.add("PUT", "/admin/customers/{id}", admin([this](auto& req, auto& body) {
           return answer(state_->update_customer(id_of(req), body));
@@ -170,8 +171,8 @@ http::router simulator::admin_router() {
             if (part.items.size() < 500)
               break;
           }
-          return exact(200, json{{"items", items},
-                                 {"total_count", items.size()}});
+          return exact(200,
+                       json{{"items", items}, {"total_count", items.size()}});
         }));
   r.add("GET", "/admin/orders/{id}", admin([this](auto& req, auto&) {
           return answer(state_->get_order(id_of(req)));
@@ -194,7 +195,7 @@ http::router simulator::admin_router() {
             shipping = m->minor();
           }
           return answer(state_->place_order(
-            customer, body.value("guest_email", ""), lines, shipping));
+              customer, body.value("guest_email", ""), lines, shipping));
         }));
   r.add("POST", "/admin/orders/{id}/{op}", admin([this](auto& req, auto& b) {
           auto id = id_of(req);
@@ -222,45 +223,44 @@ http::router simulator::admin_router() {
   r.add("POST", "/admin/stock", admin([this](auto&, auto& body) {
           json out = json::array();
           for (auto& x : state_->set_source_items(
-                 body.value("sourceItems", json::array())))
+                   body.value("sourceItems", json::array())))
             out.push_back(to_json(x));
           return exact(200, json{{"results", out}});
         }));
-  r.add("GET", "/admin/faults", admin([this](auto&, auto&) {
-          std::lock_guard<std::mutex> guard{knobs_mutex_};
-          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+  r.add(
+      "GET", "/admin/faults", admin([this](auto&, auto&) {
+        std::lock_guard<std::mutex> guard{knobs_mutex_};
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                         faults_.storm_until - std::chrono::steady_clock::now())
                         .count();
-          return exact(200,
-                       json{{"latency_ms", faults_.latency.count()},
-                            {"error_rate", faults_.error_rate},
-                            {"storm_ms_left", std::max<std::int64_t>(0, left)},
-                            {"storm_share", faults_.storm_share},
-                            {"storm_retry_after",
-                             faults_.storm_retry_after_seconds},
-                            {"webhook_duplicate", faults_.webhooks.duplicate},
-                            {"webhook_reorder", faults_.webhooks.reorder},
-                            {"webhook_loss", faults_.webhooks.loss}});
-        }));
+        return exact(
+            200, json{{"latency_ms", faults_.latency.count()},
+                      {"error_rate", faults_.error_rate},
+                      {"storm_ms_left", std::max<std::int64_t>(0, left)},
+                      {"storm_share", faults_.storm_share},
+                      {"storm_retry_after", faults_.storm_retry_after_seconds},
+                      {"webhook_duplicate", faults_.webhooks.duplicate},
+                      {"webhook_reorder", faults_.webhooks.reorder},
+                      {"webhook_loss", faults_.webhooks.loss}});
+      }));
   r.add("POST", "/admin/faults", admin([this](auto&, auto& b) {
           std::lock_guard<std::mutex> guard{knobs_mutex_};
           auto f = faults_;
-          f.latency = std::chrono::milliseconds{static_cast<std::int64_t>(
-            positive_of(b, "latency_ms",
-                        static_cast<double>(f.latency.count())))};
+          f.latency =
+              std::chrono::milliseconds{static_cast<std::int64_t>(positive_of(
+                  b, "latency_ms", static_cast<double>(f.latency.count())))};
           f.error_rate = share_of(b, "error_rate", f.error_rate);
           f.storm_share = share_of(b, "storm_share", f.storm_share);
-          f.storm_retry_after_seconds = static_cast<int>(positive_of(
-            b, "storm_retry_after", f.storm_retry_after_seconds));
+          f.storm_retry_after_seconds = static_cast<int>(
+              positive_of(b, "storm_retry_after", f.storm_retry_after_seconds));
           if (b.contains("storm_seconds"))
-            f.storm_until = std::chrono::steady_clock::now()
-                            + std::chrono::milliseconds{
-                              static_cast<std::int64_t>(
+            f.storm_until = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds{static_cast<std::int64_t>(
                                 positive_of(b, "storm_seconds", 0) * 1000)};
-          f.webhooks.duplicate = share_of(b, "webhook_duplicate",
-                                          f.webhooks.duplicate);
-          f.webhooks.reorder = share_of(b, "webhook_reorder",
-                                        f.webhooks.reorder);
+          f.webhooks.duplicate =
+              share_of(b, "webhook_duplicate", f.webhooks.duplicate);
+          f.webhooks.reorder =
+              share_of(b, "webhook_reorder", f.webhooks.reorder);
           f.webhooks.loss = share_of(b, "webhook_loss", f.webhooks.loss);
           faults_ = f;
           return exact(200, json(true));
@@ -287,8 +287,8 @@ http::router simulator::admin_router() {
         }));
   r.add("POST", "/admin/rate", admin([this](auto&, auto& b) {
           auto set = limiter_.current();
-          set.rate_per_second = positive_of(b, "rate_per_second",
-                                            set.rate_per_second);
+          set.rate_per_second =
+              positive_of(b, "rate_per_second", set.rate_per_second);
           set.burst = positive_of(b, "burst", set.burst);
           if (set.rate_per_second <= 0 || set.burst < 1)
             throw std::invalid_argument("rate_per_second must be > 0 and "
@@ -337,27 +337,26 @@ http::router simulator::admin_router() {
           // taken first elsewhere (a change's webhook reads the knobs).
           auto orders = state_->order_count();
           std::lock_guard<std::mutex> guard{knobs_mutex_};
-          return exact(200,
-                       json{{"enabled", traffic_.enabled},
-                            {"orders_per_second", traffic_.orders_per_second},
-                            {"customers_per_second",
-                             traffic_.customers_per_second},
-                            {"high_value_share", traffic_.high_value_share},
-                            {"guest_share", traffic_.guest_share},
-                            {"threshold",
-                             exact_number(traffic_.threshold.to_string())},
-                            {"orders", orders}});
+          return exact(
+              200,
+              json{{"enabled", traffic_.enabled},
+                   {"orders_per_second", traffic_.orders_per_second},
+                   {"customers_per_second", traffic_.customers_per_second},
+                   {"high_value_share", traffic_.high_value_share},
+                   {"guest_share", traffic_.guest_share},
+                   {"threshold", exact_number(traffic_.threshold.to_string())},
+                   {"orders", orders}});
         }));
   r.add("POST", "/admin/traffic", admin([this](auto&, auto& b) {
           std::lock_guard<std::mutex> guard{knobs_mutex_};
           auto t = traffic_;
           t.enabled = b.value("enabled", t.enabled);
-          t.orders_per_second = positive_of(b, "orders_per_second",
-                                            t.orders_per_second);
-          t.customers_per_second = positive_of(b, "customers_per_second",
-                                               t.customers_per_second);
-          t.high_value_share = share_of(b, "high_value_share",
-                                        t.high_value_share);
+          t.orders_per_second =
+              positive_of(b, "orders_per_second", t.orders_per_second);
+          t.customers_per_second =
+              positive_of(b, "customers_per_second", t.customers_per_second);
+          t.high_value_share =
+              share_of(b, "high_value_share", t.high_value_share);
           t.guest_share = share_of(b, "guest_share", t.guest_share);
           if (auto th = b.find("threshold"); th != b.end()) {
             auto text = number_text(*th);

@@ -1,16 +1,14 @@
 // ferry-sim-shop: the reference shop (contracts/SHOP-REST.md) as a separate
 // process. Flags are documented in README.md.
-#include <signal.h>
+#include "protocols/tls.hpp"
+#include "simulators/shop/simulator.hpp"
 
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <signal.h>
 #include <stdexcept>
 #include <string>
-
-#include <nlohmann/json.hpp>
-
-#include "protocols/tls.hpp"
-#include "simulators/shop/simulator.hpp"
 
 using namespace ferry::sim_shop;
 
@@ -86,6 +84,8 @@ int main(int argc, char** argv) {
       client_secret = value();
     else if (flag == "--seed")
       o.seed = static_cast<std::uint64_t>(integer());
+    else if (flag == "--variant")
+      o.variant = static_cast<std::uint64_t>(integer());
     else if (flag == "--seed-products")
       o.seed_products = static_cast<int>(integer());
     else if (flag == "--seed-customers")
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     std::cout << nlohmann::json{{"https_port", api_port},
                                 {"admin_port", admin_port},
                                 {"ca_file", ca_file}}
-                   .dump()
+                     .dump()
               << std::endl;
     int sig = 0;
     sigwait(&stop_signals, &sig);

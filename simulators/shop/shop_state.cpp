@@ -14,7 +14,8 @@ using namespace ferry::shop;
 
 namespace {
 
-api_error bad_request(std::string message, std::vector<std::string> params = {}) {
+api_error bad_request(std::string message,
+                      std::vector<std::string> params = {}) {
   return api_error{400, std::move(message), std::move(params)};
 }
 
@@ -26,8 +27,8 @@ template <class T>
 shop_page<T> paginate(std::vector<T> all, int page_size, int page) {
   shop_page<T> out;
   out.total_count = static_cast<std::int64_t>(all.size());
-  auto first = static_cast<std::size_t>(page - 1)
-               * static_cast<std::size_t>(page_size);
+  auto first =
+      static_cast<std::size_t>(page - 1) * static_cast<std::size_t>(page_size);
   for (auto i = first; i < all.size() && i < first + page_size; ++i)
     out.items.push_back(std::move(all[i]));
   return out;
@@ -56,7 +57,8 @@ json api_error::body() const {
 }
 
 std::string utc_now_text() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  auto t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -71,8 +73,7 @@ std::string lower(std::string s) {
 }
 
 shop_state::shop_state(clock_fn now, std::unique_ptr<journal> j)
-  : now_(std::move(now)), journal_(std::move(j)) {
-}
+    : now_(std::move(now)), journal_(std::move(j)) {}
 
 void shop_state::set_event_sink(event_sink sink) {
   std::lock_guard<std::mutex> guard{mutex_};
@@ -147,14 +148,14 @@ void shop_state::record_order(order_entry e, const json& v) {
   // from it was most of an order write's cost.
   if (journal_)
     journal_->append(dump_exact(
-      {{"t", "order"}, {"v", v}, {"before_hold", e.status_before_hold}}));
+        {{"t", "order"}, {"v", v}, {"before_hold", e.status_before_hold}}));
   next_order_id_ = std::max(next_order_id_, e.order.entity_id + 1);
   auto id = e.order.entity_id;
   orders_[id] = std::move(e);
 }
 
-void shop_state::seed_if_empty(std::uint64_t seed, int products,
-                               int customers, int sources) {
+void shop_state::seed_if_empty(std::uint64_t seed, int products, int customers,
+                               int sources, bool unicode) {
   std::lock_guard<std::mutex> guard{mutex_};
   if (!products_.empty() || !customers_.empty())
     return;
@@ -166,23 +167,41 @@ void shop_state::seed_if_empty(std::uint64_t seed, int products,
   for (int i = 0; i < sources; ++i) {
     shop_source s;
     s.source_code = i < 5 ? source_names[i] : "src-" + std::to_string(i + 1);
-    s.name = "Warehouse " + s.source_code;
+    s.name =
+        (unicode ? "Lager Düsseldorf – 倉庫 " : "Warehouse ") + s.source_code;
     codes.push_back(s.source_code);
     record({{"t", "source"}, {"v", to_json(s)}});
   }
-  static const char* nouns[] = {"Bolt", "Valve", "Bearing", "Gasket",
-                                "Pump", "Filter", "Hose", "Bracket"};
+  static const char* nouns[] = {"Bolt", "Valve",  "Bearing", "Gasket",
+                                "Pump", "Filter", "Hose",    "Bracket"};
+  // Precomposed and combining accents, CJK, emoji, right-to-left scripts.
+  static const char* unicode_nouns[] = {"Écrou à œil",
+                                        "Ventil für Öl",
+                                        "螺栓 M8",
+                                        "ベアリング",
+                                        "Joint d\u2019étanchéité",
+                                        "Pompe 🚰",
+                                        "مضخة مياه",
+                                        "מסנן שמן"};
+  static const char* unicode_notes[] = {
+      "Cafe\u0301 grade, 100 % rostfrei", "耐腐蚀 · 防水 🔧",
+      "صناعة محلية — made locally", "Señal: ñandú ✓"};
   for (int i = 0; i < products; ++i) {
     shop_product p;
     p.id = next_product_id_;
     char sku[32];
     std::snprintf(sku, sizeof(sku), "SKU-%05d", i + 1);
     p.sku = sku;
-    p.name = std::string{nouns[rng() % 8]} + " " + std::to_string(i + 1);
+    p.name =
+        std::string{unicode ? unicode_nouns[rng() % 8] : nouns[rng() % 8]} +
+        " " + std::to_string(i + 1);
     p.description = "Seeded product " + p.sku;
-    p.price = money::from_minor(static_cast<std::int64_t>(100 + rng() % 250000));
+    if (unicode)
+      p.description += ": " + std::string{unicode_notes[rng() % 4]};
+    p.price =
+        money::from_minor(static_cast<std::int64_t>(100 + rng() % 250000));
     p.weight = decimal::from_units(
-      static_cast<std::int64_t>(10'000 + rng() % 20'000'000));
+        static_cast<std::int64_t>(10'000 + rng() % 20'000'000));
     p.status = 1;
     p.updated_at = now;
     record({{"t", "product"}, {"v", to_json(p)}, {"backorders", 0}});
@@ -197,12 +216,18 @@ void shop_state::seed_if_empty(std::uint64_t seed, int products,
   }
   static const char* first[] = {"Ann", "Bob", "Cleo", "Dan", "Eve", "Finn"};
   static const char* last[] = {"Lee", "Ng", "Ortiz", "Smith", "Kim", "Berg"};
+  static const char* unicode_first[] = {"Zoë",    "Jose\u0301", "美咲",
+                                        "Sørina", "محمد",       "Ana 🌸"};
+  static const char* unicode_last[] = {"Núñez", "山田",        "Ødegård",
+                                       "כהן",   "Łukasiewicz", "Nguyễn"};
   for (int i = 0; i < customers; ++i) {
     shop_customer c;
     c.id = next_customer_id_;
-    c.firstname = first[rng() % 6];
-    c.lastname = last[rng() % 6];
-    c.email = lower(c.firstname) + "." + std::to_string(c.id) + "@example.com";
+    auto f = rng() % 6;
+    c.firstname = unicode ? unicode_first[f] : first[f];
+    c.lastname = unicode ? unicode_last[rng() % 6] : last[rng() % 6];
+    // The address stays ASCII: an e-mail's local part is not a name.
+    c.email = lower(first[f]) + "." + std::to_string(c.id) + "@example.com";
     c.group_id = 1;
     c.created_at = c.updated_at = now;
     record({{"t", "customer"}, {"v", to_json(c)}});
@@ -216,7 +241,7 @@ outcome<shop_product> shop_state::get_product(const std::string& sku) const {
   auto i = products_.find(sku);
   if (i == products_.end())
     return outcome<shop_product>::fail(
-      api_error{404, "Product with SKU \"%1\" not found", {sku}});
+        api_error{404, "Product with SKU \"%1\" not found", {sku}});
   return outcome<shop_product>::ok(i->second.product);
 }
 
@@ -230,13 +255,13 @@ outcome<shop_product> shop_state::put_product_locked(const std::string& sku,
                                                      const json& body) {
   if (!body.is_object())
     return outcome<shop_product>::fail(
-      bad_request("\"%1\" must be an object", {"product"}));
+        bad_request("\"%1\" must be an object", {"product"}));
   json in = body;
   if (auto s = in.find("sku"); s != in.end()) {
     if (!s->is_string() || s->get<std::string>() != sku)
       return outcome<shop_product>::fail(bad_request(
-        "The SKU in the body \"%1\" does not match the SKU in the URL \"%2\"",
-        {s->is_string() ? s->get<std::string>() : s->dump(), sku}));
+          "The SKU in the body \"%1\" does not match the SKU in the URL \"%2\"",
+          {s->is_string() ? s->get<std::string>() : s->dump(), sku}));
   }
   in["sku"] = sku;
   in.erase("id");
@@ -246,13 +271,13 @@ outcome<shop_product> shop_state::put_product_locked(const std::string& sku,
     return outcome<shop_product>::fail(bad_request("%1", {p.error}));
   if (p->name.empty())
     return outcome<shop_product>::fail(
-      bad_request("\"%1\" is required. Enter and try again.", {"name"}));
+        bad_request("\"%1\" is required. Enter and try again.", {"name"}));
   auto existing = products_.find(sku);
   p->id = existing != products_.end() ? existing->second.product.id
                                       : next_product_id_;
   p->updated_at = now_();
-  int backorders = existing != products_.end() ? existing->second.backorders
-                                               : 0;
+  int backorders =
+      existing != products_.end() ? existing->second.backorders : 0;
   record({{"t", "product"}, {"v", to_json(*p)}, {"backorders", backorders}});
   ++product_writes_[sku];
   emit("products/update", to_json(*p), sku);
@@ -270,8 +295,8 @@ std::vector<shop_item_result> shop_state::bulk_products(const json& products) {
   for (auto& entry : products) {
     shop_item_result r;
     auto sku = entry.is_object() ? entry.find("sku") : entry.end();
-    if (!entry.is_object() || sku == entry.end() || !sku->is_string()
-        || sku->get<std::string>().empty()) {
+    if (!entry.is_object() || sku == entry.end() || !sku->is_string() ||
+        sku->get<std::string>().empty()) {
       r.status = "error";
       r.message = "\"sku\" is required. Enter and try again.";
       out.push_back(r);
@@ -310,14 +335,21 @@ outcome<bool> shop_state::set_backorders(const std::string& sku,
   auto i = products_.find(sku);
   if (i == products_.end())
     return outcome<bool>::fail(
-      api_error{404, "Product with SKU \"%1\" not found", {sku}});
+        api_error{404, "Product with SKU \"%1\" not found", {sku}});
   if (backorders != 0 && backorders != 1)
     return outcome<bool>::fail(bad_request(
-      "\"backorders\" must be 0 or 1, not %1", {std::to_string(backorders)}));
+        "\"backorders\" must be 0 or 1, not %1", {std::to_string(backorders)}));
   record({{"t", "product"},
           {"v", to_json(i->second.product)},
           {"backorders", backorders}});
+  ++backorder_writes_[sku];
   return outcome<bool>::ok(true);
+}
+
+std::int64_t shop_state::backorder_writes(const std::string& sku) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = backorder_writes_.find(sku);
+  return i == backorder_writes_.end() ? 0 : i->second;
 }
 
 std::optional<int> shop_state::backorders(const std::string& sku) const {
@@ -335,8 +367,9 @@ outcome<shop_customer> shop_state::get_customer(std::int64_t id) const {
   auto i = customers_.find(id);
   if (i == customers_.end())
     return outcome<shop_customer>::fail(
-      api_error{404, "No such entity with %fieldName = %fieldValue",
-                {"customerId", std::to_string(id)}});
+        api_error{404,
+                  "No such entity with %fieldName = %fieldValue",
+                  {"customerId", std::to_string(id)}});
   return outcome<shop_customer>::ok(i->second);
 }
 
@@ -372,43 +405,44 @@ outcome<shop_customer> shop_state::update_customer(std::int64_t id,
   auto i = customers_.find(id);
   if (i == customers_.end())
     return outcome<shop_customer>::fail(
-      api_error{404, "No such entity with %fieldName = %fieldValue",
-                {"customerId", std::to_string(id)}});
+        api_error{404,
+                  "No such entity with %fieldName = %fieldValue",
+                  {"customerId", std::to_string(id)}});
   if (!body.is_object())
     return outcome<shop_customer>::fail(
-      bad_request("\"%1\" must be an object", {"customer"}));
+        bad_request("\"%1\" must be an object", {"customer"}));
   auto c = i->second;
   if (auto e = body.find("email"); e != body.end() && !e->is_null()) {
     if (!e->is_string() || lower(e->get<std::string>()) != lower(c.email))
       return outcome<shop_customer>::fail(
-        bad_request("The email of customer %1 cannot be changed here",
-                    {std::to_string(id)}));
+          bad_request("The email of customer %1 cannot be changed here",
+                      {std::to_string(id)}));
   }
   for (const char* key : {"firstname", "lastname"}) {
     if (auto v = body.find(key); v != body.end()) {
       if (!v->is_string())
         return outcome<shop_customer>::fail(
-          bad_request("\"%1\" must be a string", {key}));
-      (std::string{key} == "firstname" ? c.firstname : c.lastname)
-        = v->get<std::string>();
+            bad_request("\"%1\" must be a string", {key}));
+      (std::string{key} == "firstname" ? c.firstname : c.lastname) =
+          v->get<std::string>();
     }
   }
   if (auto g = body.find("group_id"); g != body.end()) {
     if (!g->is_number_integer())
       return outcome<shop_customer>::fail(
-        bad_request("\"%1\" must be an integer", {"group_id"}));
+          bad_request("\"%1\" must be an integer", {"group_id"}));
     c.group_id = g->get<int>();
   }
   if (auto attrs = body.find("custom_attributes"); attrs != body.end()) {
     json probe = {{"email", c.email}, {"custom_attributes", *attrs}};
     auto parsed_attrs = customer_from_json(probe);
     if (!parsed_attrs)
-      return outcome<shop_customer>::fail(bad_request("%1", {parsed_attrs.error}));
+      return outcome<shop_customer>::fail(
+          bad_request("%1", {parsed_attrs.error}));
     for (auto& a : parsed_attrs->custom_attributes) {
-      auto same = std::find_if(c.custom_attributes.begin(),
-                               c.custom_attributes.end(), [&](auto& x) {
-                                 return x.attribute_code == a.attribute_code;
-                               });
+      auto same = std::find_if(
+          c.custom_attributes.begin(), c.custom_attributes.end(),
+          [&](auto& x) { return x.attribute_code == a.attribute_code; });
       if (same != c.custom_attributes.end())
         same->value = a.value;
       else
@@ -428,11 +462,12 @@ outcome<shop_customer> shop_state::register_customer(std::string email,
   std::lock_guard<std::mutex> guard{mutex_};
   if (email.find('@') == std::string::npos)
     return outcome<shop_customer>::fail(
-      bad_request("\"%1\" is not a valid email address", {email}));
+        bad_request("\"%1\" is not a valid email address", {email}));
   for (auto& [id, c] : customers_)
     if (lower(c.email) == lower(email))
-      return outcome<shop_customer>::fail(conflict(
-        "A customer with the same email address already exists: %1", {email}));
+      return outcome<shop_customer>::fail(
+          conflict("A customer with the same email address already exists: %1",
+                   {email}));
   shop_customer c;
   c.id = next_customer_id_;
   c.email = std::move(email);
@@ -452,9 +487,10 @@ outcome<shop_order> shop_state::get_order(std::int64_t id) const {
   auto i = orders_.find(id);
   if (i == orders_.end())
     return outcome<shop_order>::fail(
-      api_error{404, "The entity that was requested doesn't exist. Verify the "
-                     "entity and try again.",
-                {}});
+        api_error{404,
+                  "The entity that was requested doesn't exist. Verify the "
+                  "entity and try again.",
+                  {}});
   return outcome<shop_order>::ok(i->second.order);
 }
 
@@ -466,25 +502,24 @@ shop_page<shop_order> shop_state::list_orders(const std::string& created_since,
     if (created_since.empty() || e.order.created_at >= created_since)
       all.push_back(e.order);
   std::stable_sort(all.begin(), all.end(), [](auto& a, auto& b) {
-    return std::tie(a.created_at, a.entity_id)
-           < std::tie(b.created_at, b.entity_id);
+    return std::tie(a.created_at, a.entity_id) <
+           std::tie(b.created_at, b.entity_id);
   });
   return paginate(std::move(all), page_size, page);
 }
 
-outcome<shop_order>
-shop_state::place_order(std::optional<std::int64_t> customer_id,
-                        const std::string& guest_email,
-                        const std::vector<cart_line>& lines,
-                        std::int64_t shipping_minor) {
+outcome<shop_order> shop_state::place_order(
+    std::optional<std::int64_t> customer_id, const std::string& guest_email,
+    const std::vector<cart_line>& lines, std::int64_t shipping_minor) {
   std::lock_guard<std::mutex> guard{mutex_};
   shop_order o;
   if (customer_id) {
     auto c = customers_.find(*customer_id);
     if (c == customers_.end())
       return outcome<shop_order>::fail(
-        api_error{404, "No such entity with %fieldName = %fieldValue",
-                  {"customerId", std::to_string(*customer_id)}});
+          api_error{404,
+                    "No such entity with %fieldName = %fieldValue",
+                    {"customerId", std::to_string(*customer_id)}});
     o.customer_id = *customer_id;
     o.customer_email = c->second.email;
     o.billing_address.firstname = c->second.firstname;
@@ -492,7 +527,7 @@ shop_state::place_order(std::optional<std::int64_t> customer_id,
   } else {
     if (guest_email.find('@') == std::string::npos)
       return outcome<shop_order>::fail(
-        bad_request("\"%1\" is not a valid email address", {guest_email}));
+          bad_request("\"%1\" is not a valid email address", {guest_email}));
     o.customer_email = guest_email;
     o.billing_address.firstname = "Guest";
   }
@@ -502,10 +537,10 @@ shop_state::place_order(std::optional<std::int64_t> customer_id,
     auto p = products_.find(line.sku);
     if (p == products_.end())
       return outcome<shop_order>::fail(
-        api_error{404, "Product with SKU \"%1\" not found", {line.sku}});
+          api_error{404, "Product with SKU \"%1\" not found", {line.sku}});
     if (line.qty <= 0)
       return outcome<shop_order>::fail(
-        bad_request("The quantity of \"%1\" must be positive", {line.sku}));
+          bad_request("The quantity of \"%1\" must be positive", {line.sku}));
     shop_order_item item;
     item.sku = line.sku;
     item.name = p->second.product.name;
@@ -540,19 +575,19 @@ outcome<bool> shop_state::add_comment(std::int64_t id, const json& body) {
   auto i = orders_.find(id);
   if (i == orders_.end())
     return outcome<bool>::fail(
-      api_error{404, "The entity that was requested doesn't exist. Verify the "
-                     "entity and try again.",
-                {}});
+        api_error{404,
+                  "The entity that was requested doesn't exist. Verify the "
+                  "entity and try again.",
+                  {}});
   auto h = body.is_object() ? body.find("statusHistory") : body.end();
   if (h == body.end() || !h->is_object())
-    return outcome<bool>::fail(
-      bad_request("\"%1\" is required. Enter and try again.",
-                  {"statusHistory"}));
+    return outcome<bool>::fail(bad_request(
+        "\"%1\" is required. Enter and try again.", {"statusHistory"}));
   shop_status_history entry;
   auto comment = h->find("comment");
   if (comment == h->end() || !comment->is_string())
     return outcome<bool>::fail(bad_request(
-      "\"%1\" is required. Enter and try again.", {"statusHistory.comment"}));
+        "\"%1\" is required. Enter and try again.", {"statusHistory.comment"}));
   entry.comment = comment->get<std::string>();
   auto e = i->second;
   auto& o = e.order;
@@ -560,18 +595,18 @@ outcome<bool> shop_state::add_comment(std::int64_t id, const json& body) {
   if (auto s = h->find("status"); s != h->end() && !s->is_null()) {
     if (!s->is_string())
       return outcome<bool>::fail(
-        bad_request("\"%1\" must be a string", {"statusHistory.status"}));
+          bad_request("\"%1\" must be a string", {"statusHistory.status"}));
     auto wanted = s->get<std::string>();
     if (wanted != o.status) {
       auto from = status_rank(o.status);
       auto to = status_rank(wanted);
       if (to < 0)
-        return outcome<bool>::fail(bad_request(
-          "A comment cannot set the status \"%1\"", {wanted}));
+        return outcome<bool>::fail(
+            bad_request("A comment cannot set the status \"%1\"", {wanted}));
       if (from < 0 || to < from)
-        return outcome<bool>::fail(bad_request(
-          "A comment cannot move order %1 from \"%2\" to \"%3\"",
-          {std::to_string(id), o.status, wanted}));
+        return outcome<bool>::fail(
+            bad_request("A comment cannot move order %1 from \"%2\" to \"%3\"",
+                        {std::to_string(id), o.status, wanted}));
       o.status = wanted;
       o.state = state_of(wanted);
     }
@@ -593,31 +628,32 @@ outcome<bool> shop_state::set_status(std::int64_t id, const char* op) {
   auto i = orders_.find(id);
   if (i == orders_.end())
     return outcome<bool>::fail(
-      api_error{404, "The entity that was requested doesn't exist. Verify the "
-                     "entity and try again.",
-                {}});
+        api_error{404,
+                  "The entity that was requested doesn't exist. Verify the "
+                  "entity and try again.",
+                  {}});
   auto e = i->second;
   auto& o = e.order;
   std::string what = op;
   if (what == "hold") {
     if (o.status != "pending" && o.status != "processing")
       return outcome<bool>::fail(conflict(
-        "A hold action is not available for order %1 in status \"%2\"",
-        {std::to_string(id), o.status}));
+          "A hold action is not available for order %1 in status \"%2\"",
+          {std::to_string(id), o.status}));
     e.status_before_hold = o.status;
     o.status = "holded";
   } else if (what == "unhold") {
     if (o.status != "holded")
       return outcome<bool>::fail(conflict(
-        "An unhold action is not available for order %1 in status \"%2\"",
-        {std::to_string(id), o.status}));
+          "An unhold action is not available for order %1 in status \"%2\"",
+          {std::to_string(id), o.status}));
     o.status = e.status_before_hold.empty() ? "pending" : e.status_before_hold;
     e.status_before_hold.clear();
   } else {
     if (o.status != "pending" && o.status != "processing")
       return outcome<bool>::fail(conflict(
-        "A cancel action is not available for order %1 in status \"%2\"",
-        {std::to_string(id), o.status}));
+          "A cancel action is not available for order %1 in status \"%2\"",
+          {std::to_string(id), o.status}));
     o.status = "canceled";
   }
   o.state = state_of(o.status);
@@ -659,7 +695,7 @@ outcome<bool> shop_state::set_source_enabled(const std::string& code,
   auto i = sources_.find(code);
   if (i == sources_.end())
     return outcome<bool>::fail(
-      api_error{404, "Source with code \"%1\" not found", {code}});
+        api_error{404, "Source with code \"%1\" not found", {code}});
   auto s = i->second;
   s.enabled = enabled;
   record({{"t", "source"}, {"v", to_json(s)}});
@@ -682,8 +718,8 @@ std::vector<shop_item_result> shop_state::set_source_items(const json& items) {
   std::size_t index = 0;
   for (auto& entry : items) {
     shop_item_result r;
-    auto item = source_item_from_json(entry, "sourceItems["
-                                               + std::to_string(index++) + "]");
+    auto item = source_item_from_json(entry, "sourceItems[" +
+                                                 std::to_string(index++) + "]");
     if (entry.is_object())
       if (auto s = entry.find("sku"); s != entry.end() && s->is_string())
         r.sku = s->get<std::string>();
@@ -695,8 +731,8 @@ std::vector<shop_item_result> shop_state::set_source_items(const json& items) {
     } else if (!sources_.count(item->source_code)) {
       r.message = "Source with code \"" + item->source_code + "\" not found";
     } else if (item->quantity.units() < 0) {
-      r.message = "The quantity of \"" + item->sku + "\" at \""
-                  + item->source_code + "\" must not be negative";
+      r.message = "The quantity of \"" + item->sku + "\" at \"" +
+                  item->source_code + "\" must not be negative";
     } else {
       record({{"t", "item"}, {"v", to_json(*item)}});
       r.status = "ok";

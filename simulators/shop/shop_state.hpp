@@ -1,19 +1,18 @@
 #pragma once
 
+#include "mapping/shop_types.hpp"
+#include "simulators/shop/journal.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "mapping/shop_types.hpp"
-#include "simulators/shop/journal.hpp"
 
 namespace ferry::sim_shop {
 
@@ -35,7 +34,9 @@ struct outcome {
   api_error error;
 
   static outcome ok(T v) { return outcome{std::move(v), {}}; }
-  static outcome fail(api_error e) { return outcome{std::nullopt, std::move(e)}; }
+  static outcome fail(api_error e) {
+    return outcome{std::nullopt, std::move(e)};
+  }
   explicit operator bool() const { return value.has_value(); }
 };
 
@@ -76,8 +77,10 @@ public:
   /// Creates `products` products, `customers` customers and `sources`
   /// sources with stock, deterministically from `seed`, unless the state
   /// already holds products (a restart keeps what it had).
+  /// With `unicode`, every seeded name, description and customer carries
+  /// non-ASCII text (accents, CJK, emoji, right-to-left, combining marks).
   void seed_if_empty(std::uint64_t seed, int products, int customers,
-                     int sources);
+                     int sources, bool unicode = false);
 
   // -- products ------------------------------------------------------------
 
@@ -93,6 +96,9 @@ public:
                 int page) const;
   outcome<bool> set_backorders(const std::string& sku, int backorders);
   std::optional<int> backorders(const std::string& sku) const;
+  /// `PUT /products/{sku}/stock` calls taken for `sku` since start (0 when
+  /// none): lets tests prove a sync does not repeat them. Not journaled.
+  std::int64_t backorder_writes(const std::string& sku) const;
   /// Product writes through the API and admin (PUT, bulk) since start, per
   /// SKU: lets tests prove a sync wrote nothing twice. Not journaled.
   std::map<std::string, std::int64_t> product_writes() const;
@@ -120,11 +126,10 @@ public:
   shop::shop_page<shop::shop_order>
   list_orders(const std::string& created_since, int page_size, int page) const;
   /// A customer (or a guest with `customer_id` empty) placing an order.
-  outcome<shop::shop_order>
-  place_order(std::optional<std::int64_t> customer_id,
-              const std::string& guest_email,
-              const std::vector<cart_line>& lines,
-              std::int64_t shipping_minor);
+  outcome<shop::shop_order> place_order(std::optional<std::int64_t> customer_id,
+                                        const std::string& guest_email,
+                                        const std::vector<cart_line>& lines,
+                                        std::int64_t shipping_minor);
   outcome<bool> add_comment(std::int64_t id, const nlohmann::json& body);
   outcome<bool> hold(std::int64_t id);
   outcome<bool> unhold(std::int64_t id);
@@ -175,12 +180,12 @@ private:
   mutable std::mutex mutex_;
   std::map<std::string, product_entry> products_;
   std::map<std::string, std::int64_t> product_writes_;
+  std::map<std::string, std::int64_t> backorder_writes_;
   std::map<std::int64_t, shop::shop_customer> customers_;
   std::map<std::int64_t, order_entry> orders_;
   std::map<std::string, shop::shop_source> sources_;
   /// (sku, source_code) → item.
-  std::map<std::pair<std::string, std::string>, shop::shop_source_item>
-    items_;
+  std::map<std::pair<std::string, std::string>, shop::shop_source_item> items_;
   std::int64_t next_product_id_ = 1;
   std::int64_t next_customer_id_ = 1;
   std::int64_t next_order_id_ = 1001;

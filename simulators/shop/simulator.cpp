@@ -1,12 +1,11 @@
 #include "simulators/shop/simulator.hpp"
 
-#include <sys/stat.h>
+#include "protocols/tls.hpp"
+#include "protocols/webhook_signature.hpp"
 
 #include <cstdlib>
 #include <iostream>
-
-#include "protocols/tls.hpp"
-#include "protocols/webhook_signature.hpp"
+#include <sys/stat.h>
 
 namespace ferry::sim_shop {
 
@@ -112,8 +111,8 @@ std::optional<json> body_json(const http::request& r, http::response& error) {
 
 std::int64_t epoch_second() {
   return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 template <class T>
@@ -126,13 +125,72 @@ http::response answer(const outcome<T>& o) {
     return exact(200, to_json(*o.value));
 }
 
+/// A product, customer or order as the API shows it: what kind, or null.
+const char* entity_kind(const json& j) {
+  if (!j.is_object())
+    return nullptr;
+  if (j.contains("increment_id") && j.contains("entity_id"))
+    return "order";
+  if (j.contains("email") && j.contains("firstname"))
+    return "customer";
+  if (j.contains("sku") && j.contains("price") && j.contains("status"))
+    return "product";
+  return nullptr;
+}
+
 } // namespace
 
+contract_variant contract_variant::of(std::uint64_t n) {
+  contract_variant v;
+  if (n == 0)
+    return v;
+  v.extra_fields = true;
+  v.unicode = true;
+  static const stock_answer forms[] = {
+      stock_answer::true_value, stock_answer::stock_object,
+      stock_answer::empty_object, stock_answer::empty_200,
+      stock_answer::empty_204};
+  v.stock = forms[n % 5];
+  return v;
+}
+
+void simulator::add_extra_fields(json& j) const {
+  if (j.is_array()) {
+    for (auto& x : j)
+      add_extra_fields(x);
+    return;
+  }
+  if (!j.is_object())
+    return;
+  if (auto items = j.find("items"); items != j.end())
+    add_extra_fields(*items);
+  auto kind = entity_kind(j);
+  if (!kind)
+    return;
+  // What Magento 2 adds beside the contract's fields, nested ones included.
+  j["extension_attributes"] = {{"website_ids", {1}},
+                               {"sim_variant", options_.variant}};
+  j["store_id"] = 1;
+  if (std::string{kind} == "product") {
+    j["type_id"] = "simple";
+    j["attribute_set_id"] = 4;
+    j["media_gallery_entries"] = json::array();
+  } else if (std::string{kind} == "customer") {
+    j["website_id"] = 1;
+    j["addresses"] = json::array();
+    j["disable_auto_group_change"] = 0;
+  } else {
+    j["protect_code"] = "a1b2c3";
+    j["payment"] = {{"method", "checkmo"}, {"additional_information", {}}};
+  }
+}
+
 simulator::simulator(simulator_options o)
-  : options_(std::move(o)),
-    limiter_(options_.rate),
-    traffic_gen_(options_.seed),
-    fault_rng_(options_.seed ^ 0xfa017) {
+    : options_(std::move(o)),
+      variant_(contract_variant::of(options_.variant)),
+      limiter_(options_.rate),
+      traffic_gen_(options_.seed),
+      fault_rng_(options_.seed ^ 0xfa017) {
   std::unique_ptr<journal> j;
   if (!options_.data_dir.empty()) {
     ::mkdir(options_.data_dir.c_str(), 0755);
@@ -159,7 +217,8 @@ simulator::~simulator() {
 std::pair<uint16_t, uint16_t> simulator::start() {
   state_->load();
   state_->seed_if_empty(options_.seed, options_.seed_products,
-                        options_.seed_customers, options_.sources);
+                        options_.seed_customers, options_.sources,
+                        variant_.unicode);
   state_->set_event_sink([this](const change_event& e) { on_change(e); });
   running_ = true;
   delay_thread_ = std::thread([this] { delay_loop(); });
@@ -261,6 +320,12 @@ http::handler simulator::api(sync_handler h) {
     } else {
       try {
         out = h(r, *client);
+        if (variant_.extra_fields && out.status == 200 && !out.body.empty()) {
+          if (auto j = parse_exact(out.body)) {
+            add_extra_fields(*j);
+            out.body = dump_exact(*j);
+          }
+        }
       } catch (const std::exception& e) {
         out = exact(500, json{{"message", "Internal error: %1"},
                               {"parameters", {e.what()}}});
@@ -286,7 +351,7 @@ http::router simulator::api_router() {
           if (q.error)
             return *q.error;
           return exact(200, page_json(state_->list_products(
-                              q.since, q.page_size, q.page)));
+                                q.since, q.page_size, q.page)));
         }));
   r.add("GET", base + "/products/{sku}",
         api([this](const http::request& req, const std::string&) {
@@ -328,8 +393,38 @@ http::router simulator::api_router() {
           if (b == body->end() || !b->is_number_integer())
             return bad("\"%1\" is required and must be 0 or 1.",
                        {"backorders"});
-          return answer(state_->set_backorders(req.params.at("sku"),
-                                               b->get<int>()));
+          auto sku = req.params.at("sku");
+          auto set = state_->set_backorders(sku, b->get<int>());
+          if (!set)
+            return error_response(set.error);
+          // The contract does not say what this call answers: each
+          // variant answers with one of the readings a shop may choose.
+          using form = contract_variant::stock_answer;
+          http::response empty;
+          empty.status = 200;
+          switch (variant_.stock) {
+            case form::true_value:
+              return exact(200, json(true));
+            case form::stock_object: {
+              auto qty = state_->salable_quantity(sku);
+              auto p = state_->get_product(sku);
+              return exact(200, json{{"item_id", p ? p.value->id : 0},
+                                     {"product_id", p ? p.value->id : 0},
+                                     {"stock_id", 1},
+                                     {"backorders", b->get<int>()},
+                                     {"qty", exact_number(qty.to_string())},
+                                     {"is_in_stock", qty.units() > 0},
+                                     {"manage_stock", true}});
+            }
+            case form::empty_object:
+              return exact(200, json::object());
+            case form::empty_200:
+              return empty;
+            case form::empty_204:
+              empty.status = 204;
+              return empty;
+          }
+          return exact(200, json(true));
         }));
   // -- customers
   r.add("GET", base + "/customers/search",
@@ -345,7 +440,7 @@ http::router simulator::api_router() {
           if (q.error)
             return *q.error;
           return exact(200, page_json(state_->list_customers(
-                              q.since, q.page_size, q.page)));
+                                q.since, q.page_size, q.page)));
         }));
   r.add("GET", base + "/customers/{id}",
         api([this](const http::request& req, const std::string&) {
@@ -439,8 +534,8 @@ http::router simulator::api_router() {
           auto body = body_json(req, error);
           if (!body)
             return error;
-          auto items = body->is_object() ? body->find("sourceItems")
-                                         : body->end();
+          auto items =
+              body->is_object() ? body->find("sourceItems") : body->end();
           if (items == body->end() || !items->is_array())
             return bad("\"%1\" is required and must be an array.",
                        {"sourceItems"});
@@ -462,7 +557,10 @@ void simulator::on_change(const change_event& e) {
   }
   if (url.empty())
     return;
-  webhooks_->enqueue(e.topic, e.key, dump_exact(e.resource), utc_now_text(),
+  auto resource = e.resource;
+  if (variant_.extra_fields)
+    add_extra_fields(resource);
+  webhooks_->enqueue(e.topic, e.key, dump_exact(resource), utc_now_text(),
                      std::chrono::steady_clock::now(), f);
   wake_.notify_all();
 }
@@ -485,8 +583,8 @@ void simulator::deliver(webhook_delivery d) {
   req.headers.set("X-Shop-Hmac-Sha256", webhook::sign(secret, d.body));
   ++in_flight_webhooks_;
   client_->async_send(std::move(req), [this, d](http::client_result res) {
-    bool ok = res.response && res.response->status >= 200
-              && res.response->status < 300;
+    bool ok = res.response && res.response->status >= 200 &&
+              res.response->status < 300;
     webhooks_->on_result(d, ok, std::chrono::steady_clock::now());
     --in_flight_webhooks_;
     wake_.notify_all();

@@ -1,5 +1,13 @@
 #pragma once
 
+#include "protocols/http/client.hpp"
+#include "protocols/http/server.hpp"
+#include "simulators/shop/rate_limiter.hpp"
+#include "simulators/shop/shop_state.hpp"
+#include "simulators/shop/token_store.hpp"
+#include "simulators/shop/traffic_generator.hpp"
+#include "simulators/shop/webhook_queue.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -11,14 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "protocols/http/client.hpp"
-#include "protocols/http/server.hpp"
-#include "simulators/shop/rate_limiter.hpp"
-#include "simulators/shop/shop_state.hpp"
-#include "simulators/shop/token_store.hpp"
-#include "simulators/shop/traffic_generator.hpp"
-#include "simulators/shop/webhook_queue.hpp"
 
 namespace ferry::sim_shop {
 
@@ -41,6 +41,9 @@ struct simulator_options {
   bool webhook_verify = true;
   std::map<std::string, std::string> clients{{"ferry", "ferry-secret"}};
   std::uint64_t seed = 1;
+  /// Which reading of what the contract leaves open this shop serves
+  /// (`--variant`, see README.md); 0: the plainest one.
+  std::uint64_t variant = 0;
   int seed_products = 50;
   int seed_customers = 20;
   int sources = 3;
@@ -48,6 +51,28 @@ struct simulator_options {
   rate_limiter::settings rate{};
   webhook_schedule schedule{};
   traffic_settings traffic{};
+};
+
+/// How the shop reads the points the contract leaves open, derived from
+/// `--variant N` (see README.md, "Variants").
+struct contract_variant {
+  /// The answer of `PUT /products/{sku}/stock`.
+  enum class stock_answer {
+    true_value,
+    stock_object,
+    empty_object,
+    empty_200,
+    empty_204
+  };
+  stock_answer stock = stock_answer::true_value;
+  /// Fields the contract does not list in products, customers and orders.
+  bool extra_fields = false;
+  /// Non-ASCII text in every seeded entity.
+  bool unicode = false;
+
+  /// Variant 0 is the plainest reading; N >= 1 adds the extra fields and the
+  /// non-ASCII text and answers the stock call with form N mod 5.
+  static contract_variant of(std::uint64_t n);
 };
 
 /// Runtime fault knobs (admin `/admin/faults`).
@@ -87,8 +112,8 @@ public:
   rate_limiter& limiter() { return limiter_; }
 
 private:
-  using sync_handler
-    = std::function<http::response(const http::request&, const std::string&)>;
+  using sync_handler =
+      std::function<http::response(const http::request&, const std::string&)>;
   http::handler api(sync_handler h);
   void respond_later(http::respond_fn respond, http::response r,
                      std::chrono::milliseconds delay);
@@ -98,7 +123,11 @@ private:
   void on_change(const change_event& e);
   void deliver(webhook_delivery d);
 
+  /// Adds the fields of `variant_` that the contract does not list.
+  void add_extra_fields(nlohmann::json& j) const;
+
   simulator_options options_;
+  contract_variant variant_;
   std::unique_ptr<shop_state> state_;
   std::unique_ptr<token_store> tokens_;
   std::unique_ptr<webhook_queue> webhooks_;
@@ -120,7 +149,7 @@ private:
   std::condition_variable wake_;
   std::multimap<std::chrono::steady_clock::time_point,
                 std::pair<http::respond_fn, http::response>>
-    delayed_;
+      delayed_;
   std::thread delay_thread_;
   std::thread webhook_thread_;
   std::thread traffic_thread_;

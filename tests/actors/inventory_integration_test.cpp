@@ -1,7 +1,8 @@
 // Stock per warehouse against both simulators as processes: two mapped
 // warehouses, a SKU in both, a backorder item, an unmapped warehouse,
-// 1,000 rapid changes to one SKU, and reservations of orders the ERP does
-// not know yet.
+// 1,000 rapid changes to one SKU, reservations of orders the ERP does
+// not know yet, and shops that read the contract's open points in each of
+// their ways (ferry-sim-shop --variant).
 #include "actors/inventory_actor.hpp"
 #include "actors/message_types.hpp"
 #include "persistence/migrations.hpp"
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <caf/all.hpp>
+#include <cstdio>
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
@@ -32,8 +34,14 @@ caf::actor_system_config& actor_config() {
   return cfg;
 }
 
-class inventory_test : public ::testing::Test {
+/// Both simulators, the connectors and one inventory actor per mapped
+/// warehouse, against a shop of contract variant `variant`.
+class inventory_fixture : public ::testing::Test {
 protected:
+  explicit inventory_fixture(int variant)
+      : shop_{{"--seed-products", "0", "--sources", "2", "--variant",
+               std::to_string(variant)}} {}
+
   void SetUp() override {
     auto migrated = persistence::migrate(pool_);
     ASSERT_TRUE(migrated) << persistence::db_error_text(migrated.error());
@@ -65,7 +73,9 @@ protected:
       s.interval = 300ms;
       if (warehouse == "WH1")
         s.report_unmapped_of = mapping;
-      actors_[warehouse] = spawn_inventory_actor(sys_, pool_, erp, shop, s);
+      s.backorder_warehouses = {"WH1", "WH2"};
+      actors_[warehouse] =
+          spawn_inventory_actor(sys_, pool_, erp, shop, s, registry_);
     }
   }
 
@@ -97,6 +107,12 @@ protected:
         .get<int>();
   }
 
+  /// `PUT /products/{sku}/stock` calls the shop took for `sku`.
+  int backorder_writes(const std::string& sku) {
+    return shop_.admin("GET", "/admin/products/" + sku)["backorder_writes"]
+        .get<int>();
+  }
+
   inventory_report report(const std::string& warehouse) {
     return test::report_of<inventory_report>(sys_, actors_[warehouse]);
   }
@@ -105,20 +121,89 @@ protected:
   prometheus::Registry registry_;
   persistence::pg_pool pool_{{db_.url(), 8}, registry_};
   test::erp_simulator erp_{{"--warehouses", "3", "--no-fsync"}};
-  test::shop_simulator shop_{{"--seed-products", "0", "--sources", "2"}};
+  test::shop_simulator shop_;
   caf::actor_system sys_{actor_config()};
   erp_connector_actor erp_connector_;
   shop_connector_actor shop_connector_;
   std::map<std::string, inventory_actor> actors_;
 };
 
+class inventory_test : public inventory_fixture {
+protected:
+  inventory_test() : inventory_fixture(0) {}
+};
+
+/// The same against each answer of `PUT /products/{sku}/stock` (variant
+/// N answers with form N mod 5: true, the stock object, {}, an empty 200,
+/// an empty 204), with extra fields and non-ASCII text from 1 on.
+class inventory_variant_test : public inventory_fixture,
+                               public ::testing::WithParamInterface<int> {
+protected:
+  inventory_variant_test() : inventory_fixture(GetParam()) {}
+};
+
 } // namespace
+
+TEST_P(inventory_variant_test, every_level_and_backorder_setting_arrives_once) {
+  // Levels of both warehouses; two items allow backorders in WH1 only.
+  for (int i = 1; i <= 12; ++i) {
+    char sku[16];
+    std::snprintf(sku, sizeof(sku), "IT-%05d", i);
+    set_erp_stock(sku, "WH1", i, 0, i == 2 || i == 9);
+    set_erp_stock(sku, "WH2", 100 + i, 0, false);
+  }
+  auto all_synced = [&] {
+    for (int i = 1; i <= 12; ++i) {
+      char sku[16];
+      std::snprintf(sku, sizeof(sku), "IT-%05d", i);
+      if (shop_stock(sku, "us-east").first != std::to_string(i) ||
+          shop_stock(sku, "us-west").first != std::to_string(100 + i))
+        return false;
+    }
+    return backorders("IT-00002") == 1 && backorders("IT-00009") == 1;
+  };
+  ASSERT_TRUE(test::wait_until(all_synced, 90s))
+      << "WH1: " << report("WH1").last_error
+      << " | WH2: " << report("WH2").last_error;
+  EXPECT_EQ(backorders("IT-00003"), 0);
+
+  // Later cycles put nothing again: no repeated PUT, no echo storm, even
+  // though WH2 does not allow backorders for these items.
+  auto cycles = report("WH1").cycles;
+  ASSERT_TRUE(test::wait_until(
+      [&] { return report("WH1").cycles >= cycles + 3; }, 90s));
+  EXPECT_EQ(backorder_writes("IT-00002"), 1);
+  EXPECT_EQ(backorder_writes("IT-00009"), 1);
+  EXPECT_TRUE(all_synced());
+
+  // The ERP turns backorders off again: off in the shop, one more PUT.
+  set_erp_stock("IT-00002", "WH1", 0, 0, false);
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        return backorders("IT-00002") == 0 &&
+               shop_stock("IT-00002", "us-east") ==
+                   std::make_pair(std::string("0"), 0);
+      },
+      90s))
+      << report("WH1").last_error;
+  EXPECT_EQ(backorder_writes("IT-00002"), 2);
+  EXPECT_EQ(backorders("IT-00009"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(shop_variants, inventory_variant_test,
+                         ::testing::Values(0, 1, 2, 3, 4),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "variant_" + std::to_string(info.param);
+                         });
 
 TEST_F(inventory_test, each_warehouse_goes_to_its_source_with_backorders) {
   set_erp_stock("IT-00001", "WH1", 7, 2);
   set_erp_stock("IT-00001", "WH2", 3, 0);
   set_erp_stock("IT-00002", "WH1", 0, 0, true);
   set_erp_stock("IT-00003", "WH1", 1, 4);
+  // The product allows backorders while any mapped warehouse does: WH1
+  // alone decides here (the seeded WH2 level may allow them).
+  set_erp_stock("IT-00002", "WH2", 0, 0, false);
   ASSERT_TRUE(test::wait_until(
       [&] {
         return shop_stock("IT-00001", "us-east").first == "5" &&
@@ -256,9 +341,10 @@ TEST_F(inventory_test, a_restarted_actor_pushes_only_what_the_shop_lacks) {
   s.warehouse_code = "WH1";
   s.source_code = "us-east";
   s.interval = 300ms;
+  s.backorder_warehouses = {"WH1", "WH2"};
   actors_["WH1"] = spawn_inventory_actor(
       sys_, pool_, [this] { return erp_connector_; },
-      [this] { return shop_connector_; }, s);
+      [this] { return shop_connector_; }, s, registry_);
   ASSERT_TRUE(test::wait_until([&] { return report("WH1").cycles >= 2; }, 90s));
   auto restarted = report("WH1");
   EXPECT_GT(restarted.levels_read, 0U);

@@ -1,21 +1,19 @@
 // The shop connector against ferry-sim-shop as a process over TLS: every
 // call of the contract, every error class, token expiry mid-batch and a
 // 429 storm under the Redis budget, measured from the simulator's side.
-#include <gtest/gtest.h>
-
-#include <caf/all.hpp>
-#include <prometheus/registry.h>
-
-#include <atomic>
-#include <mutex>
-#include <random>
-#include <thread>
-
 #include "actors/message_types.hpp"
 #include "actors/shop_connector.hpp"
 #include "protocols/http/client.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <atomic>
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+#include <mutex>
+#include <prometheus/registry.h>
+#include <random>
+#include <thread>
 
 using namespace ferry;
 using namespace std::chrono_literals;
@@ -27,28 +25,32 @@ namespace {
 class shop_sim {
 public:
   explicit shop_sim(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{FERRY_SIM_SHOP_BIN, "--data-dir",
-                                  dir_.path(),        "--seed-products",
-                                  "20",               "--sources",
-                                  "2",                "--client-secret",
+    std::vector<std::string> argv{FERRY_SIM_SHOP_BIN,
+                                  "--data-dir",
+                                  dir_.path(),
+                                  "--seed-products",
+                                  "20",
+                                  "--sources",
+                                  "2",
+                                  "--client-secret",
                                   "right-secret"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<test::child_process>(argv);
     EXPECT_TRUE(test::wait_until(
-      [&] {
-        auto log = process_->log();
-        auto at = log.find("{\"admin_port\"");
-        auto end = at == std::string::npos ? at : log.find('\n', at);
-        if (end == std::string::npos)
-          return false;
-        auto j = json::parse(log.substr(at, end - at));
-        https_port = j["https_port"];
-        admin_port = j["admin_port"];
-        ca_file = j["ca_file"];
-        return true;
-      },
-      60s))
-      << process_->log();
+        [&] {
+          auto log = process_->log();
+          auto at = log.find("{\"admin_port\"");
+          auto end = at == std::string::npos ? at : log.find('\n', at);
+          if (end == std::string::npos)
+            return false;
+          auto j = json::parse(log.substr(at, end - at));
+          https_port = j["https_port"];
+          admin_port = j["admin_port"];
+          ca_file = j["ca_file"];
+          return true;
+        },
+        60s))
+        << process_->log();
   }
 
   json admin(const std::string& method, const std::string& path,
@@ -106,13 +108,13 @@ ask(caf::actor_system& sys, const shop_connector_actor& c, M msg) {
   caf::scoped_actor self{sys};
   std::pair<std::optional<R>, std::optional<shop_error>> out;
   self->request(c, caf::infinite, std::move(msg))
-    .receive([&](R& r) { out.first = std::move(r); },
-             [&](caf::error& e) {
-               out.second = shop_error_of(e);
-               if (!out.second)
-                 out.second = shop_error{shop_error_kind::transport, 0,
-                                         sys.render(e)};
-             });
+      .receive([&](R& r) { out.first = std::move(r); },
+               [&](caf::error& e) {
+                 out.second = shop_error_of(e);
+                 if (!out.second)
+                   out.second =
+                       shop_error{shop_error_kind::transport, 0, sys.render(e)};
+               });
   return out;
 }
 
@@ -127,7 +129,8 @@ TEST(shop_connector, every_call_and_every_error_class) {
   actor_env env;
   auto c = spawn_shop_connector(*env.sys, sim.settings(), env.registry);
 
-  auto got = ask<shop::shop_product>(*env.sys, c, shop_get_product{"SKU-00001"});
+  auto got =
+      ask<shop::shop_product>(*env.sys, c, shop_get_product{"SKU-00001"});
   ASSERT_TRUE(got.first) << kind_of(got.second);
   EXPECT_EQ(got.first->sku, "SKU-00001");
 
@@ -147,7 +150,8 @@ TEST(shop_connector, every_call_and_every_error_class) {
 
   auto nameless = p;
   nameless.name.clear();
-  auto invalid = ask<shop::shop_product>(*env.sys, c, shop_put_product{nameless});
+  auto invalid =
+      ask<shop::shop_product>(*env.sys, c, shop_put_product{nameless});
   ASSERT_TRUE(invalid.second);
   EXPECT_EQ(invalid.second->kind, shop_error_kind::validation);
   EXPECT_EQ(invalid.second->status, 400);
@@ -169,9 +173,8 @@ TEST(shop_connector, every_call_and_every_error_class) {
   EXPECT_EQ(bulk_r.first->results[700].status, "error");
   EXPECT_EQ(bulk_r.first->results[1099].status, "ok");
 
-  auto page = ask<shop_product_page>(*env.sys, c,
-                                     shop_list_products{"2000-01-01 00:00:00",
-                                                        500, 1});
+  auto page = ask<shop_product_page>(
+      *env.sys, c, shop_list_products{"2000-01-01 00:00:00", 500, 1});
   ASSERT_TRUE(page.first) << kind_of(page.second);
   EXPECT_EQ(page.first->total_count, 20 + 1 + 1099);
   EXPECT_EQ(page.first->items.size(), 500u);
@@ -182,8 +185,8 @@ TEST(shop_connector, every_call_and_every_error_class) {
                             {"firstname", "Con"},
                             {"lastname", "Nector"}});
   std::int64_t cid = created["id"];
-  auto found = ask<shop_customer_page>(*env.sys, c,
-                                       shop_search_customers{"con@example.com"});
+  auto found = ask<shop_customer_page>(
+      *env.sys, c, shop_search_customers{"con@example.com"});
   ASSERT_TRUE(found.first);
   EXPECT_EQ(found.first->total_count, 1);
   shop_update_customer upd;
@@ -196,15 +199,15 @@ TEST(shop_connector, every_call_and_every_error_class) {
   auto one = ask<shop::shop_customer>(*env.sys, c, shop_get_customer{cid});
   ASSERT_TRUE(one.first);
   EXPECT_EQ(one.first->lastname, "Updated");
-  auto customers = ask<shop_customer_page>(*env.sys, c,
-                                           shop_list_customers{"", 10, 1});
+  auto customers =
+      ask<shop_customer_page>(*env.sys, c, shop_list_customers{"", 10, 1});
   ASSERT_TRUE(customers.first);
   EXPECT_GE(customers.first->total_count, 1);
 
   // Orders and their state machine.
-  auto o = sim.admin("POST", "/admin/orders",
-                     {{"customer_id", cid},
-                      {"lines", {{{"sku", "CON-1"}, {"qty", 2}}}}});
+  auto o = sim.admin(
+      "POST", "/admin/orders",
+      {{"customer_id", cid}, {"lines", {{{"sku", "CON-1"}, {"qty", 2}}}}});
   std::int64_t oid = o["entity_id"];
   auto order = ask<shop::shop_order>(*env.sys, c, shop_get_order{oid});
   ASSERT_TRUE(order.first) << kind_of(order.second);
@@ -214,16 +217,16 @@ TEST(shop_connector, every_call_and_every_error_class) {
   EXPECT_EQ(orders.first->total_count, 1);
   EXPECT_TRUE(ask<bool>(*env.sys, c,
                         shop_comment_order{oid, "in ERP", "processing", false})
-                .first);
+                  .first);
   EXPECT_TRUE(ask<bool>(*env.sys, c, shop_order_action{oid, "hold"}).first);
   auto conflict = ask<bool>(*env.sys, c, shop_order_action{oid, "cancel"});
   ASSERT_TRUE(conflict.second);
   EXPECT_EQ(conflict.second->kind, shop_error_kind::conflict);
   EXPECT_TRUE(ask<bool>(*env.sys, c, shop_order_action{oid, "unhold"}).first);
   EXPECT_TRUE(ask<bool>(*env.sys, c, shop_order_action{oid, "cancel"}).first);
-  EXPECT_EQ(kind_of(ask<bool>(*env.sys, c, shop_order_action{oid, "ship"})
-                      .second),
-            "validation");
+  EXPECT_EQ(
+      kind_of(ask<bool>(*env.sys, c, shop_order_action{oid, "ship"}).second),
+      "validation");
 
   // Inventory.
   auto sources = ask<shop_source_list>(*env.sys, c, shop_get_sources{});
@@ -236,8 +239,8 @@ TEST(shop_connector, every_call_and_every_error_class) {
   ASSERT_TRUE(set.first);
   EXPECT_EQ(set.first->results[0].status, "ok");
   EXPECT_EQ(set.first->results[1].status, "error");
-  auto items = ask<shop_source_item_list>(*env.sys, c,
-                                          shop_get_source_items{"CON-1"});
+  auto items =
+      ask<shop_source_item_list>(*env.sys, c, shop_get_source_items{"CON-1"});
   ASSERT_TRUE(items.first);
   ASSERT_EQ(items.first->items.size(), 1u);
   EXPECT_EQ(items.first->items[0].quantity, decimal::from_int(12));
@@ -245,8 +248,8 @@ TEST(shop_connector, every_call_and_every_error_class) {
 
   // 5xx: retried, then server_error.
   sim.admin("POST", "/admin/faults", {{"error_rate", 1}});
-  auto broken = ask<shop::shop_product>(*env.sys, c,
-                                        shop_get_product{"SKU-00001"});
+  auto broken =
+      ask<shop::shop_product>(*env.sys, c, shop_get_product{"SKU-00001"});
   EXPECT_EQ(kind_of(broken.second), "server_error");
   sim.admin("POST", "/admin/faults", {{"error_rate", 0}});
 
@@ -254,33 +257,32 @@ TEST(shop_connector, every_call_and_every_error_class) {
   auto slow_settings = sim.settings();
   slow_settings.call_timeout = 500ms;
   auto slow = spawn_shop_connector(*env.sys, slow_settings, env.registry);
-  ASSERT_TRUE(ask<shop::shop_product>(*env.sys, slow,
-                                      shop_get_product{"SKU-00001"})
-                .first);
+  ASSERT_TRUE(
+      ask<shop::shop_product>(*env.sys, slow, shop_get_product{"SKU-00001"})
+          .first);
   sim.admin("POST", "/admin/faults", {{"latency_ms", 1500}});
-  auto lost = ask<bool>(*env.sys, slow,
-                        shop_comment_order{oid, "late", "", false});
+  auto lost =
+      ask<bool>(*env.sys, slow, shop_comment_order{oid, "late", "", false});
   EXPECT_EQ(kind_of(lost.second), "outcome_unknown");
   sim.admin("POST", "/admin/faults", {{"latency_ms", 0}});
 
   // Bad credentials: unauthorized; nothing listens: transport.
-  auto wrong = spawn_shop_connector(*env.sys, sim.settings("wrong"),
-                                    env.registry);
+  auto wrong =
+      spawn_shop_connector(*env.sys, sim.settings("wrong"), env.registry);
   EXPECT_EQ(kind_of(ask<shop::shop_product>(*env.sys, wrong,
                                             shop_get_product{"SKU-00001"})
-                      .second),
+                        .second),
             "unauthorized");
   auto nowhere_settings = sim.settings();
-  nowhere_settings.base_url = "https://localhost:"
-                              + std::to_string(test::free_port());
-  auto nowhere = spawn_shop_connector(*env.sys, nowhere_settings,
-                                      env.registry);
-  auto refused = ask<shop::shop_product>(*env.sys, nowhere,
-                                         shop_get_product{"SKU-00001"});
+  nowhere_settings.base_url =
+      "https://localhost:" + std::to_string(test::free_port());
+  auto nowhere = spawn_shop_connector(*env.sys, nowhere_settings, env.registry);
+  auto refused =
+      ask<shop::shop_product>(*env.sys, nowhere, shop_get_product{"SKU-00001"});
   ASSERT_TRUE(refused.second);
-  EXPECT_TRUE(refused.second->kind == shop_error_kind::transport
-              || refused.second->kind == shop_error_kind::unavailable)
-    << kind_of(refused.second) << " " << refused.second->message;
+  EXPECT_TRUE(refused.second->kind == shop_error_kind::transport ||
+              refused.second->kind == shop_error_kind::unavailable)
+      << kind_of(refused.second) << " " << refused.second->message;
   for (auto* a : {&c, &slow, &wrong, &nowhere})
     caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
 }
@@ -298,15 +300,14 @@ std::pair<int, int> parallel_gets(caf::actor_system& sys,
       caf::scoped_actor self{sys};
       for (int i = t; i < calls; i += threads) {
         auto& target = targets[static_cast<std::size_t>(i) % targets.size()];
-        self
-          ->request(target, caf::infinite,
-                    shop_get_product{"SKU-0000" + std::to_string(1 + i % 9)})
-          .receive([&](shop::shop_product&) { ++ok; },
-                   [&](caf::error& e) {
-                     ++failed;
-                     std::lock_guard<std::mutex> guard{m};
-                     errors += sys.render(e) + "\n";
-                   });
+        self->request(target, caf::infinite,
+                      shop_get_product{"SKU-0000" + std::to_string(1 + i % 9)})
+            .receive([&](shop::shop_product&) { ++ok; },
+                     [&](caf::error& e) {
+                       ++failed;
+                       std::lock_guard<std::mutex> guard{m};
+                       errors += sys.render(e) + "\n";
+                     });
       }
     });
   for (auto& th : pool)
@@ -319,9 +320,8 @@ TEST(shop_connector, token_expiry_mid_batch_costs_one_fetch_and_no_call) {
   actor_env env;
   auto c = spawn_shop_connector(*env.sys, sim.settings(), env.registry);
   std::string errors;
-  EXPECT_EQ(parallel_gets(*env.sys, {c}, 6, 30, errors),
-            std::make_pair(30, 0))
-    << errors;
+  EXPECT_EQ(parallel_gets(*env.sys, {c}, 6, 30, errors), std::make_pair(30, 0))
+      << errors;
   EXPECT_EQ(sim.admin("GET", "/admin/tokens")["issued"]["ferry"], 1);
   // The token ends while a batch is under way: calls in flight meet the
   // 401 at once, exactly one new token is fetched, and no call fails.
@@ -362,9 +362,9 @@ TEST(shop_connector, storm_of_429_completes_under_the_shared_budget) {
   auto a = spawn_shop_connector(*env.sys, settings, env.registry);
   auto b = spawn_shop_connector(*env.sys, settings, env.registry);
   sim.admin("POST", "/admin/rate", {{"reset_counts", true}});
-  sim.admin("POST", "/admin/faults",
-            {{"storm_seconds", 2}, {"storm_share", 0.7},
-             {"storm_retry_after", 1}});
+  sim.admin(
+      "POST", "/admin/faults",
+      {{"storm_seconds", 2}, {"storm_share", 0.7}, {"storm_retry_after", 1}});
   std::string errors;
   auto result = parallel_gets(*env.sys, {a, b}, 10, 100, errors);
   EXPECT_EQ(result, std::make_pair(100, 0)) << errors;
@@ -378,3 +378,99 @@ TEST(shop_connector, storm_of_429_completes_under_the_shared_budget) {
   for (auto* x : {&a, &b})
     caf::anon_send_exit(*x, caf::exit_reason::user_shutdown);
 }
+
+namespace {
+
+/// ferry-sim-shop --variant N: the readings of what the contract leaves
+/// open (README.md of the simulator, docs/contract-readings-shop.md).
+class shop_connector_variant : public ::testing::TestWithParam<int> {};
+
+bool has_non_ascii(const std::string& s) {
+  for (unsigned char ch : s)
+    if (ch >= 0x80)
+      return true;
+  return false;
+}
+
+} // namespace
+
+// Whatever the variant, every call works: extra fields are ignored,
+// non-ASCII text arrives byte for byte, and the stock call's answer (true,
+// the stock object, {}, an empty 200 or 204) is success.
+TEST_P(shop_connector_variant, every_reading_of_the_contract_is_understood) {
+  auto variant = GetParam();
+  shop_sim sim{{"--rate", "1000", "--burst", "1000", "--seed-customers", "6",
+                "--variant", std::to_string(variant)}};
+  actor_env env;
+  auto c = spawn_shop_connector(*env.sys, sim.settings(), env.registry);
+
+  auto products =
+      ask<shop_product_page>(*env.sys, c, shop_list_products{"", 500, 1});
+  ASSERT_TRUE(products.first)
+      << kind_of(products.second) << " "
+      << (products.second ? products.second->message : "");
+  ASSERT_EQ(products.first->items.size(), 20u);
+  for (const auto& p : products.first->items) {
+    auto as_admin = sim.admin("GET", "/admin/products/" + p.sku);
+    EXPECT_EQ(p.name, as_admin["name"].get<std::string>());
+    EXPECT_EQ(p.description, as_admin["description"].get<std::string>());
+    EXPECT_EQ(has_non_ascii(p.name), variant != 0) << p.name;
+  }
+  auto one =
+      ask<shop::shop_product>(*env.sys, c, shop_get_product{"SKU-00001"});
+  ASSERT_TRUE(one.first) << kind_of(one.second);
+
+  auto customers =
+      ask<shop_customer_page>(*env.sys, c, shop_list_customers{"", 10, 1});
+  ASSERT_TRUE(customers.first) << kind_of(customers.second);
+  ASSERT_EQ(customers.first->items.size(), 6u);
+  bool any_non_ascii = false;
+  for (const auto& x : customers.first->items) {
+    auto got = ask<shop::shop_customer>(*env.sys, c, shop_get_customer{x.id});
+    ASSERT_TRUE(got.first) << kind_of(got.second);
+    EXPECT_EQ(got.first->firstname, x.firstname);
+    EXPECT_EQ(got.first->lastname, x.lastname);
+    any_non_ascii = any_non_ascii || has_non_ascii(x.firstname + x.lastname);
+    auto found =
+        ask<shop_customer_page>(*env.sys, c, shop_search_customers{x.email});
+    ASSERT_TRUE(found.first) << kind_of(found.second);
+    EXPECT_EQ(found.first->total_count, 1);
+  }
+  EXPECT_EQ(any_non_ascii, variant != 0);
+  shop_update_customer upd;
+  upd.id = customers.first->items[0].id;
+  upd.lastname = "Ødegård-李";
+  auto updated = ask<shop::shop_customer>(*env.sys, c, upd);
+  ASSERT_TRUE(updated.first) << kind_of(updated.second);
+  EXPECT_EQ(updated.first->lastname, "Ødegård-李");
+
+  auto o = sim.admin("POST", "/admin/orders",
+                     {{"customer_id", customers.first->items[0].id},
+                      {"lines", {{{"sku", "SKU-00001"}, {"qty", 2}}}}});
+  ASSERT_TRUE(o.contains("entity_id")) << o.dump();
+  auto order = ask<shop::shop_order>(
+      *env.sys, c, shop_get_order{o["entity_id"].get<std::int64_t>()});
+  ASSERT_TRUE(order.first) << kind_of(order.second);
+  ASSERT_EQ(order.first->items.size(), 1u);
+  EXPECT_EQ(order.first->items[0].name, one.first->name);
+  auto orders = ask<shop_order_page>(*env.sys, c, shop_list_orders{"", 10, 1});
+  ASSERT_TRUE(orders.first) << kind_of(orders.second);
+  EXPECT_EQ(orders.first->items.size(), 1u);
+
+  for (int value : {1, 0, 1}) {
+    auto set = ask<bool>(*env.sys, c, shop_set_backorders{"SKU-00002", value});
+    ASSERT_TRUE(set.first) << kind_of(set.second) << " "
+                           << (set.second ? set.second->message : "");
+    EXPECT_EQ(sim.admin("GET", "/admin/products/SKU-00002")["backorders"],
+              value);
+  }
+  auto refused = ask<bool>(*env.sys, c, shop_set_backorders{"NOPE", 1});
+  ASSERT_TRUE(refused.second);
+  EXPECT_EQ(refused.second->kind, shop_error_kind::not_found);
+}
+
+INSTANTIATE_TEST_SUITE_P(shop_variants, shop_connector_variant,
+                         ::testing::Values(0, 1, 2, 3, 4),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return "variant_" + std::to_string(info.param);
+                         });
