@@ -297,6 +297,13 @@ void finish_poll(sync_pointer self, const std::string& error) {
     ++st.report.errors;
     st.report.last_error = error;
   }
+  if (st.settings.flows) {
+    if (error.empty())
+      st.settings.flows->cycle_completed("customers");
+    else
+      st.settings.flows->failed("customers", "cycle_abandoned",
+                                "customer poll abandoned: " + error);
+  }
   st.polling = false;
   self->delayed_send(self, st.settings.erp_poll_interval,
                      pricing_tick_atom::value);
@@ -524,6 +531,9 @@ customer_sync(sync_pointer self, customer_sync_settings settings,
   st.erp = std::move(erp);
   st.shop = std::move(shop);
   st.stores = std::move(stores);
+  if (st.settings.flows)
+    st.settings.flows->expect_cycles("customers",
+                                     st.settings.erp_poll_interval);
   self->send(self, customer_tick_atom::value);
   self->send(self, pricing_tick_atom::value);
   return {

@@ -4,6 +4,7 @@
 #include "actors/inbox_retry.hpp"
 #include "actors/pricing_messages.hpp"
 #include "actors/shop_connector.hpp"
+#include "monitoring/flow_health.hpp"
 #include "persistence/customer_store.hpp"
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/echo_store.hpp"
@@ -77,6 +78,9 @@ struct customer_sync_settings {
   /// When a shop customer whose sync failed is tried again, and when it is
   /// dead-lettered instead.
   inbox_retry_policy retry;
+  /// Where abandoned ERP polls and completed ones are reported (flow
+  /// "customers"); may be null.
+  std::shared_ptr<monitoring::flow_health> flows;
 };
 
 /// Spawns the sync; both loops start at once.

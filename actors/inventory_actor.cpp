@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <caf/all.hpp>
 #include <pqxx/pqxx>
-#include <prometheus/counter.h>
 #include <prometheus/registry.h>
 #include <set>
 
@@ -32,7 +31,6 @@ std::string wanted_entity(const std::string& warehouse) {
 }
 
 /// How long a logged failure of one item for one reason stays quiet.
-constexpr auto log_quiet_for = std::chrono::minutes{10};
 
 struct inventory_state {
   inventory_settings settings;
@@ -50,13 +48,9 @@ struct inventory_state {
   /// inclusive, so the newest level comes again and is not pushed twice.
   std::map<std::string, std::pair<decimal, int>> pushed;
   std::uint64_t timer = 0;
-  /// ferry_sync_item_failures_total{flow,reason}.
-  prometheus::Family<prometheus::Counter>* failures = nullptr;
   /// SKUs whose backorder setting failed but may pass: attempts so far.
   /// They are dirty again in the next cycle.
   std::map<std::string, int> backorder_retries;
-  /// When each (flow, item, reason) failure was last logged.
-  std::map<std::string, std::chrono::steady_clock::time_point> logged;
   static inline const char* name = "inventory";
 };
 
@@ -73,33 +67,25 @@ std::string reason_of(const caf::error& e) {
   return "other";
 }
 
-/// Counts a failure of `flow` for `item` and logs it, once per item and
-/// reason within `log_quiet_for`.
-void failed(inventory_ptr self, const char* flow, const std::string& item,
+/// Counts a failure of the stock flow (`kind` names what failed: the
+/// cycle, a backorder setting, refused source items) and logs it, at most
+/// once a minute per kind and reason.
+void failed(inventory_ptr self, const char* kind, const std::string& item,
             const std::string& reason, const std::string& detail,
             double count = 1) {
   auto& st = self->state;
-  st.failures->Add({{"flow", flow}, {"reason", reason}}).Increment(count);
   ++st.report.errors;
-  st.report.last_error = std::string{flow} + " " + item + ": " + detail;
-  auto key = std::string{flow} + "|" + item + "|" + reason;
-  auto now = std::chrono::steady_clock::now();
-  auto last = st.logged.find(key);
-  if (last != st.logged.end() && now - last->second < log_quiet_for)
-    return;
-  st.logged[key] = now;
-  monitoring::log_warn("inventory", "stock sync failure",
-                       {{"flow", flow},
-                        {"item", item},
-                        {"warehouse", st.settings.warehouse_code},
-                        {"reason", reason},
-                        {"error", detail}});
+  st.report.last_error = std::string{kind} + " " + item + ": " + detail;
+  st.settings.flows->failed(
+      "stock", std::string{kind} + "_" + reason,
+      "stock sync failure: " + st.report.last_error,
+      {{"warehouse", st.settings.warehouse_code}, {"item", item}}, count);
 }
 
 /// A failure of the cycle as a whole (a read, the database, the bulk push):
 /// the cycle's cursor stays, so its levels are read again.
 void note_error(inventory_ptr self, const caf::error& e) {
-  failed(self, "stock_cycle", self->state.settings.warehouse_code, reason_of(e),
+  failed(self, "cycle", self->state.settings.warehouse_code, reason_of(e),
          describe_error(self->system(), e));
 }
 
@@ -268,22 +254,32 @@ bool set_backorders(inventory_ptr self, persistence::echo_store& echoes,
       continue;
     }
     int value = want ? 1 : 0;
+    std::optional<std::string> before;
+    if (last != last_put->end())
+      before = last->second;
+    // Claimed before it is put: of two warehouses' actors that decide at
+    // the same moment, one puts the setting and the other sees it claimed.
+    auto claimed = echoes.replace_if(backorders_entity, "shop", sku, before,
+                                     want ? "1" : "0");
+    if (!claimed) {
+      backorder_failed(self, sku, value, "database",
+                       describe_error(self->system(), claimed.error()), true);
+      continue;
+    }
+    if (!*claimed)
+      continue;
     auto set = blocking_request<bool>(self->system(), st.shop(),
                                       st.settings.call_timeout,
                                       shop_set_backorders{sku, value});
     if (!set) {
+      // Given back, so that the next cycle (of any actor) puts it again.
+      if (before)
+        echoes.record(backorders_entity, "shop", sku, *before);
+      else
+        echoes.record(backorders_entity, "shop", sku, want ? "0" : "1");
       backorder_failed(self, sku, value, reason_of(set.error()),
                        describe_error(self->system(), set.error()),
                        may_pass(set.error()));
-      continue;
-    }
-    // Recorded once the shop took it; without the record the setting is
-    // put again in the next cycle (the same value: harmless).
-    auto recorded =
-        echoes.record(backorders_entity, "shop", sku, want ? "1" : "0");
-    if (!recorded) {
-      backorder_failed(self, sku, value, "database",
-                       describe_error(self->system(), recorded.error()), true);
       continue;
     }
     st.backorder_retries.erase(sku);
@@ -348,7 +344,7 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   st.report.rejected += pushed->rejected;
   if (pushed->rejected > 0)
     // Each is in the dead-letter table with the shop's reason.
-    failed(self, "stock", st.settings.source_code, "refused",
+    failed(self, "source_items", st.settings.source_code, "refused",
            std::to_string(pushed->rejected) +
                " source items refused by the shop (dead-lettered)",
            static_cast<double>(pushed->rejected));
@@ -378,6 +374,8 @@ void cycle(inventory_ptr self) {
     auto saved = cursors.save_cursor(cursor_name(st), newest);
     if (!saved)
       note_error(self, saved.error());
+    else
+      st.settings.flows->cycle_completed("stock_" + st.settings.warehouse_code);
   }
   ++st.report.cycles;
   self->delayed_send(self, st.settings.interval, product_cycle_atom::value,
@@ -390,11 +388,10 @@ inventory_actor::behavior_type inventory(inventory_ptr self,
                                          inventory_settings settings,
                                          prometheus::Registry* registry) {
   auto& st = self->state;
-  st.failures = &prometheus::BuildCounter()
-                     .Name("ferry_sync_item_failures_total")
-                     .Help("Items a sync flow could not handle, by flow and "
-                           "reason")
-                     .Register(*registry);
+  if (!settings.flows)
+    settings.flows = std::make_shared<monitoring::flow_health>(*registry);
+  settings.flows->expect_cycles("stock_" + settings.warehouse_code,
+                                settings.interval);
   settings.page_size = std::clamp(settings.page_size, 1, 1000);
   st.settings = std::move(settings);
   st.pool = pool;

@@ -2,6 +2,7 @@
 
 #include "actors/catalog_messages.hpp"
 #include "actors/product_pipeline.hpp"
+#include "monitoring/flow_health.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,10 @@ struct inventory_settings {
   /// Times a shop call failed for one item is tried again, in the next
   /// cycles, before the item is dead-lettered.
   int max_item_attempts = 5;
+  /// Where failures and completed cycles are reported (flow "stock",
+  /// cycles as "stock_<warehouse>"); null: a private one on the registry
+  /// given to spawn_inventory_actor.
+  std::shared_ptr<monitoring::flow_health> flows;
 };
 
 /// Stock of one ERP warehouse to its shop source. Each cycle walks
@@ -58,8 +64,8 @@ struct inventory_settings {
 /// echo storm), and any 2xx answer of that call is success.
 ///
 /// One item's failure never abandons the cycle: it is logged (once per
-/// item and reason, then at most every ten minutes), counted in
-/// `ferry_sync_item_failures_total{flow,reason}`, tried again in the next
+/// kind per minute), counted in
+/// `ferry_flow_failures_total{flow="stock",reason}`, tried again in the next
 /// cycles while it may pass (up to `max_item_attempts`), else
 /// dead-lettered with its payload and reason; the other items and the
 /// cursor move on. SKUs whose reservations changed are pushed again in the

@@ -29,6 +29,10 @@ void note_error(sync_ptr self, const caf::error& e) {
   auto& st = self->state;
   ++st.report.errors;
   st.report.last_error = describe_error(self->system(), e);
+  if (st.settings.flows)
+    st.settings.flows->failed("products", "cycle_abandoned",
+                              "product walk abandoned: " +
+                                  st.report.last_error);
 }
 
 /// One walk from the cursor; true when it ended without errors.
@@ -78,9 +82,22 @@ product_sync(sync_ptr self, persistence::pg_pool* pool, erp_resolver erp,
       std::make_unique<product_pipeline>(self->system(), *pool, std::move(erp),
                                          std::move(shop), settings.pipeline);
   st.store = std::make_unique<persistence::product_store>(*pool);
+  if (st.settings.flows)
+    st.settings.flows->expect_cycles("products", st.settings.interval);
   auto cycle = [self] {
     auto& st = self->state;
-    walk(self);
+    auto rejected = st.report.rejected;
+    auto completed = walk(self);
+    if (st.settings.flows) {
+      if (st.report.rejected > rejected)
+        st.settings.flows->failed(
+            "products", "record_refused",
+            std::to_string(st.report.rejected - rejected) +
+                " product(s) refused in this walk and dead-lettered with their"
+                " reason (see the dead_letter table)");
+      if (completed)
+        st.settings.flows->cycle_completed("products");
+    }
     ++st.report.cycles;
     self->delayed_send(self, st.settings.interval, product_cycle_atom::value,
                        ++st.timer);

@@ -2,6 +2,7 @@
 
 #include "actors/catalog_messages.hpp"
 #include "actors/product_pipeline.hpp"
+#include "monitoring/flow_health.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
@@ -18,6 +19,9 @@ struct product_sync_settings {
   /// Items per GetItems page (the contract allows 1–1000).
   int page_size = 1000;
   product_pipeline_settings pipeline;
+  /// Where abandoned walks, refused items and completed walks are reported
+  /// (flow "products"); may be null.
+  std::shared_ptr<monitoring::flow_health> flows;
 };
 
 /// ERP → shop product sync: every `interval` it walks `GetItems` from the

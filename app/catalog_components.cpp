@@ -22,6 +22,7 @@ void add_catalog_children(component_context& c, std::vector<child_spec>& out) {
   product_sync_settings sync;
   sync.pipeline = pipeline;
   sync.interval = c.config.catalog.poll_interval;
+  sync.flows = c.flows;
   products.start = [&pool, erp, shop, sync](caf::actor_system& sys) {
     return caf::actor_cast<caf::actor>(
         spawn_product_sync(sys, pool, erp, shop, sync));
@@ -53,6 +54,7 @@ void add_catalog_children(component_context& c, std::vector<child_spec>& out) {
     s.warehouse_code = warehouse;
     s.source_code = source;
     s.interval = c.config.inventory.poll_interval;
+    s.flows = c.flows;
     if (first)
       s.report_unmapped_of = warehouses;
     for (const auto& mapped : warehouses)

@@ -288,12 +288,14 @@ void add_pricing_children(component_context& c, std::vector<child_spec>& out) {
   customers.kind = "customer_sync";
   customers.role = child_role::producer;
   auto* pool = &c.pool;
-  customers.start = [parts, directory, &config, pool](caf::actor_system& sys) {
+  customers.start = [parts, directory, flows, &config,
+                     pool](caf::actor_system& sys) {
     customer_sync_settings s;
     s.node_id = config.node.id.empty() ? "ferry" : config.node.id;
     s.erp_poll_interval = config.customers.poll_interval;
     s.group_of_price_group = config.customers.price_group_to_group_id;
     s.retry = inbox_retry_of(config.customers.retry);
+    s.flows = flows;
     customer_sync_stores stores;
     stores.inbox = std::make_shared<persistence::inbox_store>(*pool);
     stores.customers =

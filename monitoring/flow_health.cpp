@@ -34,14 +34,15 @@ flow_health::flow_state& flow_health::flow(std::string_view name) {
 }
 
 void flow_health::failed(std::string_view flow_name, std::string_view reason,
-                         std::string_view detail, log_fields fields) {
+                         std::string_view detail, log_fields fields,
+                         double count) {
   std::uint64_t suppressed = 0;
   {
     std::lock_guard<std::mutex> guard{mutex_};
     failures_
         .Add(
             {{"flow", std::string{flow_name}}, {"reason", std::string{reason}}})
-        .Increment();
+        .Increment(count);
     auto& state = logs_[{std::string{flow_name}, std::string{reason}}];
     auto t = now();
     if (state.ever && t - state.logged < log_every_) {

@@ -40,13 +40,14 @@ public:
       std::chrono::seconds log_every = std::chrono::seconds{60},
       clock_fn clock = {});
 
-  /// Counts one failure of `flow` for `reason` (a short, fixed code such
+  /// Counts `count` failures of `flow` for `reason` (a short, fixed code such
   /// as "bad_validity" or "erp_call": it is a metric label) and logs
   /// `detail` (which names the entity and field; masked like every log
   /// line) unless this (flow, reason) was logged less than `log_every`
   /// ago.
   void failed(std::string_view flow, std::string_view reason,
-              std::string_view detail, log_fields fields = {});
+              std::string_view detail, log_fields fields = {},
+              double count = 1);
 
   /// `flow` runs a cycle every `interval`: from now on it is stale when no
   /// cycle completes within three intervals.

@@ -54,13 +54,22 @@ dead_letter_store::put(pqxx::transaction_base& tx, const std::string& source,
                        const std::string& entity, const std::string& entity_id,
                        const std::string& reason, const std::string& payload) {
   auto stored = stored_form(payload);
-  return tx
-      .exec_params1(
-          "INSERT INTO dead_letter (source, entity, entity_id, reason,"
-          " payload, payload_text) VALUES ($1, $2, $3, $4, $5::jsonb, $6)"
-          " RETURNING id",
-          source, entity, entity_id, reason, stored.json, stored.text)[0]
-      .as<std::int64_t>();
+  // A flow that meets the same refused record again (a cursor that
+  // includes its last timestamp, a retried page) finds it open already:
+  // one dead letter per refusal, not one per sighting.
+  auto rows = tx.exec_params(
+      "WITH already AS ("
+      " SELECT id FROM dead_letter WHERE replayed_at IS NULL"
+      " AND source = $1 AND entity = $2 AND entity_id = $3 AND reason = $4"
+      " AND payload IS NOT DISTINCT FROM $5::jsonb"
+      " AND payload_text IS NOT DISTINCT FROM $6 LIMIT 1),"
+      " added AS ("
+      " INSERT INTO dead_letter (source, entity, entity_id, reason,"
+      " payload, payload_text) SELECT $1, $2, $3, $4, $5::jsonb, $6"
+      " WHERE NOT EXISTS (SELECT 1 FROM already) RETURNING id) "
+      "SELECT id FROM already UNION ALL SELECT id FROM added",
+      source, entity, entity_id, reason, stored.json, stored.text);
+  return rows[0][0].as<std::int64_t>();
 }
 
 caf::expected<std::int64_t> dead_letter_store::put(const std::string& source,

@@ -44,7 +44,9 @@ public:
   /// Stores rejected work; returns its id. `payload` is JSON text (empty for
   /// none); text that is not JSON is stored as a JSON string, and JSON that
   /// jsonb cannot hold (a string with U+0000) as its exact text, so that
-  /// nothing is lost.
+  /// nothing is lost. The same refusal again (same source, entity, id,
+  /// reason and payload, not replayed since) returns the open dead letter's
+  /// id instead of adding a second one.
   caf::expected<std::int64_t> put(const std::string& source,
                                   const std::string& entity,
                                   const std::string& entity_id,

@@ -58,6 +58,31 @@ caf::expected<void> echo_store::record(const std::string& entity,
   return caf::unit;
 }
 
+caf::expected<bool> echo_store::replace_if(
+    const std::string& entity, const std::string& side, const std::string& key,
+    const std::optional<std::string>& expected, const std::string& hash) {
+  if (auto text = invalid_argument_text(entity, side, key, hash); !text.empty())
+    return make_db_error(db_errc::rejected, text);
+  return pool_.with_connection(
+      "echo hash of " + entity + " " + key, [&](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        auto rows =
+            expected
+                ? tx.exec_params("UPDATE echo_hash SET hash = $5,"
+                                 " recorded_at = now() WHERE entity = $1"
+                                 " AND side = $2 AND key = $3 AND hash = $4"
+                                 " RETURNING 1",
+                                 entity, side, key, *expected, hash)
+                : tx.exec_params("INSERT INTO echo_hash (entity, side, key,"
+                                 " hash) VALUES ($1, $2, $3, $4)"
+                                 " ON CONFLICT (entity, side, key) DO NOTHING"
+                                 " RETURNING 1",
+                                 entity, side, key, hash);
+        tx.commit();
+        return rows.size() == 1;
+      });
+}
+
 caf::expected<bool> echo_store::is_echo(const std::string& entity,
                                         const std::string& side,
                                         const std::string& key,

@@ -4,6 +4,7 @@
 
 #include <caf/expected.hpp>
 #include <map>
+#include <optional>
 #include <pqxx/transaction_base>
 #include <string>
 #include <vector>
@@ -30,6 +31,16 @@ public:
   static void record(pqxx::transaction_base& tx, const std::string& entity,
                      const std::string& side, const std::string& key,
                      const std::string& hash);
+
+  /// Records `hash` only if what is recorded is still `expected` (nullopt:
+  /// nothing recorded yet); true when this call replaced it. Of several
+  /// nodes or actors about to write the same change, the one that wins
+  /// writes it and the others leave it (a compare-and-set).
+  caf::expected<bool> replace_if(const std::string& entity,
+                                 const std::string& side,
+                                 const std::string& key,
+                                 const std::optional<std::string>& expected,
+                                 const std::string& hash);
 
   /// True when `hash` is what Ferry last wrote there: the change is an echo.
   caf::expected<bool> is_echo(const std::string& entity,

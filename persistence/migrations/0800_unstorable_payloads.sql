@@ -4,3 +4,8 @@
 ALTER TABLE dead_letter ADD COLUMN payload_text text;
 ALTER TABLE dead_letter ADD CONSTRAINT dead_letter_one_payload
   CHECK (payload IS NULL OR payload_text IS NULL);
+
+-- A flow that meets the same refused record again finds its open dead
+-- letter instead of adding another (dead_letter_store::put).
+CREATE INDEX dead_letter_open_entity ON dead_letter (entity, entity_id)
+  WHERE replayed_at IS NULL;

@@ -58,9 +58,12 @@ TEST_F(message_types_test, drain_report_round_trips) {
 }
 
 TEST_F(message_types_test, status_and_subscription_round_trip) {
-  auto status = round_trip(*sys_, ferry::supervisor_status{"running", 3, 1, 9});
+  auto status = round_trip(
+      *sys_,
+      ferry::supervisor_status{"running", 3, 1, 9, {"catalog (2 restarts)"}});
   EXPECT_EQ(status.phase, "running");
   EXPECT_EQ(status.restarts, 9u);
+  EXPECT_EQ(status.degraded, std::vector<std::string>{"catalog (2 restarts)"});
   auto sub = round_trip(*sys_, ferry::throttle_subscription{"prices"});
   EXPECT_EQ(sub.kind, "prices");
 }
