@@ -6,6 +6,7 @@
 #include "protocols/soap/erp_client.hpp"
 #include "protocols/soap/erp_wsse.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/property.hpp"
 #include "tests/support/test_env.hpp"
 
 #include <cstdio>
@@ -123,21 +124,7 @@ inline std::string xml_element_text(const std::string& xml,
   std::string raw = xml.substr(open, close - open);
   std::string out;
   auto put_utf8 = [&out](unsigned long cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    out += utf8(static_cast<char32_t>(cp));
   };
   for (std::size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] != '&') {
