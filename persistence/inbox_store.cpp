@@ -73,7 +73,7 @@ std::string entity_id_of(const nlohmann::json& resource,
 // What the refused inbox row keeps of the resource: its keys and version,
 // so that the shop poller's look-up by id and updated_at finds it and does
 // not refuse the same change a second time.
-std::string refused_stub(const nlohmann::json& resource) {
+std::string refused_row_payload(const nlohmann::json& resource) {
   nlohmann::json stub{{"refused", true}};
   if (resource.is_object())
     for (const char* key : {"id", "entity_id", "increment_id", "sku",
@@ -114,7 +114,7 @@ inbox_store::refuse_unstorable(pqxx::transaction_base& tx,
       "SELECT refused.id FROM refused, letter",
       event.source, event.event_id, event.topic, reason,
       entity_of_topic(event.topic), entity_id_of(resource, event),
-      event.payload, refused_stub(resource));
+      event.payload, refused_row_payload(resource));
   if (rows.empty())
     return std::int64_t{0};
   monitoring::log_warn("inbox", "event refused and dead-lettered",
