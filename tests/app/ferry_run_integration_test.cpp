@@ -77,9 +77,9 @@ std::string write_config(const ferry::test::temp_dir& dir, int ops_port,
                       << (api_port != 0 ? api_port : ferry::test::free_port())
                       << "\n"
                       << (webhook_secret.empty()
-                            ? std::string{}
-                            : "shop:\n  webhook_secrets: [" + webhook_secret
-                                + "]\n")
+                              ? std::string{}
+                              : "shop:\n  webhook_secrets: [" + webhook_secret +
+                                    "]\n")
                       << "database:\n  url: " << database_url
                       << "\n  pool_size: 2\n"
                       << "redis:\n  host: " << ferry::test::redis_host()
@@ -113,10 +113,19 @@ TEST(ferry_run, serves_readyz_and_stops_cleanly_on_sigterm) {
       },
       30s, 100ms))
       << "last /readyz: " << ready_body;
+  // The supervision tree is one supervisor per area, and the sync flows
+  // report their cycles: both have their line.
+  EXPECT_NE(ready_body.find("4 of 4 areas running"), std::string::npos)
+      << ready_body;
+  EXPECT_NE(ready_body.find("\"name\":\"flows\""), std::string::npos)
+      << ready_body;
   EXPECT_EQ(http_get(ops_port, "/healthz").status, 200);
   auto metrics = http_get(ops_port, "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("ferry_build_info"), std::string::npos);
+  EXPECT_NE(metrics.body.find("ferry_actor_degraded{kind=\"catalog\"} 0"),
+            std::string::npos)
+      << "no degraded gauge per area";
 
   // The migrations ran at start, in the scratch database.
   {
@@ -138,6 +147,50 @@ TEST(ferry_run, serves_readyz_and_stops_cleanly_on_sigterm) {
   auto log = ferry.log();
   EXPECT_NE(log.find("\"msg\":\"stopped\""), std::string::npos) << log;
   EXPECT_EQ(http_get(ops_port, "/healthz").status, 0) << "still serving";
+}
+
+// No failure is silent: a flow that cannot complete a cycle (here the price
+// poll, against an ERP that does not answer) is counted and named on
+// /readyz within three of its intervals, and the node stays ready.
+TEST(ferry_run, a_flow_that_cannot_complete_its_cycles_is_named_on_readyz) {
+  ferry::test::scratch_database db;
+  ferry::test::temp_dir dir;
+  int ops_port = ferry::test::free_port();
+  auto config = write_config(dir, ops_port, db.url());
+  std::ofstream(config, std::ios::app)
+      << "erp:\n  endpoint: https://127.0.0.1:" << ferry::test::free_port()
+      << "/erp/soap\n"
+      << "pricing:\n  poll_interval: 1s\n";
+  child_process ferry({FERRY_BIN, "run", "--config", config});
+  std::string ready_body;
+  int ready_status = 0;
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        auto ready = http_get(ops_port, "/readyz");
+        ready_status = ready.status;
+        ready_body = ready.body;
+        return ready_body.find("stale: ") != std::string::npos &&
+               ready_body.find("prices (no cycle for") != std::string::npos;
+      },
+      60s, 200ms))
+      << "last /readyz: " << ready_body << "\nlog:\n"
+      << ferry.log();
+  EXPECT_EQ(ready_status, 200) << "one stale flow took the node out";
+  EXPECT_NE(ready_body.find("expected every 1 s"), std::string::npos)
+      << ready_body;
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        return http_get(ops_port, "/metrics")
+                   .body.find("ferry_flow_failures_total{flow=\"prices\","
+                              "reason=\"cycle_abandoned\"}") !=
+               std::string::npos;
+      },
+      90s, 200ms))
+      << ferry.log();
+  auto log = ferry.log();
+  EXPECT_NE(log.find("price poll abandoned"), std::string::npos) << log;
+  ferry.signal(SIGTERM);
+  EXPECT_EQ(ferry.wait(10), 0) << ferry.log();
 }
 
 TEST(ferry_run, refuses_to_start_without_its_database) {
@@ -178,8 +231,8 @@ TEST(ferry_run, commits_a_signed_shop_webhook_to_the_inbox_once) {
       << ferry.log();
 
   // The demo certificate Ferry made for its API under node.data_dir.
-  auto certs = ferry::tls::ensure_self_signed_certificate(dir.path()
-                                                          + "/data/certs");
+  auto certs =
+      ferry::tls::ensure_self_signed_certificate(dir.path() + "/data/certs");
   ferry::http::client_settings settings;
   settings.ca_file = certs.ca_file;
   ferry::http::client client(settings);
@@ -188,8 +241,8 @@ TEST(ferry_run, commits_a_signed_shop_webhook_to_the_inbox_once) {
   auto deliver = [&](const std::string& signature) {
     ferry::http::client_request request;
     request.method = "POST";
-    request.url = "https://127.0.0.1:" + std::to_string(api_port)
-                  + "/webhooks/shop";
+    request.url =
+        "https://127.0.0.1:" + std::to_string(api_port) + "/webhooks/shop";
     request.headers.set("Content-Type", "application/json");
     request.headers.set("X-Shop-Topic", "orders/create");
     request.headers.set("X-Shop-Event-Id",
