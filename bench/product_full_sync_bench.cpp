@@ -129,8 +129,8 @@ int main() {
   // (accents, CJK, emoji, right-to-left, combining marks): UTF-8 costs
   // the parsers, the trims and the HTML conversion more than ASCII does.
   ferry::test::erp_simulator non_ascii_erp{
-      {"--seed-items", std::to_string(items), "--warehouses", "1",
-       "--no-fsync", "--variant", "2"}};
+      {"--seed-items", std::to_string(items), "--warehouses", "1", "--no-fsync",
+       "--variant", "2"}};
   auto non_ascii = through_sync(sys, registry, non_ascii_erp);
   nlohmann::json out = {
       {"name", "product_full_sync"},

@@ -39,8 +39,8 @@ double ms_since(clock_type::time_point start) {
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  auto at = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) +
-                                     0.5);
+  auto at =
+      static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(at, v.size() - 1)];
 }
 
@@ -77,10 +77,9 @@ double bare_change(caf::actor_system& sys,
     ferry::erp_page<ferry::erp_stock_level> levels;
     self->request(erp, std::chrono::seconds{60},
                   ferry::erp_get_stock_levels{{cursor, 1000, ""}, "WH1"})
-        .receive([&](ferry::erp_page<ferry::erp_stock_level>& p) { levels = p; },
-                 [&](caf::error& e) {
-                   throw std::runtime_error(sys.render(e));
-                 });
+        .receive(
+            [&](ferry::erp_page<ferry::erp_stock_level>& p) { levels = p; },
+            [&](caf::error& e) { throw std::runtime_error(sys.render(e)); });
     ferry::shop::shop_source_item item;
     item.sku = sku_of(0);
     item.source_code = source;
@@ -88,10 +87,9 @@ double bare_change(caf::actor_system& sys,
     item.status = 1;
     self->request(shop, std::chrono::seconds{60},
                   ferry::shop_set_source_items{{item}})
-        .receive([](ferry::shop_bulk_results&) {},
-                 [&](caf::error& e) {
-                   throw std::runtime_error(sys.render(e));
-                 });
+        .receive(
+            [](ferry::shop_bulk_results&) {},
+            [&](caf::error& e) { throw std::runtime_error(sys.render(e)); });
     took.push_back(ms_since(start));
   }
   return percentile(took, 0.5);
@@ -105,9 +103,8 @@ int main() {
   ferry::test::shop_simulator shop{{"--seed-products", "0", "--sources", "1",
                                     "--rate", "100000", "--burst", "100000"},
                                    false};
-  auto source =
-      shop.admin("GET", "/admin/sources")["items"][0]["source_code"]
-          .get<std::string>();
+  auto source = shop.admin("GET", "/admin/sources")["items"][0]["source_code"]
+                    .get<std::string>();
   for (int i = 0; i < skus; ++i)
     shop.admin("PUT", "/admin/products/" + sku_of(i),
                {{"product",
@@ -141,7 +138,9 @@ int main() {
       settings, registry);
   // Every SKU has its seeded level in the shop once the first cycle ran.
   if (!ferry::test::wait_until(
-          [&] { return !shop_quantity(shop, sku_of(skus - 1), source).empty(); },
+          [&] {
+            return !shop_quantity(shop, sku_of(skus - 1), source).empty();
+          },
           std::chrono::seconds{120}))
     throw std::runtime_error("the first stock cycle did not reach the shop");
 

@@ -74,16 +74,16 @@ std::string entity_id_of(const nlohmann::json& resource,
 // so that the shop poller's look-up by id and updated_at finds it and does
 // not refuse the same change a second time.
 std::string refused_row_payload(const nlohmann::json& resource) {
-  nlohmann::json stub{{"refused", true}};
+  nlohmann::json row{{"refused", true}};
   if (resource.is_object())
     for (const char* key : {"id", "entity_id", "increment_id", "sku",
                             "updated_at", "created_at"}) {
       auto it = resource.find(key);
       if (it != resource.end() && (it->is_number() || it->is_string()) &&
           nul_character_path(*it).empty())
-        stub[key] = *it;
+        row[key] = *it;
     }
-  return stub.dump();
+  return row.dump();
 }
 
 } // namespace

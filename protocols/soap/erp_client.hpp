@@ -1,5 +1,7 @@
 #pragma once
 
+#include "mapping/erp_types.hpp"
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -9,8 +11,6 @@
 #include <variant>
 #include <vector>
 
-#include "mapping/erp_types.hpp"
-
 namespace ferry {
 
 /// A value or the erp_error saying why there is none.
@@ -18,30 +18,18 @@ template <class T>
 class erp_result {
 public:
   /// A success.
-  erp_result(T value) : v_(std::move(value)) {
-  }
+  erp_result(T value) : v_(std::move(value)) {}
   /// A failure.
-  erp_result(erp_error error) : v_(std::move(error)) {
-  }
+  erp_result(erp_error error) : v_(std::move(error)) {}
   /// Whether the call succeeded.
-  bool ok() const {
-    return v_.index() == 0;
-  }
-  explicit operator bool() const {
-    return ok();
-  }
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
   /// The value; only when ok().
-  T& value() {
-    return std::get<0>(v_);
-  }
+  T& value() { return std::get<0>(v_); }
   /// The value; only when ok().
-  const T& value() const {
-    return std::get<0>(v_);
-  }
+  const T& value() const { return std::get<0>(v_); }
   /// The error; only when !ok().
-  const erp_error& error() const {
-    return std::get<1>(v_);
-  }
+  const erp_error& error() const { return std::get<1>(v_); }
 
 private:
   std::variant<T, erp_error> v_;
@@ -101,13 +89,15 @@ public:
   /// UpdateCustomer: the new ModifiedAt.
   erp_result<std::string> update_customer(const erp_customer& customer);
   /// GetCustomers: customers modified since `page.modified_since`.
-  erp_result<erp_page<erp_customer>> get_customers(const erp_page_request& page);
+  erp_result<erp_page<erp_customer>>
+  get_customers(const erp_page_request& page);
   /// CreateSalesOrder: the ERP's SalesOrderNo and Status.
   erp_result<erp_created_sales_order>
   create_sales_order(const erp_sales_order& order);
   /// GetSalesOrder: the order with this ExternalOrderID (NotFound fault if
   /// none).
-  erp_result<erp_sales_order> get_sales_order(std::string_view external_order_id);
+  erp_result<erp_sales_order>
+  get_sales_order(std::string_view external_order_id);
   /// GetSalesOrderStatusChanges: `page.modified_since` is `Since` (required).
   erp_result<erp_page<erp_status_change>>
   get_sales_order_status_changes(const erp_page_request& page);
