@@ -28,11 +28,14 @@ struct http_answer {
   std::string body;
 };
 
-/// A blocking HTTP(S) request through libcurl; `ca_file` for HTTPS.
+/// A blocking HTTP(S) request through libcurl; `ca_file` for HTTPS. A POST
+/// sends `body` with `post_headers`.
 inline http_answer http_request(const std::string& method,
                                 const std::string& url,
                                 const std::string& body = {},
-                                const std::string& ca_file = {}) {
+                                const std::string& ca_file = {},
+                                const std::vector<std::string>& post_headers = {
+                                    "Content-Type: application/json"}) {
   CURL* curl = curl_easy_init();
   if (!curl)
     throw std::runtime_error("curl_easy_init failed");
@@ -42,7 +45,8 @@ inline http_answer http_request(const std::string& method,
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
   struct curl_slist* headers = nullptr;
   if (method == "POST") {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
+    for (const auto& h : post_headers)
+      headers = curl_slist_append(headers, h.c_str());
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
@@ -75,37 +79,11 @@ inline http_answer soap_post(const std::string& url,
                              const std::string& soap_action,
                              bool send_soap_action,
                              const std::string& ca_file) {
-  CURL* curl = curl_easy_init();
-  if (!curl)
-    throw std::runtime_error("curl_easy_init failed");
-  http_answer answer;
-  struct curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: text/xml; charset=utf-8");
-  std::string action = "SOAPAction: \"" + soap_action + "\"";
-  headers = curl_slist_append(headers, send_soap_action ? action.c_str()
-                                                        : "SOAPAction:");
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, envelope.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
-                   static_cast<long>(envelope.size()));
-  curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
-  curl_easy_setopt(
-      curl, CURLOPT_WRITEFUNCTION,
-      +[](char* data, size_t size, size_t n, void* out) -> size_t {
-        static_cast<std::string*>(out)->append(data, size * n);
-        return size * n;
-      });
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer.status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK)
-    throw std::runtime_error("POST " + url + ": " + curl_easy_strerror(rc));
-  return answer;
+  // "SOAPAction:" with no value makes libcurl send no such header.
+  return http_request("POST", url, envelope, ca_file,
+                      {"Content-Type: text/xml; charset=utf-8",
+                       send_soap_action ? "SOAPAction: \"" + soap_action + "\""
+                                        : std::string{"SOAPAction:"}});
 }
 
 /// The text of the first `<erp:NAME>` element of `xml` at or after `from`,
