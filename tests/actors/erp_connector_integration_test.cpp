@@ -3,14 +3,13 @@
 // retries within the budget, the circuit breaker, no retry of soap:Client
 // faults, and outcome-unknown writes found by a lookup.
 
-#include <gtest/gtest.h>
-
-#include <caf/all.hpp>
-#include <prometheus/registry.h>
-
 #include "actors/erp_connector.hpp"
 #include "actors/message_types.hpp"
 #include "tests/protocols/erp_sim_fixture.hpp"
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
 
 namespace ferry {
 namespace {
@@ -52,16 +51,12 @@ double metric(prometheus::Registry& registry, const std::string& name,
 
 class erp_connector_test : public ::testing::Test {
 protected:
-  static void SetUpTestSuite() {
-    sim_ = new erp_simulator();
-  }
+  static void SetUpTestSuite() { sim_ = new erp_simulator(); }
   static void TearDownTestSuite() {
     delete sim_;
     sim_ = nullptr;
   }
-  void TearDown() override {
-    sim_->admin("POST", "/admin/faults/reset");
-  }
+  void TearDown() override { sim_->admin("POST", "/admin/faults/reset"); }
 
   erp_connector_settings settings() const {
     erp_connector_settings s;
@@ -84,14 +79,14 @@ protected:
     std::pair<std::optional<R>, std::optional<erp_error>> out;
     caf::scoped_actor self{sys_};
     self->request(c, std::chrono::seconds{120}, std::move(req))
-      .receive([&](R& r) { out.first = std::move(r); },
-               [&](caf::error& e) {
-                 auto ee = erp_error_of(e);
-                 out.second = ee ? *ee
-                                 : erp_error{erp_error_kind::server_fault,
-                                             erp_fault_code::none, "",
-                                             caf::to_string(e), ""};
-               });
+        .receive([&](R& r) { out.first = std::move(r); },
+                 [&](caf::error& e) {
+                   auto ee = erp_error_of(e);
+                   out.second = ee ? *ee
+                                   : erp_error{erp_error_kind::server_fault,
+                                               erp_fault_code::none, "",
+                                               caf::to_string(e), ""};
+                 });
     return out;
   }
 
@@ -99,8 +94,7 @@ protected:
     erp_connector_status s;
     caf::scoped_actor self{sys_};
     self->request(c, std::chrono::seconds{30}, caf::get_atom_v)
-      .receive([&](erp_connector_status& x) { s = x; },
-               [&](caf::error&) {});
+        .receive([&](erp_connector_status& x) { s = x; }, [&](caf::error&) {});
     return s;
   }
 
@@ -122,7 +116,8 @@ TEST_F(erp_connector_test, answers_every_operation_with_typed_values) {
   auto order = sample_order(unique_id("WEB-A-"));
   auto created = ask<erp_created_sales_order>(c, erp_create_sales_order{order});
   ASSERT_TRUE(created.first) << created.second->message;
-  auto read = ask<erp_sales_order>(c, erp_get_sales_order{order.external_order_id});
+  auto read =
+      ask<erp_sales_order>(c, erp_get_sales_order{order.external_order_id});
   ASSERT_TRUE(read.first);
   EXPECT_EQ(read.first->sales_order_no, created.first->sales_order_no);
 
@@ -141,27 +136,30 @@ TEST_F(erp_connector_test, answers_every_operation_with_typed_values) {
   auto at = ask<erp_modified_at>(c, erp_update_customer{updated});
   ASSERT_TRUE(at.first);
   auto customers = ask<erp_page<erp_customer>>(
-    c, erp_get_customers{erp_page_request{"", 1000, ""}});
+      c, erp_get_customers{erp_page_request{"", 1000, ""}});
   ASSERT_TRUE(customers.first);
   EXPECT_GE(customers.first->rows.size(), 7u);
-  auto items = ask<erp_page<erp_item>>(c, erp_get_items{erp_page_request{"", 1000, ""}});
+  auto items =
+      ask<erp_page<erp_item>>(c, erp_get_items{erp_page_request{"", 1000, ""}});
   ASSERT_TRUE(items.first);
   EXPECT_GE(items.first->rows.size(), 12u);
-  auto upserted = ask<erp_upsert_results>(c, erp_upsert_items{{items.first->rows[0]}});
+  auto upserted =
+      ask<erp_upsert_results>(c, erp_upsert_items{{items.first->rows[0]}});
   ASSERT_TRUE(upserted.first);
   EXPECT_EQ(upserted.first->rows.at(0).outcome, erp_upsert_outcome::updated);
   auto changes = ask<erp_page<erp_status_change>>(
-    c, erp_get_status_changes{erp_page_request{"2026-01-01T00:00:00Z", 10, ""}});
+      c,
+      erp_get_status_changes{erp_page_request{"2026-01-01T00:00:00Z", 10, ""}});
   ASSERT_TRUE(changes.first) << changes.second->message;
   auto wh = ask<erp_warehouse_list>(c, erp_get_warehouses{});
   ASSERT_TRUE(wh.first);
   EXPECT_EQ(wh.first->rows.size(), 2u);
   auto stock = ask<erp_page<erp_stock_level>>(
-    c, erp_get_stock_levels{erp_page_request{"", 1000, ""}, "WH1"});
+      c, erp_get_stock_levels{erp_page_request{"", 1000, ""}, "WH1"});
   ASSERT_TRUE(stock.first);
   EXPECT_EQ(stock.first->rows.size(), 12u);
   auto lists = ask<erp_page<erp_price_list>>(
-    c, erp_get_price_lists{erp_page_request{"", 100, ""}});
+      c, erp_get_price_lists{erp_page_request{"", 100, ""}});
   ASSERT_TRUE(lists.first);
   EXPECT_GE(lists.first->rows.size(), 1u);
   EXPECT_EQ(metric(registry_, "ferry_erp_calls_total",
@@ -172,7 +170,8 @@ TEST_F(erp_connector_test, answers_every_operation_with_typed_values) {
 TEST_F(erp_connector_test, client_faults_are_typed_and_never_retried) {
   auto c = spawn_erp_connector(sys_, settings(), registry_);
   auto order = sample_order(unique_id("WEB-B-"));
-  ASSERT_TRUE(ask<erp_created_sales_order>(c, erp_create_sales_order{order}).first);
+  ASSERT_TRUE(
+      ask<erp_created_sales_order>(c, erp_create_sales_order{order}).first);
   auto before = sim_->requests("CreateSalesOrder");
   auto dup = ask<erp_created_sales_order>(c, erp_create_sales_order{order});
   ASSERT_TRUE(dup.second);
@@ -193,7 +192,9 @@ TEST_F(erp_connector_test, half_the_calls_unavailable_still_all_succeed) {
   s.retries.ratio = 1.0;
   s.breaker.failure_ratio = 0.9;
   auto c = spawn_erp_connector(sys_, s, registry_);
-  sim_->faults({{"error_rates", {{"GetWarehouses", {{"rate", 0.5}, {"fault", "Unavailable"}}}}}});
+  sim_->faults(
+      {{"error_rates",
+        {{"GetWarehouses", {{"rate", 0.5}, {"fault", "Unavailable"}}}}}});
   int ok = 0;
   for (int i = 0; i < 30; ++i) {
     auto r = ask<erp_warehouse_list>(c, erp_get_warehouses{});
@@ -231,18 +232,24 @@ TEST_F(erp_connector_test, breaker_opens_on_outage_probes_once_and_closes) {
     EXPECT_EQ(r.second->kind, erp_error_kind::circuit_open);
   }
   EXPECT_EQ(sim_->requests("GetWarehouses"), reached)
-    << "no call reaches the ERP while the breaker is open";
+      << "no call reaches the ERP while the breaker is open";
   EXPECT_EQ(status(c).breaker, "open");
   EXPECT_EQ(metric(registry_, "ferry_erp_breaker_state"), 1);
 
   // After the cool-down exactly one probe goes out; it fails, the breaker
-  // opens again.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{2};
-  ASSERT_TRUE(wait_until([&] { return std::chrono::steady_clock::now() > deadline; },
-                         std::chrono::seconds{10}, std::chrono::milliseconds{100}));
-  auto probe = ask<erp_warehouse_list>(c, erp_get_warehouses{});
-  ASSERT_TRUE(probe.second);
-  EXPECT_EQ(probe.second->code, erp_fault_code::unavailable);
+  // opens again. Calls are refused without reaching the ERP until then.
+  std::optional<erp_error> probe;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto r = ask<erp_warehouse_list>(c, erp_get_warehouses{});
+        if (r.second && r.second->kind == erp_error_kind::circuit_open)
+          return false;
+        probe = r.second;
+        return true;
+      },
+      std::chrono::seconds{30}, std::chrono::milliseconds{100}));
+  ASSERT_TRUE(probe) << "the probe after the cool-down succeeded";
+  EXPECT_EQ(probe->code, erp_fault_code::unavailable);
   EXPECT_EQ(sim_->requests("GetWarehouses"), reached + 1);
   auto still = ask<erp_warehouse_list>(c, erp_get_warehouses{});
   ASSERT_TRUE(still.second);
@@ -251,27 +258,33 @@ TEST_F(erp_connector_test, breaker_opens_on_outage_probes_once_and_closes) {
   // The ERP recovers: the next probe succeeds and closes the breaker.
   sim_->admin("POST", "/admin/faults/reset");
   bool recovered = wait_until(
-    [&] { return ask<erp_warehouse_list>(c, erp_get_warehouses{}).first.has_value(); },
-    std::chrono::seconds{30}, std::chrono::milliseconds{250});
+      [&] {
+        return ask<erp_warehouse_list>(c, erp_get_warehouses{})
+            .first.has_value();
+      },
+      std::chrono::seconds{30}, std::chrono::milliseconds{250});
   ASSERT_TRUE(recovered);
   EXPECT_EQ(status(c).breaker, "closed");
   EXPECT_EQ(sim_->requests("GetWarehouses"), reached + 2);
 }
 
-TEST_F(erp_connector_test, dropped_answer_is_outcome_unknown_and_found_by_lookup) {
+TEST_F(erp_connector_test,
+       dropped_answer_is_outcome_unknown_and_found_by_lookup) {
   auto s = settings();
   s.call_timeout = std::chrono::seconds{2};
   auto c = spawn_erp_connector(sys_, s, registry_);
-  sim_->faults({{"drop_response", nlohmann::json::array({"CreateSalesOrder"})}, {"drop_hold_ms", 5000}});
+  sim_->faults({{"drop_response", nlohmann::json::array({"CreateSalesOrder"})},
+                {"drop_hold_ms", 5000}});
   auto order = sample_order(unique_id("WEB-U-"));
   auto before = sim_->requests("CreateSalesOrder");
   auto r = ask<erp_created_sales_order>(c, erp_create_sales_order{order});
   ASSERT_TRUE(r.second);
   EXPECT_EQ(r.second->kind, erp_error_kind::outcome_unknown);
   EXPECT_EQ(sim_->requests("CreateSalesOrder"), before + 1)
-    << "a write with an unknown outcome is not retried blindly";
+      << "a write with an unknown outcome is not retried blindly";
   sim_->admin("POST", "/admin/faults/reset");
-  auto found = ask<erp_sales_order>(c, erp_get_sales_order{order.external_order_id});
+  auto found =
+      ask<erp_sales_order>(c, erp_get_sales_order{order.external_order_id});
   ASSERT_TRUE(found.first) << found.second->message;
   EXPECT_EQ(found.first->external_order_id, order.external_order_id);
 }
@@ -293,8 +306,8 @@ TEST_F(erp_connector_test, never_exceeds_its_sessions_so_never_throttled) {
   std::uint32_t max_in_flight = st.in_flight;
   std::uint32_t max_queued = st.queued;
   int received = 0;
-  self->receive_for(received, calls)(
-    [&](erp_warehouse_list&) { ++ok; }, [&](caf::error&) { ++failed; });
+  self->receive_for(received, calls)([&](erp_warehouse_list&) { ++ok; },
+                                     [&](caf::error&) { ++failed; });
   EXPECT_EQ(ok, calls);
   EXPECT_EQ(failed, 0);
   EXPECT_LE(max_in_flight, 3u);

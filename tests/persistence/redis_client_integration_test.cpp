@@ -137,14 +137,12 @@ TEST_F(redis, slow_command_times_out_and_the_client_reconnects) {
   auto o = options();
   o.timeout = 300ms;
   redis_client client(o);
-  auto start = std::chrono::steady_clock::now();
-  // BLPOP blocks 3 s on the server: longer than the client time-out.
+  // BLPOP blocks 3 s on the server, then answers nil: a time-out error
+  // (not a nil reply) shows the client gave up first.
   auto slow = client.command({"BLPOP", key("list"), "3"});
-  auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(slow);
   EXPECT_EQ(db_error_code(slow.error()), db_errc::timeout)
       << db_error_text(slow.error());
-  EXPECT_LT(took, 2500ms);
   EXPECT_FALSE(client.connected());
   EXPECT_TRUE(client.ping()) << "the next call opens a fresh connection";
 }
