@@ -74,10 +74,10 @@ typename Inspector::result_type inspect(Inspector& f, inventory_report& x) {
 
 CAF_BEGIN_TYPE_ID_BLOCK(ferry_catalog, 600)
 
-  CAF_ADD_TYPE_ID(ferry_catalog, (ferry::product_sync_report))
-  CAF_ADD_TYPE_ID(ferry_catalog, (ferry::inventory_report))
+CAF_ADD_TYPE_ID(ferry_catalog, (ferry::product_sync_report))
+CAF_ADD_TYPE_ID(ferry_catalog, (ferry::inventory_report))
 
-  /// Self-message of the product sync actors: run a cycle now.
-  CAF_ADD_ATOM(ferry_catalog, ferry, product_cycle_atom, "prod_cycle")
+/// Self-message of the product sync actors: run a cycle now.
+CAF_ADD_ATOM(ferry_catalog, ferry, product_cycle_atom, "prod_cycle")
 
 CAF_END_TYPE_ID_BLOCK(ferry_catalog)

@@ -1,9 +1,9 @@
 #pragma once
 
-#include <mutex>
-
 #include "actors/erp_connector.hpp"
 #include "actors/shop_connector.hpp"
+
+#include <mutex>
 
 namespace ferry {
 

@@ -1,19 +1,18 @@
 #include "actors/erp_connector.hpp"
 
+#include "actors/backlog.hpp"
+#include "actors/retry_policy.hpp"
+#include "protocols/soap/erp_client.hpp"
+
+#include <caf/all.hpp>
 #include <deque>
 #include <functional>
 #include <optional>
-#include <vector>
-
-#include <caf/all.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-
-#include "actors/backlog.hpp"
-#include "actors/retry_policy.hpp"
-#include "protocols/soap/erp_client.hpp"
+#include <vector>
 
 namespace ferry {
 
@@ -64,12 +63,8 @@ struct typed_job : erp_job {
     else
       error = r.error();
   }
-  void deliver() override {
-    promise.deliver(std::move(result));
-  }
-  void fail(caf::error e) override {
-    promise.deliver(std::move(e));
-  }
+  void deliver() override { promise.deliver(std::move(result)); }
+  void fail(caf::error e) override { promise.deliver(std::move(e)); }
 };
 
 // Converts a client result to the connector's answer type.
@@ -89,34 +84,33 @@ struct metrics {
   prometheus::Gauge& queued;
 
   explicit metrics(prometheus::Registry& r)
-    : calls(prometheus::BuildCounter()
-              .Name("ferry_erp_calls_total")
-              .Help("ERP calls by operation and final outcome")
-              .Register(r)),
-      latency(prometheus::BuildHistogram()
-                .Name("ferry_erp_call_duration_seconds")
-                .Help("Duration of one ERP call attempt")
-                .Register(r)),
-      retries(prometheus::BuildCounter()
-                .Name("ferry_erp_retries_total")
-                .Help("ERP call attempts beyond the first")
-                .Register(r)),
-      breaker(prometheus::BuildGauge()
-                .Name("ferry_erp_breaker_state")
-                .Help("ERP circuit breaker: 0 closed, 1 open, 2 half-open")
-                .Register(r)
-                .Add({})),
-      in_flight(prometheus::BuildGauge()
-                  .Name("ferry_erp_sessions_in_flight")
-                  .Help("ERP calls in progress (sessions in use)")
-                  .Register(r)
-                  .Add({})),
-      queued(prometheus::BuildGauge()
-               .Name("ferry_erp_queue_length")
-               .Help("ERP calls waiting for a session")
-               .Register(r)
-               .Add({})) {
-  }
+      : calls(prometheus::BuildCounter()
+                  .Name("ferry_erp_calls_total")
+                  .Help("ERP calls by operation and final outcome")
+                  .Register(r)),
+        latency(prometheus::BuildHistogram()
+                    .Name("ferry_erp_call_duration_seconds")
+                    .Help("Duration of one ERP call attempt")
+                    .Register(r)),
+        retries(prometheus::BuildCounter()
+                    .Name("ferry_erp_retries_total")
+                    .Help("ERP call attempts beyond the first")
+                    .Register(r)),
+        breaker(prometheus::BuildGauge()
+                    .Name("ferry_erp_breaker_state")
+                    .Help("ERP circuit breaker: 0 closed, 1 open, 2 half-open")
+                    .Register(r)
+                    .Add({})),
+        in_flight(prometheus::BuildGauge()
+                      .Name("ferry_erp_sessions_in_flight")
+                      .Help("ERP calls in progress (sessions in use)")
+                      .Register(r)
+                      .Add({})),
+        queued(prometheus::BuildGauge()
+                   .Name("ferry_erp_queue_length")
+                   .Help("ERP calls waiting for a session")
+                   .Register(r)
+                   .Add({})) {}
 };
 
 struct connector_state {
@@ -138,13 +132,13 @@ using connector_ptr = erp_connector_actor::stateful_pointer<connector_state>;
 caf::behavior erp_session(caf::event_based_actor*, erp_client_settings s) {
   auto client = std::make_shared<erp_client>(std::move(s));
   return {
-    [client](erp_run_atom, erp_job_ptr job) {
-      // Timed here, not when handed over: it may have waited for the call
-      // before it on this session.
-      job->started = std::chrono::steady_clock::now();
-      job->run(*client);
-      return job;
-    },
+      [client](erp_run_atom, erp_job_ptr job) {
+        // Timed here, not when handed over: it may have waited for the call
+        // before it on this session.
+        job->started = std::chrono::steady_clock::now();
+        job->run(*client);
+        return job;
+      },
   };
 }
 
@@ -165,8 +159,9 @@ void update_gauges(connector_ptr self) {
 
 void finish(connector_ptr self, const erp_job_ptr& job,
             const std::string& outcome) {
-  self->state.m->calls.Add({{"operation", job->operation}, {"outcome", outcome}})
-    .Increment();
+  self->state.m->calls
+      .Add({{"operation", job->operation}, {"outcome", outcome}})
+      .Increment();
 }
 
 void on_done(connector_ptr self, std::size_t worker, const erp_job_ptr& job);
@@ -181,8 +176,8 @@ std::optional<std::size_t> free_session(connector_ptr self) {
   auto& sessions = self->state.sessions;
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < sessions.size(); ++i)
-    if (sessions[i].second < calls_per_session
-        && (!best || sessions[i].second < sessions[*best].second))
+    if (sessions[i].second < calls_per_session &&
+        (!best || sessions[i].second < sessions[*best].second))
       best = i;
   return best;
 }
@@ -197,26 +192,24 @@ void pump(connector_ptr self) {
     if (!st.breaker->allow(now)) {
       finish(self, job, to_string(erp_error_kind::circuit_open));
       job->fail(make_erp_caf_error(simple_error(
-        erp_error_kind::circuit_open, job->operation,
-        "the ERP circuit breaker is open after repeated failures")));
+          erp_error_kind::circuit_open, job->operation,
+          "the ERP circuit breaker is open after repeated failures")));
       continue;
     }
     if (st.sessions[*worker].second++ == 0)
       ++st.in_flight;
     self->request(st.sessions[*worker].first, caf::infinite, erp_run_atom_v,
                   job)
-      .then([self, worker = *worker](erp_job_ptr& done) {
-              on_done(self, worker, done);
-            },
-            [self, worker = *worker, job](caf::error& err) {
-              // The session worker died: count it as a failed attempt.
-              job->ok = false;
-              job->error = simple_error(erp_error_kind::outcome_unknown,
-                                        job->operation,
-                                        "the session worker failed: "
-                                          + caf::to_string(err));
-              on_done(self, worker, job);
-            });
+        .then([self, worker = *worker](
+                  erp_job_ptr& done) { on_done(self, worker, done); },
+              [self, worker = *worker, job](caf::error& err) {
+                // The session worker died: count it as a failed attempt.
+                job->ok = false;
+                job->error = simple_error(
+                    erp_error_kind::outcome_unknown, job->operation,
+                    "the session worker failed: " + caf::to_string(err));
+                on_done(self, worker, job);
+              });
   }
   update_gauges(self);
 }
@@ -228,29 +221,29 @@ void on_done(connector_ptr self, std::size_t worker, const erp_job_ptr& job) {
   auto now = std::chrono::steady_clock::now();
   std::chrono::duration<double> took = now - job->started;
   st.m->latency
-    .Add({{"operation", job->operation}},
-         prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25,
-                                                 0.5, 1, 2.5, 5, 10, 30})
-    .Observe(took.count());
+      .Add({{"operation", job->operation}},
+           prometheus::Histogram::BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25,
+                                                   0.5, 1, 2.5, 5, 10, 30})
+      .Observe(took.count());
   if (job->ok) {
     st.breaker->record_success(now);
     finish(self, job, "ok");
     job->deliver();
   } else {
     const auto& e = job->error;
-    bool erp_trouble = e.kind == erp_error_kind::server_fault
-                       || e.kind == erp_error_kind::connection_failed
-                       || e.kind == erp_error_kind::outcome_unknown
-                       || e.kind == erp_error_kind::bad_response;
+    bool erp_trouble = e.kind == erp_error_kind::server_fault ||
+                       e.kind == erp_error_kind::connection_failed ||
+                       e.kind == erp_error_kind::outcome_unknown ||
+                       e.kind == erp_error_kind::bad_response;
     if (erp_trouble)
       st.breaker->record_failure(now);
     else
       st.breaker->record_success(now);
-    bool may_retry = e.retryable()
-                     || (e.kind == erp_error_kind::outcome_unknown
-                         && job->read_only);
-    auto delay = may_retry ? st.retries->next_delay(job->attempt, now)
-                           : std::nullopt;
+    bool may_retry =
+        e.retryable() ||
+        (e.kind == erp_error_kind::outcome_unknown && job->read_only);
+    auto delay =
+        may_retry ? st.retries->next_delay(job->attempt, now) : std::nullopt;
     if (delay) {
       ++job->attempt;
       st.m->retries.Add({{"operation", job->operation}}).Increment();
@@ -276,10 +269,10 @@ submit(connector_ptr self, std::string operation, bool read_only,
   auto promise = job->promise;
   if (st.queue.size() >= st.settings.max_queue) {
     finish(self, job, to_string(erp_error_kind::overloaded));
-    job->fail(make_erp_caf_error(simple_error(
-      erp_error_kind::overloaded, job->operation,
-      "more than " + std::to_string(st.settings.max_queue)
-        + " ERP calls are waiting")));
+    job->fail(make_erp_caf_error(
+        simple_error(erp_error_kind::overloaded, job->operation,
+                     "more than " + std::to_string(st.settings.max_queue) +
+                         " ERP calls are waiting")));
     return promise;
   }
   st.retries->record_call(std::chrono::steady_clock::now());
@@ -295,7 +288,7 @@ erp_connector(connector_ptr self, erp_connector_settings settings,
   st.settings = std::move(settings);
   st.breaker = std::make_unique<circuit_breaker>(st.settings.breaker);
   st.retries = std::make_unique<retry_policy>(
-    st.settings.max_attempts, st.settings.backoff, st.settings.retries);
+      st.settings.max_attempts, st.settings.backoff, st.settings.retries);
   st.m = std::make_unique<metrics>(*registry);
   erp_client_settings cs;
   cs.endpoint = st.settings.endpoint;
@@ -304,123 +297,127 @@ erp_connector(connector_ptr self, erp_connector_settings settings,
   cs.ca_file = st.settings.ca_file;
   cs.connect_timeout = st.settings.connect_timeout;
   cs.call_timeout = st.settings.call_timeout;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, st.settings.max_sessions);
-       ++i)
+  for (std::size_t i = 0;
+       i < std::max<std::size_t>(1, st.settings.max_sessions); ++i)
     st.sessions.emplace_back(
-      self->spawn<caf::detached + caf::linked>(erp_session, cs), 0);
+        self->spawn<caf::detached + caf::linked>(erp_session, cs), 0);
   update_gauges(self);
   return {
-    [self](erp_create_sales_order& req) {
-      return submit<erp_created_sales_order>(
-        self, "CreateSalesOrder", false,
-        [order = std::move(req.order)](erp_client& c) {
-          return c.create_sales_order(order);
-        });
-    },
-    [self](erp_get_sales_order& req) {
-      return submit<erp_sales_order>(
-        self, "GetSalesOrder", true,
-        [id = std::move(req.external_order_id)](erp_client& c) {
-          return c.get_sales_order(id);
-        });
-    },
-    [self](erp_find_customer& req) {
-      return submit<erp_customer_lookup>(
-        self, "FindCustomer", true,
-        [email = std::move(req.email)](erp_client& c) {
-          return convert<erp_customer_lookup>(
-            c.find_customer(email), [](std::optional<erp_customer>&& x) {
-              erp_customer_lookup r;
-              r.found = x.has_value();
-              if (x)
-                r.customer = std::move(*x);
-              return r;
+      [self](erp_create_sales_order& req) {
+        return submit<erp_created_sales_order>(
+            self, "CreateSalesOrder", false,
+            [order = std::move(req.order)](erp_client& c) {
+              return c.create_sales_order(order);
             });
-        });
-    },
-    [self](erp_create_customer& req) {
-      return submit<erp_customer_no>(
-        self, "CreateCustomer", false,
-        [customer = std::move(req.customer)](erp_client& c) {
-          return convert<erp_customer_no>(
-            c.create_customer(customer),
-            [](std::string&& no) { return erp_customer_no{std::move(no)}; });
-        });
-    },
-    [self](erp_update_customer& req) {
-      return submit<erp_modified_at>(
-        self, "UpdateCustomer", false,
-        [customer = std::move(req.customer)](erp_client& c) {
-          return convert<erp_modified_at>(
-            c.update_customer(customer),
-            [](std::string&& at) { return erp_modified_at{std::move(at)}; });
-        });
-    },
-    [self](erp_get_customers& req) {
-      return submit<erp_page<erp_customer>>(
-        self, "GetCustomers", true,
-        [page = req.page](erp_client& c) { return c.get_customers(page); });
-    },
-    [self](erp_get_items& req) {
-      return submit<erp_page<erp_item>>(
-        self, "GetItems", true,
-        [page = req.page](erp_client& c) { return c.get_items(page); });
-    },
-    [self](erp_upsert_items& req) {
-      // Upserting the same items again is harmless: retried like a read.
-      return submit<erp_upsert_results>(
-        self, "UpsertItems", true,
-        [items = std::move(req.items)](erp_client& c) {
-          return convert<erp_upsert_results>(
-            c.upsert_items(items), [](std::vector<erp_upsert_result>&& rows) {
-              return erp_upsert_results{std::move(rows)};
+      },
+      [self](erp_get_sales_order& req) {
+        return submit<erp_sales_order>(
+            self, "GetSalesOrder", true,
+            [id = std::move(req.external_order_id)](erp_client& c) {
+              return c.get_sales_order(id);
             });
-        });
-    },
-    [self](erp_get_status_changes& req) {
-      return submit<erp_page<erp_status_change>>(
-        self, "GetSalesOrderStatusChanges", true,
-        [page = req.page](erp_client& c) {
-          return c.get_sales_order_status_changes(page);
-        });
-    },
-    [self](erp_get_warehouses&) {
-      return submit<erp_warehouse_list>(
-        self, "GetWarehouses", true, [](erp_client& c) {
-          return convert<erp_warehouse_list>(
-            c.get_warehouses(), [](std::vector<erp_warehouse>&& rows) {
-              return erp_warehouse_list{std::move(rows)};
+      },
+      [self](erp_find_customer& req) {
+        return submit<erp_customer_lookup>(
+            self, "FindCustomer", true,
+            [email = std::move(req.email)](erp_client& c) {
+              return convert<erp_customer_lookup>(
+                  c.find_customer(email), [](std::optional<erp_customer>&& x) {
+                    erp_customer_lookup r;
+                    r.found = x.has_value();
+                    if (x)
+                      r.customer = std::move(*x);
+                    return r;
+                  });
             });
-        });
-    },
-    [self](erp_get_stock_levels& req) {
-      return submit<erp_page<erp_stock_level>>(
-        self, "GetStockLevels", true,
-        [page = req.page, wh = req.warehouse_code](erp_client& c) {
-          return c.get_stock_levels(page, wh);
-        });
-    },
-    [self](erp_get_price_lists& req) {
-      return submit<erp_page<erp_price_list>>(
-        self, "GetPriceLists", true,
-        [page = req.page](erp_client& c) { return c.get_price_lists(page); });
-    },
-    [self](caf::get_atom) {
-      auto& st = self->state;
-      erp_connector_status s;
-      s.breaker = to_string(st.breaker->current());
-      s.in_flight = st.in_flight;
-      s.queued = static_cast<std::uint32_t>(st.queue.size());
-      s.sessions = static_cast<std::uint32_t>(st.settings.max_sessions);
-      return s;
-    },
-    [self](backlog_atom) -> std::uint64_t {
-      return self->state.queue.size() + mailbox_backlog(self);
-    },
-    [self](erp_retry_atom, erp_job_ptr job) {
-      self->state.queue.push_back(std::move(job));
-      pump(self);
-    },
+      },
+      [self](erp_create_customer& req) {
+        return submit<erp_customer_no>(
+            self, "CreateCustomer", false,
+            [customer = std::move(req.customer)](erp_client& c) {
+              return convert<erp_customer_no>(
+                  c.create_customer(customer), [](std::string&& no) {
+                    return erp_customer_no{std::move(no)};
+                  });
+            });
+      },
+      [self](erp_update_customer& req) {
+        return submit<erp_modified_at>(
+            self, "UpdateCustomer", false,
+            [customer = std::move(req.customer)](erp_client& c) {
+              return convert<erp_modified_at>(
+                  c.update_customer(customer), [](std::string&& at) {
+                    return erp_modified_at{std::move(at)};
+                  });
+            });
+      },
+      [self](erp_get_customers& req) {
+        return submit<erp_page<erp_customer>>(
+            self, "GetCustomers", true,
+            [page = req.page](erp_client& c) { return c.get_customers(page); });
+      },
+      [self](erp_get_items& req) {
+        return submit<erp_page<erp_item>>(
+            self, "GetItems", true,
+            [page = req.page](erp_client& c) { return c.get_items(page); });
+      },
+      [self](erp_upsert_items& req) {
+        // Upserting the same items again is harmless: retried like a read.
+        return submit<erp_upsert_results>(
+            self, "UpsertItems", true,
+            [items = std::move(req.items)](erp_client& c) {
+              return convert<erp_upsert_results>(
+                  c.upsert_items(items),
+                  [](std::vector<erp_upsert_result>&& rows) {
+                    return erp_upsert_results{std::move(rows)};
+                  });
+            });
+      },
+      [self](erp_get_status_changes& req) {
+        return submit<erp_page<erp_status_change>>(
+            self, "GetSalesOrderStatusChanges", true,
+            [page = req.page](erp_client& c) {
+              return c.get_sales_order_status_changes(page);
+            });
+      },
+      [self](erp_get_warehouses&) {
+        return submit<erp_warehouse_list>(
+            self, "GetWarehouses", true, [](erp_client& c) {
+              return convert<erp_warehouse_list>(
+                  c.get_warehouses(), [](std::vector<erp_warehouse>&& rows) {
+                    return erp_warehouse_list{std::move(rows)};
+                  });
+            });
+      },
+      [self](erp_get_stock_levels& req) {
+        return submit<erp_page<erp_stock_level>>(
+            self, "GetStockLevels", true,
+            [page = req.page, wh = req.warehouse_code](erp_client& c) {
+              return c.get_stock_levels(page, wh);
+            });
+      },
+      [self](erp_get_price_lists& req) {
+        return submit<erp_page<erp_price_list>>(
+            self, "GetPriceLists", true, [page = req.page](erp_client& c) {
+              return c.get_price_lists(page);
+            });
+      },
+      [self](caf::get_atom) {
+        auto& st = self->state;
+        erp_connector_status s;
+        s.breaker = to_string(st.breaker->current());
+        s.in_flight = st.in_flight;
+        s.queued = static_cast<std::uint32_t>(st.queue.size());
+        s.sessions = static_cast<std::uint32_t>(st.settings.max_sessions);
+        return s;
+      },
+      [self](backlog_atom) -> std::uint64_t {
+        return self->state.queue.size() + mailbox_backlog(self);
+      },
+      [self](erp_retry_atom, erp_job_ptr job) {
+        self->state.queue.push_back(std::move(job));
+        pump(self);
+      },
   };
 }
 

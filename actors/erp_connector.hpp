@@ -1,19 +1,18 @@
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-
-#include <caf/actor_system.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/backoff.hpp"
 #include "actors/circuit_breaker.hpp"
 #include "actors/erp_messages.hpp"
 #include "actors/retry_budget.hpp"
 #include "actors/runtime_messages.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
 
 namespace prometheus {
 class Registry;
@@ -51,21 +50,21 @@ struct erp_connector_settings {
 /// outcome_unknown: look the record up before trying again. Answers
 /// (backlog_atom) with its queue plus mailbox and (get_atom) with its status.
 using erp_connector_actor = caf::typed_actor<
-  caf::replies_to<erp_create_sales_order>::with<erp_created_sales_order>,
-  caf::replies_to<erp_get_sales_order>::with<erp_sales_order>,
-  caf::replies_to<erp_find_customer>::with<erp_customer_lookup>,
-  caf::replies_to<erp_create_customer>::with<erp_customer_no>,
-  caf::replies_to<erp_update_customer>::with<erp_modified_at>,
-  caf::replies_to<erp_get_customers>::with<erp_page<erp_customer>>,
-  caf::replies_to<erp_get_items>::with<erp_page<erp_item>>,
-  caf::replies_to<erp_upsert_items>::with<erp_upsert_results>,
-  caf::replies_to<erp_get_status_changes>::with<erp_page<erp_status_change>>,
-  caf::replies_to<erp_get_warehouses>::with<erp_warehouse_list>,
-  caf::replies_to<erp_get_stock_levels>::with<erp_page<erp_stock_level>>,
-  caf::replies_to<erp_get_price_lists>::with<erp_page<erp_price_list>>,
-  caf::replies_to<caf::get_atom>::with<erp_connector_status>,
-  caf::replies_to<backlog_atom>::with<std::uint64_t>,
-  caf::reacts_to<erp_retry_atom, erp_job_ptr>>;
+    caf::replies_to<erp_create_sales_order>::with<erp_created_sales_order>,
+    caf::replies_to<erp_get_sales_order>::with<erp_sales_order>,
+    caf::replies_to<erp_find_customer>::with<erp_customer_lookup>,
+    caf::replies_to<erp_create_customer>::with<erp_customer_no>,
+    caf::replies_to<erp_update_customer>::with<erp_modified_at>,
+    caf::replies_to<erp_get_customers>::with<erp_page<erp_customer>>,
+    caf::replies_to<erp_get_items>::with<erp_page<erp_item>>,
+    caf::replies_to<erp_upsert_items>::with<erp_upsert_results>,
+    caf::replies_to<erp_get_status_changes>::with<erp_page<erp_status_change>>,
+    caf::replies_to<erp_get_warehouses>::with<erp_warehouse_list>,
+    caf::replies_to<erp_get_stock_levels>::with<erp_page<erp_stock_level>>,
+    caf::replies_to<erp_get_price_lists>::with<erp_page<erp_price_list>>,
+    caf::replies_to<caf::get_atom>::with<erp_connector_status>,
+    caf::replies_to<backlog_atom>::with<std::uint64_t>,
+    caf::reacts_to<erp_retry_atom, erp_job_ptr>>;
 
 /// Spawns the connector and its session workers. Metrics go to `registry`
 /// (which must outlive the actor): ferry_erp_calls_total{operation,outcome},

@@ -4,6 +4,9 @@
 // struct per ERP operation, the typed answers, the connector's status, and
 // the typed error. Type IDs 300.. (block ferry_erp).
 
+#include "actors/money_inspect.hpp"
+#include "mapping/erp_types.hpp"
+
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
@@ -15,9 +18,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "actors/money_inspect.hpp"
-#include "mapping/erp_types.hpp"
 
 namespace ferry {
 
@@ -48,8 +48,7 @@ typename Inspector::result_type inspect(Inspector& f, erp_customer& x) {
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, erp_sales_order_line& x) {
+typename Inspector::result_type inspect(Inspector& f, erp_sales_order_line& x) {
   return f(caf::meta::type_name("erp_sales_order_line"), x.item_code,
            x.quantity, x.base_price, x.line_amount);
 }
@@ -57,15 +56,15 @@ inspect(Inspector& f, erp_sales_order_line& x) {
 /// 0.17 inspection.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, erp_sales_order& x) {
-  return f(caf::meta::type_name("erp_sales_order"), x.sales_order_no,
-           x.status, x.external_order_id, x.order_date, x.customer_no,
-           x.customer_email, x.currency_code, x.total_amount, x.lines);
+  return f(caf::meta::type_name("erp_sales_order"), x.sales_order_no, x.status,
+           x.external_order_id, x.order_date, x.customer_no, x.customer_email,
+           x.currency_code, x.total_amount, x.lines);
 }
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, erp_created_sales_order& x) {
+typename Inspector::result_type inspect(Inspector& f,
+                                        erp_created_sales_order& x) {
   return f(caf::meta::type_name("erp_created_sales_order"), x.sales_order_no,
            x.status);
 }
@@ -95,8 +94,8 @@ typename Inspector::result_type inspect(Inspector& f, erp_stock_level& x) {
 /// 0.17 inspection.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, erp_price_line& x) {
-  return f(caf::meta::type_name("erp_price_line"), x.item_code,
-           x.min_quantity, x.has_unit_price, x.unit_price, x.discount_percent);
+  return f(caf::meta::type_name("erp_price_line"), x.item_code, x.min_quantity,
+           x.has_unit_price, x.unit_price, x.discount_percent);
 }
 
 /// 0.17 inspection.
@@ -219,16 +218,16 @@ struct erp_warehouse_list {
 
 /// The connector's state, for /readyz detail and tests.
 struct erp_connector_status {
-  std::string breaker; ///< "closed", "open" or "half_open"
+  std::string breaker;         ///< "closed", "open" or "half_open"
   std::uint32_t in_flight = 0; ///< calls at the ERP now
-  std::uint32_t queued = 0; ///< calls waiting for a session
-  std::uint32_t sessions = 0; ///< max_sessions
+  std::uint32_t queued = 0;    ///< calls waiting for a session
+  std::uint32_t sessions = 0;  ///< max_sessions
 };
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, erp_create_sales_order& x) {
+typename Inspector::result_type inspect(Inspector& f,
+                                        erp_create_sales_order& x) {
   return f(caf::meta::type_name("erp_create_sales_order"), x.order);
 }
 
@@ -276,8 +275,8 @@ typename Inspector::result_type inspect(Inspector& f, erp_upsert_items& x) {
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, erp_get_status_changes& x) {
+typename Inspector::result_type inspect(Inspector& f,
+                                        erp_get_status_changes& x) {
   return f(caf::meta::type_name("erp_get_status_changes"), x.page);
 }
 
@@ -289,8 +288,7 @@ typename Inspector::result_type inspect(Inspector& f, erp_get_warehouses&) {
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, erp_get_stock_levels& x) {
+typename Inspector::result_type inspect(Inspector& f, erp_get_stock_levels& x) {
   return f(caf::meta::type_name("erp_get_stock_levels"), x.page,
            x.warehouse_code);
 }
@@ -333,10 +331,9 @@ typename Inspector::result_type inspect(Inspector& f, erp_warehouse_list& x) {
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, erp_connector_status& x) {
-  return f(caf::meta::type_name("erp_connector_status"), x.breaker,
-           x.in_flight, x.queued, x.sessions);
+typename Inspector::result_type inspect(Inspector& f, erp_connector_status& x) {
+  return f(caf::meta::type_name("erp_connector_status"), x.breaker, x.in_flight,
+           x.queued, x.sessions);
 }
 
 // -- errors ------------------------------------------------------------------
@@ -365,39 +362,39 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::erp_job_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(ferry_erp, 300)
 
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_error))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_item))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_customer))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_sales_order))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_created_sales_order))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page_request))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_item>))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_customer>))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_status_change>))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_stock_level>))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_price_list>))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_create_sales_order))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_sales_order))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_find_customer))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_create_customer))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_update_customer))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_customers))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_items))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_upsert_items))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_status_changes))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_warehouses))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_stock_levels))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_price_lists))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_customer_lookup))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_customer_no))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_modified_at))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_upsert_results))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_warehouse_list))
-  CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_connector_status))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_error))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_item))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_customer))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_sales_order))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_created_sales_order))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page_request))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_item>))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_customer>))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_status_change>))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_stock_level>))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_page<ferry::erp_price_list>))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_create_sales_order))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_sales_order))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_find_customer))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_create_customer))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_update_customer))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_customers))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_items))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_upsert_items))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_status_changes))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_warehouses))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_stock_levels))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_get_price_lists))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_customer_lookup))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_customer_no))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_modified_at))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_upsert_results))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_warehouse_list))
+CAF_ADD_TYPE_ID(ferry_erp, (ferry::erp_connector_status))
 
-  /// Connector → session worker: run this job.
-  CAF_ADD_ATOM(ferry_erp, ferry, erp_run_atom, "erp_run")
-  /// Connector → itself: a job's backoff delay has passed.
-  CAF_ADD_ATOM(ferry_erp, ferry, erp_retry_atom, "erp_retry")
+/// Connector → session worker: run this job.
+CAF_ADD_ATOM(ferry_erp, ferry, erp_run_atom, "erp_run")
+/// Connector → itself: a job's backoff delay has passed.
+CAF_ADD_ATOM(ferry_erp, ferry, erp_retry_atom, "erp_retry")
 
 CAF_END_TYPE_ID_BLOCK(ferry_erp)

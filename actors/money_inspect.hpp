@@ -4,11 +4,11 @@
 // every actors/*_messages.hpp whose records carry money or decimal, so the
 // overloads exist exactly once in namespace ferry (found by ADL).
 
+#include "mapping/money.hpp"
+
 #include <caf/error.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
-
-#include "mapping/money.hpp"
 
 namespace ferry {
 

@@ -8,17 +8,17 @@ namespace {
 
 order_desk_actor::behavior_type order_desk(order_desk_actor::pointer) {
   return {
-    [](order_desk_job_ptr& job) {
-      if (!job || !job->run)
-        return;
-      try {
-        job->run();
-      } catch (const std::exception&) {
-        // The job answers its own request; one that threw before answering
-        // leaves the connection to its read timeout rather than the desk
-        // to a restart.
-      }
-    },
+      [](order_desk_job_ptr& job) {
+        if (!job || !job->run)
+          return;
+        try {
+          job->run();
+        } catch (const std::exception&) {
+          // The job answers its own request; one that threw before answering
+          // leaves the connection to its read timeout rather than the desk
+          // to a restart.
+        }
+      },
   };
 }
 

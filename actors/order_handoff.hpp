@@ -1,13 +1,13 @@
 #pragma once
 
+#include "persistence/order_saga_store.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <vector>
-
-#include "persistence/order_saga_store.hpp"
 
 namespace ferry {
 

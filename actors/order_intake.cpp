@@ -1,13 +1,13 @@
 #include "actors/order_intake.hpp"
 
-#include <atomic>
-#include <caf/all.hpp>
-#include <map>
-
 #include "mapping/shop_types.hpp"
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/inbox_store.hpp"
 #include "persistence/inbox_wakeup.hpp"
+
+#include <atomic>
+#include <caf/all.hpp>
+#include <map>
 
 namespace ferry {
 
@@ -30,7 +30,7 @@ struct intake_state {
   /// A tick is in the mailbox already (saga ends and inbox commits ask for
   /// one each; the inbox's listener runs on the committing thread).
   std::shared_ptr<std::atomic<bool>> tick_pending =
-    std::make_shared<std::atomic<bool>>(false);
+      std::make_shared<std::atomic<bool>>(false);
   /// Until when a delayed tick (the poll) is pending.
   std::chrono::steady_clock::time_point poll_due;
   /// Whether unclaimed runnable sagas may wait in the table: orders that
@@ -46,7 +46,7 @@ struct intake_state {
   /// expired leases). Saves the take transactions on the rounds that
   /// handed-off sagas and saga ends cause.
   std::shared_ptr<std::atomic<bool>> inbox_maybe =
-    std::make_shared<std::atomic<bool>>(true);
+      std::make_shared<std::atomic<bool>>(true);
   std::chrono::steady_clock::time_point next_inbox_poll;
   static inline const char* name = "order_intake";
 };
@@ -76,14 +76,14 @@ read_event(const order_intake_settings& settings,
   // An order without increment_id still gets a saga (it fails validation
   // with that reason); its entity id keys it.
   auto key = order->increment_id.empty()
-               ? "entity-" + std::to_string(order->entity_id)
-               : order->increment_id;
+                 ? "entity-" + std::to_string(order->entity_id)
+                 : order->increment_id;
   nlohmann::json data = {
-    {"entity_id", order->entity_id},
-    {"grand_total", order->grand_total.to_string()},
-    {"currency", order->base_currency_code},
-    {"event_id", ev.event.event_id},
-    {"parked", false},
+      {"entity_id", order->entity_id},
+      {"grand_total", order->grand_total.to_string()},
+      {"currency", order->base_currency_code},
+      {"event_id", ev.event.event_id},
+      {"parked", false},
   };
   if (order->customer_id)
     data["customer_id"] = *order->customer_id;
@@ -130,8 +130,8 @@ read_events(const order_intake_settings& settings,
   for (const auto& ev : events) {
     auto reading = read_event(settings, ev);
     if (auto& a = reading.arrival) {
-      a->claim = slots > 0 && !running_keys.count(a->key)
-                 && keys.insert(a->key).second;
+      a->claim = slots > 0 && !running_keys.count(a->key) &&
+                 keys.insert(a->key).second;
       if (a->claim)
         --slots;
     }
@@ -141,11 +141,12 @@ read_events(const order_intake_settings& settings,
 }
 
 /// How many of `readings` claim their saga.
-std::size_t claims(const std::vector<persistence::order_event_reading>& readings) {
+std::size_t
+claims(const std::vector<persistence::order_event_reading>& readings) {
   return static_cast<std::size_t>(
-    std::count_if(readings.begin(), readings.end(), [](const auto& r) {
-      return r.arrival && r.arrival->claim;
-    }));
+      std::count_if(readings.begin(), readings.end(), [](const auto& r) {
+        return r.arrival && r.arrival->claim;
+      }));
 }
 
 /// Accounts for a committed arrival and starts its saga if it claimed it.
@@ -206,12 +207,12 @@ void take_claimed(intake_ptr self,
         st.handoff->release(1);
       auto why = persistence::db_error_text(created.error());
       note_error(self, why);
-      if (persistence::db_error_code(created.error())
-            == persistence::db_errc::rejected
-          && ev.attempts >= st.settings.max_event_attempts)
+      if (persistence::db_error_code(created.error()) ==
+              persistence::db_errc::rejected &&
+          ev.attempts >= st.settings.max_event_attempts)
         dead_letter(self, ev,
-                    "order event " + ev.event.event_id + " refused "
-                      + std::to_string(ev.attempts) + " times: " + why);
+                    "order event " + ev.event.event_id + " refused " +
+                        std::to_string(ev.attempts) + " times: " + why);
       else
         st.inbox->retry(ev.id, st.settings.saga.node, why);
       continue;
@@ -229,12 +230,13 @@ bool take_new_orders(intake_ptr self) {
   auto slots = st.handoff->reserve(st.settings.batch);
   std::size_t claimed = 0;
   auto taken = st.sagas->take_arrivals(
-    st.settings.topic, st.settings.batch, st.settings.saga.node,
-    [&](const std::vector<persistence::claimed_event>& events) {
-      auto readings = read_events(st.settings, st.running_keys, events, slots);
-      claimed = claims(readings);
-      return readings;
-    });
+      st.settings.topic, st.settings.batch, st.settings.saga.node,
+      [&](const std::vector<persistence::claimed_event>& events) {
+        auto readings =
+            read_events(st.settings, st.running_keys, events, slots);
+        claimed = claims(readings);
+        return readings;
+      });
   // The arrivals that claim hold their slots (arrived gives back those of
   // duplicates); the rest go back.
   st.handoff->release(taken ? slots - claimed : slots);
@@ -258,7 +260,7 @@ bool take_new_orders(intake_ptr self) {
 /// The sync_log message of an `orders/updated` event that is the echo of
 /// Ferry's own write.
 constexpr const char* echo_message =
-  "orders/updated is the echo of Ferry's own write";
+    "orders/updated is the echo of Ferry's own write";
 
 /// An `orders/updated` event: Ferry syncs orders shop → ERP once, so an
 /// update changes nothing; the echo of Ferry's own write (its comment, whose
@@ -273,9 +275,8 @@ persistence::sync_log_entry update_entry(const persistence::claimed_event& ev) {
   log.direction = persistence::sync_direction::shop_to_erp;
   log.outcome = persistence::sync_outcome::skipped;
   log.entity_id = order ? order->increment_id : ev.event.event_id;
-  bool echo = order && !order->status_histories.empty()
-              && order->status_histories.back().comment.rfind("Ferry:", 0)
-                   == 0;
+  bool echo = order && !order->status_histories.empty() &&
+              order->status_histories.back().comment.rfind("Ferry:", 0) == 0;
   log.message = echo ? echo_message
                      : "orders/updated from the shop: not synced (orders go "
                        "to the ERP once, at creation)";
@@ -364,9 +365,9 @@ bool round(intake_ptr self) {
   if (st.inbox_maybe->exchange(false)) {
     bool more = take_new_orders(self);
     // A failure leaves the events pending for the next round.
-    auto logged = st.sagas->take_logged(st.settings.update_topic,
-                                        st.settings.batch,
-                                        st.settings.saga.node, update_entry);
+    auto logged =
+        st.sagas->take_logged(st.settings.update_topic, st.settings.batch,
+                              st.settings.saga.node, update_entry);
     if (!logged) {
       note_error(self, persistence::db_error_text(logged.error()));
       more = true;
@@ -404,11 +405,11 @@ order_intake(intake_ptr self, order_intake_settings settings,
   // Attached before the claims are given up, so that a saga a webhook
   // commit claims from now on is this intake's to start.
   st.attachment = st.handoff->attach(
-    st.settings.max_running,
-    [pending = st.tick_pending, hdl = caf::actor_cast<caf::actor>(self)] {
-      if (!pending->exchange(true))
-        caf::anon_send(hdl, order_tick_atom_v);
-    });
+      st.settings.max_running,
+      [pending = st.tick_pending, hdl = caf::actor_cast<caf::actor>(self)] {
+        if (!pending->exchange(true))
+          caf::anon_send(hdl, order_tick_atom_v);
+      });
   self->attach_functor([handoff = st.handoff, number = st.attachment] {
     handoff->detach(number);
   });
@@ -444,44 +445,44 @@ order_intake(intake_ptr self, order_intake_settings settings,
   // This process's inbox commits ask for a round at once; the actor never
   // blocks waiting for them, so that a saga's end is seen at once too.
   auto& wakeup = persistence::inbox_wakeup::instance();
-  auto subscription = wakeup.subscribe(
-    [pending = st.tick_pending, maybe = st.inbox_maybe,
-     hdl = caf::actor_cast<caf::actor>(self)] {
-      maybe->store(true);
-      if (!pending->exchange(true))
-        caf::anon_send(hdl, order_tick_atom_v);
-    });
-  self->attach_functor(
-    [subscription] {
-      persistence::inbox_wakeup::instance().unsubscribe(subscription);
-    });
+  auto subscription =
+      wakeup.subscribe([pending = st.tick_pending, maybe = st.inbox_maybe,
+                        hdl = caf::actor_cast<caf::actor>(self)] {
+        maybe->store(true);
+        if (!pending->exchange(true))
+          caf::anon_send(hdl, order_tick_atom_v);
+      });
+  self->attach_functor([subscription] {
+    persistence::inbox_wakeup::instance().unsubscribe(subscription);
+  });
   queue_tick(self);
   return {
-    [self](order_tick_atom) {
-      auto& st = self->state;
-      st.tick_pending->store(false);
-      if (round(self)) {
-        queue_tick(self);
-        return;
-      }
-      // Nothing more right now: saga ends and this process's inbox commits
-      // ask for the next round; the poll finds the rest (the events of
-      // other nodes, decided approvals, expired leases), one delayed tick
-      // at a time.
-      auto now = std::chrono::steady_clock::now();
-      if (now >= st.poll_due) {
-        st.poll_due = now + st.settings.poll_interval;
-        self->delayed_send(self, st.settings.poll_interval, order_tick_atom_v);
-      }
-    },
-    [self](caf::get_atom) {
-      auto report = self->state.report;
-      auto& webhooks = self->state.handoff->counted();
-      report.events += webhooks.events;
-      report.duplicates += webhooks.duplicates;
-      report.echoes += webhooks.echoes;
-      return report;
-    },
+      [self](order_tick_atom) {
+        auto& st = self->state;
+        st.tick_pending->store(false);
+        if (round(self)) {
+          queue_tick(self);
+          return;
+        }
+        // Nothing more right now: saga ends and this process's inbox commits
+        // ask for the next round; the poll finds the rest (the events of
+        // other nodes, decided approvals, expired leases), one delayed tick
+        // at a time.
+        auto now = std::chrono::steady_clock::now();
+        if (now >= st.poll_due) {
+          st.poll_due = now + st.settings.poll_interval;
+          self->delayed_send(self, st.settings.poll_interval,
+                             order_tick_atom_v);
+        }
+      },
+      [self](caf::get_atom) {
+        auto report = self->state.report;
+        auto& webhooks = self->state.handoff->counted();
+        report.events += webhooks.events;
+        report.duplicates += webhooks.duplicates;
+        report.echoes += webhooks.echoes;
+        return report;
+      },
   };
 }
 
@@ -490,12 +491,12 @@ order_intake(intake_ptr self, order_intake_settings settings,
 inbox_batch_commit
 order_webhook_commit(order_intake_settings settings,
                      std::shared_ptr<persistence::order_saga_store> store) {
-  auto handoff = settings.handoff ? settings.handoff
-                                  : std::make_shared<order_handoff>();
+  auto handoff =
+      settings.handoff ? settings.handoff : std::make_shared<order_handoff>();
   return [settings = std::move(settings), store = std::move(store),
           handoff = std::move(handoff)](
-           const std::vector<persistence::inbox_event>& events)
-           -> caf::expected<std::vector<bool>> {
+             const std::vector<persistence::inbox_event>& events)
+             -> caf::expected<std::vector<bool>> {
     std::vector<persistence::webhook_work> work(events.size());
     std::vector<persistence::claimed_event> orders;
     std::vector<std::size_t> order_at;
@@ -516,8 +517,8 @@ order_webhook_commit(order_intake_settings settings,
     auto received = store->receive_webhooks(events, work, settings.saga.node);
     if (!received) {
       handoff->release(slots);
-      if (persistence::db_error_code(received.error())
-          != persistence::db_errc::rejected)
+      if (persistence::db_error_code(received.error()) !=
+          persistence::db_errc::rejected)
         return received.error();
       // The database refuses the work of an event (or its payload): the
       // events alone, pending, so that the intake tries each order on its

@@ -1,18 +1,17 @@
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <memory>
-
-#include <caf/actor_system.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/order_handoff.hpp"
 #include "actors/order_saga.hpp"
 #include "actors/orders_messages.hpp"
 #include "actors/webhook_intake.hpp"
 #include "persistence/pg_pool.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
 
 namespace ferry {
 
@@ -49,12 +48,13 @@ struct order_intake_settings {
 /// webhook of a known order changes nothing; an unreadable one is
 /// dead-lettered) and completes the events; when that batch cannot commit,
 /// its events are claimed (leased) and committed one by one. It then claims
-/// runnable sagas up to `max_running` and starts a saga actor for each. At start it gives up the claims of its node's previous run, so
-/// after a crash every unfinished saga resumes from its last committed
-/// state. Answers (get_atom) with its report.
+/// runnable sagas up to `max_running` and starts a saga actor for each. At
+/// start it gives up the claims of its node's previous run, so after a crash
+/// every unfinished saga resumes from its last committed state. Answers
+/// (get_atom) with its report.
 using order_intake_actor =
-  caf::typed_actor<caf::reacts_to<order_tick_atom>,
-                   caf::replies_to<caf::get_atom>::with<order_intake_report>>;
+    caf::typed_actor<caf::reacts_to<order_tick_atom>,
+                     caf::replies_to<caf::get_atom>::with<order_intake_report>>;
 
 /// The webhook intake's commit on a node that runs orders: each batch of
 /// webhooks is inserted in the inbox in one transaction with the work it

@@ -37,9 +37,9 @@ struct order_intake_report {
 /// 0.17 inspection.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, order_intake_report& x) {
-  return f(caf::meta::type_name("order_intake_report"), x.events,
-           x.duplicates, x.unreadable, x.echoes, x.sagas_started, x.running,
-           x.errors, x.last_error);
+  return f(caf::meta::type_name("order_intake_report"), x.events, x.duplicates,
+           x.unreadable, x.echoes, x.sagas_started, x.running, x.errors,
+           x.last_error);
 }
 
 /// Blocking work of the order API (a database query and the answer to an
@@ -56,11 +56,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ferry::order_desk_job_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(ferry_orders, 500)
 
-  CAF_ADD_TYPE_ID(ferry_orders, (ferry::order_intake_report))
+CAF_ADD_TYPE_ID(ferry_orders, (ferry::order_intake_report))
 
-  /// Intake → itself: claim inbox events and runnable sagas now.
-  CAF_ADD_ATOM(ferry_orders, ferry, order_tick_atom, "ord_tick")
-  /// Saga → itself: take the next step (after a start or a retry delay).
-  CAF_ADD_ATOM(ferry_orders, ferry, order_step_atom, "ord_step")
+/// Intake → itself: claim inbox events and runnable sagas now.
+CAF_ADD_ATOM(ferry_orders, ferry, order_tick_atom, "ord_tick")
+/// Saga → itself: take the next step (after a start or a retry delay).
+CAF_ADD_ATOM(ferry_orders, ferry, order_step_atom, "ord_step")
 
 CAF_END_TYPE_ID_BLOCK(ferry_orders)

@@ -1,17 +1,16 @@
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <memory>
-#include <string>
+#include "actors/pricing_memory.hpp"
+#include "actors/pricing_messages.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-
-#include "actors/pricing_memory.hpp"
-#include "actors/pricing_messages.hpp"
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
 
 namespace ferry {
 
@@ -21,12 +20,12 @@ namespace ferry {
 /// (actors/pricing_loader.hpp) for the rest, remembering what it loaded.
 /// On `pricing_invalidate_atom` it forgets the customer's resolution and,
 /// when the memory is its own, the memory (a shared one is cleared once by
-/// whoever shares it, see pricing_registry_settings::memory). Stops by itself (normally) after
-/// `idle_timeout` without messages; its state lives in Redis/PostgreSQL, so
-/// a new one starts cold but correct.
-using pricing_actor = caf::typed_actor<
-  caf::replies_to<price_query>::with<price_reply>,
-  caf::reacts_to<pricing_invalidate_atom, std::int64_t>>;
+/// whoever shares it, see pricing_registry_settings::memory). Stops by itself
+/// (normally) after `idle_timeout` without messages; its state lives in
+/// Redis/PostgreSQL, so a new one starts cold but correct.
+using pricing_actor =
+    caf::typed_actor<caf::replies_to<price_query>::with<price_reply>,
+                     caf::reacts_to<pricing_invalidate_atom, std::int64_t>>;
 
 /// The per-customer actor's settings.
 struct pricing_actor_settings {
@@ -44,8 +43,7 @@ struct pricing_actor_settings {
 
 /// Spawns the actor of `customer_id` (as the API gave it).
 pricing_actor spawn_pricing_actor(caf::actor_system& sys,
-                                  std::string customer_id,
-                                  caf::actor loaders,
+                                  std::string customer_id, caf::actor loaders,
                                   pricing_actor_settings settings);
 
 } // namespace ferry

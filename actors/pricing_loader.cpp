@@ -12,14 +12,12 @@ caf::actor spawn_pricing_loaders(caf::actor_system& sys,
   caf::scoped_execution_unit context{&sys};
   auto worker = [source](caf::event_based_actor*) -> caf::behavior {
     return {
-      [source](const price_load& request) -> price_load_result {
-        return source->load(request);
-      },
+        [source](const price_load& request) -> price_load_result {
+          return source->load(request);
+        },
     };
   };
-  auto factory = [&sys, worker] {
-    return sys.spawn<caf::detached>(worker);
-  };
+  auto factory = [&sys, worker] { return sys.spawn<caf::detached>(worker); };
   return caf::actor_pool::make(&context, workers == 0 ? 1 : workers, factory,
                                caf::actor_pool::round_robin());
 }

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <cstddef>
-#include <memory>
+#include "actors/pricing_source.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
-
-#include "actors/pricing_source.hpp"
+#include <cstddef>
+#include <memory>
 
 namespace ferry {
 

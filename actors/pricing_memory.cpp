@@ -63,11 +63,9 @@ pricing_memory::recall(const std::string& customer_id,
   return out;
 }
 
-std::shared_ptr<const std::string>
-pricing_memory::recall_rendered(const std::string& customer_id,
-                                const std::string& currency,
-                                const price_item& item, renderer render,
-                                clock::time_point now) const {
+std::shared_ptr<const std::string> pricing_memory::recall_rendered(
+    const std::string& customer_id, const std::string& currency,
+    const price_item& item, renderer render, clock::time_point now) const {
   const auto& key = memory_key(customer_id, currency, item);
   auto& s = shard_of(key);
   std::lock_guard<std::mutex> guard(s.mtx);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "actors/pricing_messages.hpp"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -10,8 +12,6 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-
-#include "actors/pricing_messages.hpp"
 
 namespace ferry {
 
@@ -44,10 +44,9 @@ public:
 
   /// The remembered answer for one item of `customer_id`, if fresh; marked
   /// `cache_hit`.
-  std::optional<price_answer> recall(const std::string& customer_id,
-                                     const std::string& currency,
-                                     const price_item& item,
-                                     clock::time_point now = clock::now()) const;
+  std::optional<price_answer>
+  recall(const std::string& customer_id, const std::string& currency,
+         const price_item& item, clock::time_point now = clock::now()) const;
 
   /// Turns one remembered answer of `customer_id` into what a reader sends
   /// (the API's JSON body).
@@ -66,9 +65,9 @@ public:
 
   /// Every item of `query` from memory, in order, or nullopt when any one
   /// is missing or stale.
-  std::optional<price_reply> recall_all(const price_query& query,
-                                        clock::time_point now
-                                        = clock::now()) const;
+  std::optional<price_reply>
+  recall_all(const price_query& query,
+             clock::time_point now = clock::now()) const;
 
   /// Stores a successful answer (others are ignored) loaded at `loaded_at`
   /// under `generation`; ignored when the generation moved on since.

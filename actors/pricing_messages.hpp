@@ -5,15 +5,15 @@
 // customer sync (actors/customer_sync.hpp). Type IDs 700.. (block
 // ferry_pricing).
 
+#include "actors/money_inspect.hpp"
+#include "mapping/price_rules.hpp"
+
 #include <caf/atom.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/type_id.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "actors/money_inspect.hpp"
-#include "mapping/price_rules.hpp"
 
 namespace ferry {
 
@@ -41,7 +41,7 @@ struct price_answer {
   /// 200 with `quote`; 400 bad quantity, 404 unknown SKU, 422 currency
   /// unavailable, 503 prices cannot be computed now.
   int status = 200;
-  std::string error; ///< "unknown_sku", …; empty for 200
+  std::string error;   ///< "unknown_sku", …; empty for 200
   std::string message; ///< names the SKU or field
   price_quote quote;
   /// Answered from memory or Redis rather than computed from PostgreSQL.
@@ -74,11 +74,11 @@ struct price_load_result {
 
 /// The registry's state, for tests and /readyz detail.
 struct pricing_status {
-  std::uint64_t alive = 0; ///< per-customer actors running now
-  std::uint64_t spawned = 0; ///< started since the registry started
+  std::uint64_t alive = 0;    ///< per-customer actors running now
+  std::uint64_t spawned = 0;  ///< started since the registry started
   std::uint64_t restarts = 0; ///< failed actors replaced
-  std::uint64_t evicted = 0; ///< stopped to stay within max_actors
-  std::int64_t version = 0; ///< the last invalidation version seen
+  std::uint64_t evicted = 0;  ///< stopped to stay within max_actors
+  std::int64_t version = 0;   ///< the last invalidation version seen
 };
 
 /// What the price list poller did so far.
@@ -94,11 +94,11 @@ struct price_poll_report {
 /// What the customer sync did so far.
 struct customer_sync_report {
   std::uint64_t created = 0; ///< ERP customers created from shop accounts
-  std::uint64_t linked = 0; ///< shop accounts mapped to existing ones
-  std::uint64_t shared = 0; ///< of those, second accounts of one email
+  std::uint64_t linked = 0;  ///< shop accounts mapped to existing ones
+  std::uint64_t shared = 0;  ///< of those, second accounts of one email
   std::uint64_t dead_lettered = 0;
   std::uint64_t shop_updates = 0; ///< ERP → shop updates applied
-  std::uint64_t echoes = 0; ///< changes recognised as Ferry's own
+  std::uint64_t echoes = 0;       ///< changes recognised as Ferry's own
   std::uint64_t errors = 0;
   std::string last_error;
 };
@@ -139,8 +139,8 @@ typename Inspector::result_type inspect(Inspector& f, price_reply& x) {
 /// 0.17 inspection.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pricing_customer& x) {
-  return f(caf::meta::type_name("pricing_customer"), x.resolved,
-           x.customer_no, x.price_group);
+  return f(caf::meta::type_name("pricing_customer"), x.resolved, x.customer_no,
+           x.price_group);
 }
 
 /// 0.17 inspection.
@@ -165,15 +165,13 @@ typename Inspector::result_type inspect(Inspector& f, pricing_status& x) {
 /// 0.17 inspection.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, price_poll_report& x) {
-  return f(caf::meta::type_name("price_poll_report"), x.cycles,
-           x.lists_changed, x.items_changed, x.invalidations, x.errors,
-           x.last_error);
+  return f(caf::meta::type_name("price_poll_report"), x.cycles, x.lists_changed,
+           x.items_changed, x.invalidations, x.errors, x.last_error);
 }
 
 /// 0.17 inspection.
 template <class Inspector>
-typename Inspector::result_type
-inspect(Inspector& f, customer_sync_report& x) {
+typename Inspector::result_type inspect(Inspector& f, customer_sync_report& x) {
   return f(caf::meta::type_name("customer_sync_report"), x.created, x.linked,
            x.shared, x.dead_lettered, x.shop_updates, x.echoes, x.errors,
            x.last_error);
@@ -183,23 +181,23 @@ inspect(Inspector& f, customer_sync_report& x) {
 
 CAF_BEGIN_TYPE_ID_BLOCK(ferry_pricing, 700)
 
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_quote))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_item))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_query))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_answer))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_reply))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::pricing_customer))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_load))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_load_result))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::pricing_status))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_poll_report))
-  CAF_ADD_TYPE_ID(ferry_pricing, (ferry::customer_sync_report))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_quote))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_item))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_query))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_answer))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_reply))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::pricing_customer))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_load))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_load_result))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::pricing_status))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::price_poll_report))
+CAF_ADD_TYPE_ID(ferry_pricing, (ferry::customer_sync_report))
 
-  /// A new price version (or -1: unknown, drop everything).
-  CAF_ADD_ATOM(ferry_pricing, ferry, pricing_invalidate_atom, "price_inv")
-  /// A poller's or sync's timer fired.
-  CAF_ADD_ATOM(ferry_pricing, ferry, pricing_tick_atom, "price_tick")
-  /// Customer sync: process claimed customers/create events now.
-  CAF_ADD_ATOM(ferry_pricing, ferry, customer_tick_atom, "cust_tick")
+/// A new price version (or -1: unknown, drop everything).
+CAF_ADD_ATOM(ferry_pricing, ferry, pricing_invalidate_atom, "price_inv")
+/// A poller's or sync's timer fired.
+CAF_ADD_ATOM(ferry_pricing, ferry, pricing_tick_atom, "price_tick")
+/// Customer sync: process claimed customers/create events now.
+CAF_ADD_ATOM(ferry_pricing, ferry, customer_tick_atom, "cust_tick")
 
 CAF_END_TYPE_ID_BLOCK(ferry_pricing)

@@ -34,7 +34,7 @@ struct registry_state {
 };
 
 using registry_pointer =
-  pricing_registry_actor::stateful_pointer<registry_state>;
+    pricing_registry_actor::stateful_pointer<registry_state>;
 
 void publish_alive(registry_state& st) {
   st.status.alive = st.children.size();
@@ -84,41 +84,40 @@ void ask(registry_pointer self, pricing_actor handle, price_query query,
          caf::typed_response_promise<price_reply> rp, bool retried) {
   auto key = query.customer_id;
   self->request(handle, self->state.settings.request_timeout, query)
-    .then([rp](price_reply& reply) mutable { rp.deliver(std::move(reply)); },
-          [self, handle, query, rp, retried,
-           key](caf::error& err) mutable {
-            auto& st = self->state;
-            if (retried) {
-              price_reply reply;
-              for (const auto& item : query.items) {
-                price_answer a;
-                a.sku = item.sku;
-                a.quantity = item.quantity;
-                a.status = 503;
-                a.error = "unavailable";
-                a.message = "pricing failed: " + self->system().render(err);
-                reply.answers.push_back(std::move(a));
+      .then([rp](price_reply& reply) mutable { rp.deliver(std::move(reply)); },
+            [self, handle, query, rp, retried, key](caf::error& err) mutable {
+              auto& st = self->state;
+              if (retried) {
+                price_reply reply;
+                for (const auto& item : query.items) {
+                  price_answer a;
+                  a.sku = item.sku;
+                  a.quantity = item.quantity;
+                  a.status = 503;
+                  a.error = "unavailable";
+                  a.message = "pricing failed: " + self->system().render(err);
+                  reply.answers.push_back(std::move(a));
+                }
+                rp.deliver(std::move(reply));
+                return;
               }
-              rp.deliver(std::move(reply));
-              return;
-            }
-            auto it = st.children.find(key);
-            if (it != st.children.end()
-                && it->second.handle.address() == handle.address()) {
-              // Failed or stuck: make sure it is gone, then replace it.
-              self->send_exit(handle, caf::exit_reason::kill);
-              forget(st, key);
-              ++st.status.restarts;
-              st.restarts->Increment();
-            }
-            ask(self, child_for(self, key), std::move(query), rp, true);
-          });
+              auto it = st.children.find(key);
+              if (it != st.children.end() &&
+                  it->second.handle.address() == handle.address()) {
+                // Failed or stuck: make sure it is gone, then replace it.
+                self->send_exit(handle, caf::exit_reason::kill);
+                forget(st, key);
+                ++st.status.restarts;
+                st.restarts->Increment();
+              }
+              ask(self, child_for(self, key), std::move(query), rp, true);
+            });
 }
 
 pricing_registry_actor::behavior_type
 pricing_registry(registry_pointer self, pricing_registry_settings settings,
-         pricing_actor_factory factory, caf::actor owned,
-         prometheus::Gauge* alive, prometheus::Counter* restarts) {
+                 pricing_actor_factory factory, caf::actor owned,
+                 prometheus::Gauge* alive, prometheus::Counter* restarts) {
   auto& st = self->state;
   st.settings = settings;
   if (st.settings.max_actors == 0)
@@ -140,8 +139,8 @@ pricing_registry(registry_pointer self, pricing_registry_settings settings,
     auto key = it->second;
     st.linked.erase(it);
     auto current = st.children.find(key);
-    if (current == st.children.end()
-        || current->second.handle.address() != msg.source)
+    if (current == st.children.end() ||
+        current->second.handle.address() != msg.source)
       return; // evicted or already replaced
     forget(st, key);
     // Stopped when idle: nothing to do. Failed: the next request for the
@@ -152,22 +151,22 @@ pricing_registry(registry_pointer self, pricing_registry_settings settings,
     }
   });
   return {
-    [self](price_query& query) -> caf::result<price_reply> {
-      auto rp = self->make_response_promise<price_reply>();
-      auto handle = child_for(self, query.customer_id);
-      ask(self, handle, std::move(query), rp, false);
-      return rp;
-    },
-    [self](pricing_invalidate_atom atom, std::int64_t version) {
-      auto& st = self->state;
-      if (version >= 0)
-        st.status.version = version;
-      if (st.settings.memory)
-        st.settings.memory->forget_all();
-      for (auto& kv : st.children)
-        self->send(kv.second.handle, atom, version);
-    },
-    [self](caf::get_atom) { return self->state.status; },
+      [self](price_query& query) -> caf::result<price_reply> {
+        auto rp = self->make_response_promise<price_reply>();
+        auto handle = child_for(self, query.customer_id);
+        ask(self, handle, std::move(query), rp, false);
+        return rp;
+      },
+      [self](pricing_invalidate_atom atom, std::int64_t version) {
+        auto& st = self->state;
+        if (version >= 0)
+          st.status.version = version;
+        if (st.settings.memory)
+          st.settings.memory->forget_all();
+        for (auto& kv : st.children)
+          self->send(kv.second.handle, atom, version);
+      },
+      [self](caf::get_atom) { return self->state.status; },
   };
 }
 
@@ -179,18 +178,18 @@ spawn_pricing_registry(caf::actor_system& sys,
                        pricing_actor_factory factory, caf::actor owned,
                        prometheus::Registry& registry) {
   auto& alive = prometheus::BuildGauge()
-                  .Name("ferry_pricing_actors_alive")
-                  .Help("Per-customer pricing actors running")
-                  .Register(registry)
-                  .Add({});
+                    .Name("ferry_pricing_actors_alive")
+                    .Help("Per-customer pricing actors running")
+                    .Register(registry)
+                    .Add({});
   auto& restarts = prometheus::BuildCounter()
-                     .Name("ferry_pricing_actor_restarts_total")
-                     .Help("Per-customer pricing actors that failed and "
-                           "were replaced")
-                     .Register(registry)
-                     .Add({});
-  return sys.spawn(pricing_registry, settings, std::move(factory), std::move(owned),
-                   &alive, &restarts);
+                       .Name("ferry_pricing_actor_restarts_total")
+                       .Help("Per-customer pricing actors that failed and "
+                             "were replaced")
+                       .Register(registry)
+                       .Add({});
+  return sys.spawn(pricing_registry, settings, std::move(factory),
+                   std::move(owned), &alive, &restarts);
 }
 
 } // namespace ferry

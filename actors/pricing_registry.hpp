@@ -1,19 +1,18 @@
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <functional>
-#include <memory>
-#include <string>
+#include "actors/pricing_actor.hpp"
+#include "actors/pricing_memory.hpp"
+#include "actors/pricing_messages.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
-
-#include "actors/pricing_actor.hpp"
-#include "actors/pricing_memory.hpp"
-#include "actors/pricing_messages.hpp"
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
 
 namespace prometheus {
 class Registry;
@@ -28,14 +27,14 @@ namespace ferry {
 /// that failed and sends the failed request once more to the new one, so
 /// the caller still gets its answer. Forwards invalidations to every
 /// actor. Answers (get_atom) with its status.
-using pricing_registry_actor = caf::typed_actor<
-  caf::replies_to<price_query>::with<price_reply>,
-  caf::reacts_to<pricing_invalidate_atom, std::int64_t>,
-  caf::replies_to<caf::get_atom>::with<pricing_status>>;
+using pricing_registry_actor =
+    caf::typed_actor<caf::replies_to<price_query>::with<price_reply>,
+                     caf::reacts_to<pricing_invalidate_atom, std::int64_t>,
+                     caf::replies_to<caf::get_atom>::with<pricing_status>>;
 
 /// Makes the actor of one customer id (tests pass fakes).
 using pricing_actor_factory =
-  std::function<pricing_actor(caf::actor_system&, const std::string&)>;
+    std::function<pricing_actor(caf::actor_system&, const std::string&)>;
 
 /// The registry's settings.
 struct pricing_registry_settings {

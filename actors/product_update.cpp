@@ -47,15 +47,15 @@ void retry_or_dead_letter(update_ptr self,
     auto reason = dead_letter_reason(event.attempts, e, text);
     auto dom = nlohmann::json::parse(event.event.payload, nullptr, false);
     auto sku = dom.is_object() && dom.value("sku", nlohmann::json{}).is_string()
-                 ? dom["sku"].get<std::string>()
-                 : std::string{};
+                   ? dom["sku"].get<std::string>()
+                   : std::string{};
     auto put = st.dead_letters->put("shop", "product", sku, reason,
                                     event.event.payload);
     if (put) {
       ++st.report.rejected;
-      monitoring::log_warn("product_update", "product update dead-lettered",
-                           {{"sku", sku},
-                            {"reason", mapping::mask_text(reason)}});
+      monitoring::log_warn(
+          "product_update", "product update dead-lettered",
+          {{"sku", sku}, {"reason", mapping::mask_text(reason)}});
       auto failed = st.inbox->fail(event.id, st.settings.node, reason);
       if (!failed)
         note_error(self, persistence::db_error_text(failed.error()));

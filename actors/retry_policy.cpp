@@ -4,8 +4,7 @@ namespace ferry {
 
 retry_policy::retry_policy(int max_attempts, backoff_policy backoff,
                            retry_budget::settings budget)
-  : max_attempts_(max_attempts), backoff_(backoff), budget_(budget) {
-}
+    : max_attempts_(max_attempts), backoff_(backoff), budget_(budget) {}
 
 void retry_policy::record_call(clock::time_point now) {
   budget_.record_call(now);

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "actors/backoff.hpp"
+#include "actors/retry_budget.hpp"
+
 #include <chrono>
 #include <optional>
 #include <random>
-
-#include "actors/backoff.hpp"
-#include "actors/retry_budget.hpp"
 
 namespace ferry {
 

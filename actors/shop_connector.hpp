@@ -1,18 +1,17 @@
 #pragma once
 
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <string>
-
-#include <caf/actor_system.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/backoff.hpp"
 #include "actors/circuit_breaker.hpp"
 #include "actors/retry_budget.hpp"
 #include "actors/shop_messages.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
 
 namespace prometheus {
 class Registry;
@@ -61,24 +60,24 @@ struct shop_connector_settings {
 /// HTTP client answers on its io threads; results come back as messages, so
 /// no scheduler thread ever waits on a socket or on Redis.
 using shop_connector_actor = caf::typed_actor<
-  caf::replies_to<shop_get_product>::with<shop::shop_product>,
-  caf::replies_to<shop_put_product>::with<shop::shop_product>,
-  caf::replies_to<shop_bulk_products>::with<shop_bulk_results>,
-  caf::replies_to<shop_list_products>::with<shop_product_page>,
-  caf::replies_to<shop_get_customer>::with<shop::shop_customer>,
-  caf::replies_to<shop_search_customers>::with<shop_customer_page>,
-  caf::replies_to<shop_list_customers>::with<shop_customer_page>,
-  caf::replies_to<shop_update_customer>::with<shop::shop_customer>,
-  caf::replies_to<shop_get_order>::with<shop::shop_order>,
-  caf::replies_to<shop_list_orders>::with<shop_order_page>,
-  caf::replies_to<shop_comment_order>::with<bool>,
-  caf::replies_to<shop_order_action>::with<bool>,
-  caf::replies_to<shop_get_sources>::with<shop_source_list>,
-  caf::replies_to<shop_get_source_items>::with<shop_source_item_list>,
-  caf::replies_to<shop_set_source_items>::with<shop_bulk_results>,
-  caf::replies_to<shop_set_backorders>::with<bool>,
-  caf::reacts_to<shop_done_atom, shop_job_ptr>,
-  caf::reacts_to<shop_retry_atom, shop_job_ptr>>;
+    caf::replies_to<shop_get_product>::with<shop::shop_product>,
+    caf::replies_to<shop_put_product>::with<shop::shop_product>,
+    caf::replies_to<shop_bulk_products>::with<shop_bulk_results>,
+    caf::replies_to<shop_list_products>::with<shop_product_page>,
+    caf::replies_to<shop_get_customer>::with<shop::shop_customer>,
+    caf::replies_to<shop_search_customers>::with<shop_customer_page>,
+    caf::replies_to<shop_list_customers>::with<shop_customer_page>,
+    caf::replies_to<shop_update_customer>::with<shop::shop_customer>,
+    caf::replies_to<shop_get_order>::with<shop::shop_order>,
+    caf::replies_to<shop_list_orders>::with<shop_order_page>,
+    caf::replies_to<shop_comment_order>::with<bool>,
+    caf::replies_to<shop_order_action>::with<bool>,
+    caf::replies_to<shop_get_sources>::with<shop_source_list>,
+    caf::replies_to<shop_get_source_items>::with<shop_source_item_list>,
+    caf::replies_to<shop_set_source_items>::with<shop_bulk_results>,
+    caf::replies_to<shop_set_backorders>::with<bool>,
+    caf::reacts_to<shop_done_atom, shop_job_ptr>,
+    caf::reacts_to<shop_retry_atom, shop_job_ptr>>;
 
 /// Spawns the connector. Metrics go to `registry` (which must outlive the
 /// actor): ferry_connector_calls_total{system="shop",operation,outcome},

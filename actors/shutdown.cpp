@@ -97,8 +97,7 @@ int wait_for_termination_signal(
   }
 }
 
-bool release_timers(caf::actor_system& sys,
-                    std::chrono::milliseconds timeout) {
+bool release_timers(caf::actor_system& sys, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     sys.clock().cancel_all();

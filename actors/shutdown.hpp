@@ -46,7 +46,6 @@ int wait_for_termination_signal(
 /// 60 s interval would hold the process that long. Cancels every pending
 /// timer, again each time an actor still stopping may have set one, until
 /// no actor is running or `timeout` passed; true when none is running.
-bool release_timers(caf::actor_system& sys,
-                    std::chrono::milliseconds timeout);
+bool release_timers(caf::actor_system& sys, std::chrono::milliseconds timeout);
 
 } // namespace ferry

@@ -1,15 +1,14 @@
 #pragma once
 
+#include "persistence/inbox_store.hpp"
+#include "protocols/http/server.hpp"
+
+#include <caf/expected.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <caf/expected.hpp>
-
-#include "protocols/http/server.hpp"
-#include "persistence/inbox_store.hpp"
 
 namespace prometheus {
 class Registry;
@@ -68,14 +67,14 @@ webhook_verdict check_shop_webhook(const http::request& r,
 /// Commits one event: true if inserted, false for a duplicate, an error
 /// (persistence's db_errc) otherwise. Blocking.
 using inbox_commit =
-  std::function<caf::expected<bool>(const persistence::inbox_event&)>;
+    std::function<caf::expected<bool>(const persistence::inbox_event&)>;
 
 /// Commits events all or nothing, in one transaction: element i true if
 /// events[i] was inserted, false for a duplicate (also of an earlier
 /// element), an error (persistence's db_errc) when nothing was stored.
 /// Blocking. `inbox_store::insert_all_if_absent` is one.
 using inbox_batch_commit = std::function<caf::expected<std::vector<bool>>(
-  const std::vector<persistence::inbox_event>&)>;
+    const std::vector<persistence::inbox_event>&)>;
 
 /// The `POST /webhooks/shop` endpoint: checks the request on the io thread,
 /// hands the commit to its own worker threads and answers from there, 2xx

@@ -179,8 +179,7 @@ comparison compare_stock(sides& s) {
       skus.insert(sku);
   }
   persistence::reservation_store reservations(s.pool);
-  auto open =
-      reservations.open_quantities({skus.begin(), skus.end()});
+  auto open = reservations.open_quantities({skus.begin(), skus.end()});
   if (!open)
     throw failure{describe_error(s.sys, open.error())};
 
@@ -235,8 +234,7 @@ std::vector<std::string> fix_products(sides& s, const comparison& c) {
   auto erp = s.erp;
   auto shop = s.shop;
   product_pipeline pipeline(
-      s.sys, s.pool, [erp] { return erp; }, [shop] { return shop; },
-      settings);
+      s.sys, s.pool, [erp] { return erp; }, [shop] { return shop; }, settings);
   std::vector<erp_item> to_shop;
   std::set<std::string> seen;
   product_sync_report report;
@@ -274,9 +272,8 @@ std::vector<std::string> fix_stock(sides& s, const comparison& c) {
   std::set<std::string> seen;
   for (const auto& d : c.drift) {
     if (d.kind == "missing_in_shop") {
-      problems.push_back(d.sku +
-                         ": not in the shop; `ferry reconcile products "
-                         "--fix` creates it");
+      problems.push_back(d.sku + ": not in the shop; `ferry reconcile products "
+                                 "--fix` creates it");
       continue;
     }
     if (!seen.insert(d.sku).second)
@@ -348,8 +345,8 @@ int run_reconcile(sides& s, const std::string& what, bool fix) {
       auto marked = store.mark_fixed(run, fixed);
       if (!marked)
         throw failure{describe_error(s.sys, marked.error())};
-      std::cout << "--fix: " << repaired << " repaired, "
-                << after.drift.size() << " left\n";
+      std::cout << "--fix: " << repaired << " repaired, " << after.drift.size()
+                << " left\n";
       print_drift(after.drift);
       message += ", " + std::to_string(repaired) + " repaired";
     }
@@ -396,19 +393,19 @@ int reconcile_command(const std::vector<std::string>& args) {
     return exit_failed;
   }
   return run_with_connectors(
-    *config, registry,
-    [&](caf::actor_system& sys, const erp_connector_actor& erp,
-        const shop_connector_actor& shop) {
-      try {
-        sides s{sys, pool, erp, shop, *config};
-        return run_reconcile(s, what, fix);
-      } catch (const failure& f) {
-        std::cerr << "ferry reconcile " << what << ": " << f.what << "\n";
-      } catch (const std::exception& e) {
-        std::cerr << "ferry reconcile " << what << ": " << e.what() << "\n";
-      }
-      return exit_failed;
-    });
+      *config, registry,
+      [&](caf::actor_system& sys, const erp_connector_actor& erp,
+          const shop_connector_actor& shop) {
+        try {
+          sides s{sys, pool, erp, shop, *config};
+          return run_reconcile(s, what, fix);
+        } catch (const failure& f) {
+          std::cerr << "ferry reconcile " << what << ": " << f.what << "\n";
+        } catch (const std::exception& e) {
+          std::cerr << "ferry reconcile " << what << ": " << e.what() << "\n";
+        }
+        return exit_failed;
+      });
 }
 
 } // namespace ferry::app

@@ -16,8 +16,8 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/spawn_options.hpp>
 #include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -63,9 +63,9 @@ struct sync_arguments {
 std::optional<sync_arguments> parse(const std::vector<std::string>& args,
                                     std::string& bad_usage) {
   if (args.empty() || args.front() != "products") {
-    bad_usage = args.empty() ? "what to sync is missing (products)"
-                             : "cannot sync \"" + args.front() +
-                                   "\" (only products)";
+    bad_usage = args.empty()
+                    ? "what to sync is missing (products)"
+                    : "cannot sync \"" + args.front() + "\" (only products)";
     return std::nullopt;
   }
   sync_arguments out;
@@ -91,7 +91,8 @@ std::optional<sync_arguments> parse(const std::vector<std::string>& args,
 
 /// "2026-11-29T17:50:46.123Z" (PostgreSQL, UTC) minus `back`, as the
 /// shop's "YYYY-MM-DD HH:MM:SS"; empty when `iso` does not parse.
-std::string shop_time_before(const std::string& iso, std::chrono::seconds back) {
+std::string shop_time_before(const std::string& iso,
+                             std::chrono::seconds back) {
   std::tm tm{};
   if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
                   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
@@ -152,8 +153,8 @@ public:
         int filled = static_cast<int>(share * width);
         line << "[" << std::string(filled, '#')
              << std::string(width - filled, '.') << "] "
-             << static_cast<int>(share * 100) << "% " << grouped(c.read)
-             << "/~" << grouped(*total_) << " items";
+             << static_cast<int>(share * 100) << "% " << grouped(c.read) << "/~"
+             << grouped(*total_) << " items";
       } else {
         line << "page " << pages << ", " << grouped(c.read) << " items";
       }
@@ -169,8 +170,8 @@ public:
            << c.dead_lettered << " dead-lettered, " << std::llround(rate)
            << " items/s";
       if (total_ && rate > 0 && *total_ > c.read)
-        line << ", ETA " << duration_text((*total_ - c.read) / rate)
-             << " (of ~" << *total_ << ")";
+        line << ", ETA " << duration_text((*total_ - c.read) / rate) << " (of ~"
+             << *total_ << ")";
       line << "\n";
     }
     std::cout << line.str() << std::flush;
@@ -249,9 +250,9 @@ int fail(persistence::job_store& jobs, const persistence::job_row& job,
 
 /// Pages from the job's cursor to the end; the exit status.
 int run_pages(caf::actor_system& sys, persistence::pg_pool& pool,
-              const config::ferry_config& config,
-              persistence::job_store& jobs, persistence::job_row job,
-              bool resumed, const erp_connector_actor& erp,
+              const config::ferry_config& config, persistence::job_store& jobs,
+              persistence::job_row job, bool resumed,
+              const erp_connector_actor& erp,
               const shop_connector_actor& shop) {
   product_pipeline_settings settings;
   settings.owners = config.catalog.field_owner;
@@ -296,8 +297,8 @@ int run_pages(caf::actor_system& sys, persistence::pg_pool& pool,
     auto pushed = pipeline.push_to_shop(items, report, true);
     if (!pushed)
       return fail(jobs, job, progress,
-                  "page " + std::to_string(pages + 1) + " to the shop: " +
-                      describe_error(sys, pushed.error()));
+                  "page " + std::to_string(pages + 1) +
+                      " to the shop: " + describe_error(sys, pushed.error()));
     counts.read += static_cast<std::int64_t>(report.read);
     counts.written += static_cast<std::int64_t>(report.written);
     counts.skipped +=
@@ -349,9 +350,9 @@ nlohmann::json job_json(const persistence::job_row& job) {
       {"total", job.total ? nlohmann::json(*job.total) : nlohmann::json()},
       {"started_at", job.started_at},
       {"updated_at", job.updated_at},
-      {"finished_at",
-       job.finished_at.empty() ? nlohmann::json()
-                               : nlohmann::json(job.finished_at)},
+      {"finished_at", job.finished_at.empty()
+                          ? nlohmann::json()
+                          : nlohmann::json(job.finished_at)},
       {"message",
        job.message.empty() ? nlohmann::json() : nlohmann::json(job.message)},
       // Items read per second from the start to the last commit (a resumed
@@ -368,39 +369,38 @@ nlohmann::json job_json(const persistence::job_row& job) {
 void add_job_routes(api_context& c, http::router& router) {
   auto& pool = c.components.pool;
   auto& system = c.components.system;
-  router.add(
-      "GET", "/api/v1/jobs/{id}",
-      c.issuer.require_scopes(
-          {"ops:admin"},
-          [&pool, &system](http::request&& r, http::respond_fn respond) {
-            const auto& text = r.params["id"];
-            std::int64_t id = 0;
-            bool digits = !text.empty() && text.size() <= 18 &&
-                          text.find_first_not_of("0123456789") ==
-                              std::string::npos;
-            if (digits)
-              id = std::stoll(text);
-            if (!digits || id <= 0) {
-              respond(http::response::error(
-                  400, "invalid_request",
-                  "job id \"" + text + "\" is not a positive number"));
-              return;
-            }
-            // The database read blocks: not on the HTTP io thread.
-            system.spawn<caf::detached>([&pool, id, respond] {
-              persistence::job_store jobs(pool);
-              auto job = jobs.get(id);
-              if (!job)
-                respond(http::response::error(
-                    503, "database_unavailable",
-                    persistence::db_error_text(job.error())));
-              else if (!*job)
-                respond(http::response::error(
-                    404, "not_found", "no job " + std::to_string(id)));
-              else
-                respond(http::response::json(200, job_json(**job)));
-            });
-          }));
+  router.add("GET", "/api/v1/jobs/{id}",
+             c.issuer.require_scopes(
+                 {"ops:admin"},
+                 [&pool, &system](http::request&& r, http::respond_fn respond) {
+                   const auto& text = r.params["id"];
+                   std::int64_t id = 0;
+                   bool digits = !text.empty() && text.size() <= 18 &&
+                                 text.find_first_not_of("0123456789") ==
+                                     std::string::npos;
+                   if (digits)
+                     id = std::stoll(text);
+                   if (!digits || id <= 0) {
+                     respond(http::response::error(
+                         400, "invalid_request",
+                         "job id \"" + text + "\" is not a positive number"));
+                     return;
+                   }
+                   // The database read blocks: not on the HTTP io thread.
+                   system.spawn<caf::detached>([&pool, id, respond] {
+                     persistence::job_store jobs(pool);
+                     auto job = jobs.get(id);
+                     if (!job)
+                       respond(http::response::error(
+                           503, "database_unavailable",
+                           persistence::db_error_text(job.error())));
+                     else if (!*job)
+                       respond(http::response::error(
+                           404, "not_found", "no job " + std::to_string(id)));
+                     else
+                       respond(http::response::json(200, job_json(**job)));
+                   });
+                 }));
 }
 
 int sync_command(const std::vector<std::string>& args) {
@@ -455,8 +455,8 @@ int sync_command(const std::vector<std::string>& args) {
   persistence::job_store jobs(pool);
   auto unfinished = jobs.newest_unfinished(job_kind);
   if (!unfinished) {
-    std::cerr << "ferry sync: " << persistence::db_error_text(unfinished.error())
-              << "\n";
+    std::cerr << "ferry sync: "
+              << persistence::db_error_text(unfinished.error()) << "\n";
     return 1;
   }
   persistence::job_row job;
@@ -474,8 +474,8 @@ int sync_command(const std::vector<std::string>& args) {
     if (*unfinished) {
       const auto& open = **unfinished;
       std::cerr << "ferry sync: job " << open.id << " (started "
-                << open.started_at << ", " << open.status << ", "
-                << open.pages << " pages committed) is unfinished; pass "
+                << open.started_at << ", " << open.status << ", " << open.pages
+                << " pages committed) is unfinished; pass "
                 << "--resume to continue it from its last committed page\n";
       return 1;
     }
@@ -495,13 +495,13 @@ int sync_command(const std::vector<std::string>& args) {
     std::cout << "job " << job.id << ": full product sync ERP → shop\n";
   }
 
-  return run_with_connectors(
-    *config, registry,
-    [&](caf::actor_system& system, const erp_connector_actor& erp,
-        const shop_connector_actor& shop) {
-      return run_pages(system, pool, *config, jobs, job, parsed->resume, erp,
-                       shop);
-    });
+  return run_with_connectors(*config, registry,
+                             [&](caf::actor_system& system,
+                                 const erp_connector_actor& erp,
+                                 const shop_connector_actor& shop) {
+                               return run_pages(system, pool, *config, jobs,
+                                                job, parsed->resume, erp, shop);
+                             });
 }
 
 } // namespace ferry::app

@@ -2,24 +2,22 @@
 // ferry-sim-erp (zero added latency), beside a bare erp_client loop with the
 // same number of sessions, in the same run. Goal: subject >= 0.8 x baseline.
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <iostream>
-#include <thread>
-#include <vector>
-
-#include <unistd.h>
-
-#include <caf/all.hpp>
-#include <nlohmann/json.hpp>
-#include <prometheus/registry.h>
-
 #include "actors/erp_connector.hpp"
 #include "actors/message_types.hpp"
 #include "actors/scheduler_tuning.hpp"
 #include "bench/process_cpu.hpp"
 #include "tests/protocols/erp_sim_fixture.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <caf/all.hpp>
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <prometheus/registry.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -37,8 +35,8 @@ struct round_result {
 };
 
 double both_cpu_seconds(const ferry::test::erp_simulator& sim) {
-  return ferry::bench::own_cpu_seconds(::getpid())
-         + ferry::bench::tree_cpu_seconds(sim.pid());
+  return ferry::bench::own_cpu_seconds(::getpid()) +
+         ferry::bench::tree_cpu_seconds(sim.pid());
 }
 
 std::string order_id(const char* run, std::uint64_t n) {
@@ -58,7 +56,7 @@ round_result bare_loop(const ferry::test::erp_simulator& sim, int round) {
       ferry::erp_client client{sim.client_settings()};
       while (clock_type::now() < until) {
         auto r = client.create_sales_order(
-          ferry::test::sample_order(order_id(run.c_str(), next++)));
+            ferry::test::sample_order(order_id(run.c_str(), next++)));
         if (r)
           ++done;
         else
@@ -70,12 +68,11 @@ round_result bare_loop(const ferry::test::erp_simulator& sim, int round) {
   if (failed)
     std::cerr << "bare loop: some calls failed\n";
   return {static_cast<double>(done) / measure_for.count(),
-          (both_cpu_seconds(sim) - cpu_before) * 1000
-            / std::max<double>(1, static_cast<double>(done))};
+          (both_cpu_seconds(sim) - cpu_before) * 1000 /
+              std::max<double>(1, static_cast<double>(done))};
 }
 
-round_result through_actor(const ferry::test::erp_simulator& sim,
-                           int round) {
+round_result through_actor(const ferry::test::erp_simulator& sim, int round) {
   auto run = "actor" + std::to_string(round);
   // The registry must outlive the actor system: the connector may update
   // a gauge after its last answer went out.
@@ -100,8 +97,9 @@ round_result through_actor(const ferry::test::erp_simulator& sim,
   // waiting: four per session, so that a session never waits for this loop
   // to send the next call. The connector still runs 8 at a time.
   for (std::size_t i = 0; i < offered; ++i)
-    self->send(connector, ferry::erp_create_sales_order{
-                            ferry::test::sample_order(order_id(run.c_str(), sent++))});
+    self->send(connector,
+               ferry::erp_create_sales_order{
+                   ferry::test::sample_order(order_id(run.c_str(), sent++))});
   auto until = clock_type::now() + measure_for;
   std::uint64_t outstanding = offered;
   bool measuring = true;
@@ -115,12 +113,12 @@ round_result through_actor(const ferry::test::erp_simulator& sim,
     if (measuring) {
       self->send(connector,
                  ferry::erp_create_sales_order{
-                   ferry::test::sample_order(order_id(run.c_str(), sent++))});
+                     ferry::test::sample_order(order_id(run.c_str(), sent++))});
       ++outstanding;
     }
   }
-  auto cpu_ms_per_call = (both_cpu_seconds(sim) - cpu_before) * 1000
-                         / std::max<double>(1, static_cast<double>(done));
+  auto cpu_ms_per_call = (both_cpu_seconds(sim) - cpu_before) * 1000 /
+                         std::max<double>(1, static_cast<double>(done));
   if (failed)
     std::cerr << "actor: " << failed << " calls failed\n";
   self->send_exit(connector, caf::exit_reason::user_shutdown);
@@ -135,8 +133,8 @@ int main() {
   {
     ferry::erp_client warm{sim.client_settings()};
     for (int i = 0; i < 20; ++i)
-      (void) warm.create_sales_order(
-        ferry::test::sample_order(order_id("warm", static_cast<std::uint64_t>(i))));
+      (void)warm.create_sales_order(ferry::test::sample_order(
+          order_id("warm", static_cast<std::uint64_t>(i))));
   }
   // Alternated rounds: the simulator holds more orders as the run goes on,
   // so one side measured after the other would carry that drift.
@@ -161,21 +159,24 @@ int main() {
   double baseline = mean(bare_rounds);
   double subject = mean(actor_rounds);
   nlohmann::json out = {
-    {"name", "erp_create_order"},
-    {"subject", {{"label", "CreateSalesOrder via erp_connector (8 sessions)"},
-                 {"value", subject},
-                 {"unit", "calls/s"}}},
-    {"baseline", {{"label", "bare erp_client loop (8 sessions)"},
-                  {"value", baseline},
-                  {"unit", "calls/s"}}},
-    {"ratio", baseline > 0 ? subject / baseline : 0},
-    {"goal", ">= 0.8"},
-    {"extra", {{"seconds_each", measure_for.count()},
-               {"bare_rounds", bare_rounds},
-               {"actor_rounds", actor_rounds},
-               // Both processes: the client (this one) and the simulator.
-               {"bare_cpu_ms_per_call", mean(bare_cpu)},
-               {"actor_cpu_ms_per_call", mean(actor_cpu)}}}};
+      {"name", "erp_create_order"},
+      {"subject",
+       {{"label", "CreateSalesOrder via erp_connector (8 sessions)"},
+        {"value", subject},
+        {"unit", "calls/s"}}},
+      {"baseline",
+       {{"label", "bare erp_client loop (8 sessions)"},
+        {"value", baseline},
+        {"unit", "calls/s"}}},
+      {"ratio", baseline > 0 ? subject / baseline : 0},
+      {"goal", ">= 0.8"},
+      {"extra",
+       {{"seconds_each", measure_for.count()},
+        {"bare_rounds", bare_rounds},
+        {"actor_rounds", actor_rounds},
+        // Both processes: the client (this one) and the simulator.
+        {"bare_cpu_ms_per_call", mean(bare_cpu)},
+        {"actor_cpu_ms_per_call", mean(actor_cpu)}}}};
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -13,7 +13,6 @@
 #include <pqxx/pqxx>
 #include <regex>
 #include <thread>
-
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -30,12 +29,12 @@ int env_int(const char* name, int fallback) {
 double pgbench_tps(const std::string& url, int seconds,
                    const std::string& dir) {
   std::string bin = std::getenv("FERRY_TEST_PG_BIN") != nullptr
-                      ? std::string{std::getenv("FERRY_TEST_PG_BIN")}
-                      : std::string{"/usr/lib/postgresql/15/bin"};
+                        ? std::string{std::getenv("FERRY_TEST_PG_BIN")}
+                        : std::string{"/usr/lib/postgresql/15/bin"};
   auto out = dir + "/pgbench.out";
   auto init = bin + "/pgbench -i -q -s 1 '" + url + "' > " + out + " 2>&1";
-  auto run = bin + "/pgbench -n -N -c 4 -j 2 -T " + std::to_string(seconds)
-             + " '" + url + "' > " + out + " 2>&1";
+  auto run = bin + "/pgbench -n -N -c 4 -j 2 -T " + std::to_string(seconds) +
+             " '" + url + "' > " + out + " 2>&1";
   if (std::system(init.c_str()) != 0 || std::system(run.c_str()) != 0)
     return 0;
   std::ifstream in(out);
@@ -56,11 +55,11 @@ std::vector<double> latencies(const std::string& url,
   std::vector<double> out;
   for (const auto& key : keys) {
     auto r = tx.exec_params(
-      "SELECT extract(epoch FROM (SELECT min(at) FROM sync_log WHERE "
-      "entity = 'order' AND entity_id = $1 AND message LIKE "
-      "'% -> submitted:%') - (SELECT min(received_at) FROM inbox WHERE "
-      "topic = 'orders/create' AND payload->>'increment_id' = $1))",
-      key);
+        "SELECT extract(epoch FROM (SELECT min(at) FROM sync_log WHERE "
+        "entity = 'order' AND entity_id = $1 AND message LIKE "
+        "'% -> submitted:%') - (SELECT min(received_at) FROM inbox WHERE "
+        "topic = 'orders/create' AND payload->>'increment_id' = $1))",
+        key);
     if (!r.empty() && !r[0][0].is_null())
       out.push_back(r[0][0].as<double>());
   }
@@ -161,9 +160,10 @@ int main() {
   env.add_product("IT-00001", "12.50");
   std::vector<std::string> keys;
   auto place = [&] {
-    auto o = env.place_order(
-      {{"guest_email", "bench" + std::to_string(keys.size()) + "@example.com"},
-       {"lines", {{{"sku", "IT-00001"}, {"qty", 1}}}}});
+    auto o =
+        env.place_order({{"guest_email", "bench" + std::to_string(keys.size()) +
+                                             "@example.com"},
+                         {"lines", {{{"sku", "IT-00001"}, {"qty", 1}}}}});
     keys.push_back(o.value("increment_id", ""));
   };
   // Asked of the database, not the ERP simulator: listing its orders costs
@@ -176,29 +176,28 @@ int main() {
   // Every saga to its end: in the ERP and the ERP number on the shop order.
   auto wait_all = [&](std::size_t n) {
     return ferry::test::wait_until(
-      [&] {
-        // The first count reads the saga table (a few thousand rows), the
-        // second the runnable sagas' partial index: the wait costs the
-        // database next to nothing.
-        return count("SELECT count(*) FROM saga WHERE kind = 'order'") >= n
-               && count("SELECT count(*) FROM saga WHERE kind = 'order' AND "
-                        "state <> 'failed' AND NOT coalesce((data->>'parked')"
-                        "::boolean, false)")
-                    == 0;
-      },
-      300s, 100ms);
+        [&] {
+          // The first count reads the saga table (a few thousand rows), the
+          // second the runnable sagas' partial index: the wait costs the
+          // database next to nothing.
+          return count("SELECT count(*) FROM saga WHERE kind = 'order'") >= n &&
+                 count("SELECT count(*) FROM saga WHERE kind = 'order' AND "
+                       "state <> 'failed' AND NOT coalesce((data->>'parked')"
+                       "::boolean, false)") == 0;
+        },
+        300s, 100ms);
   };
   int postmaster = 0;
   {
     pqxx::read_transaction tx{db};
     postmaster = ferry::bench::parent_pid(
-      tx.exec1("SELECT pg_backend_pid()")[0].as<int>());
+        tx.exec1("SELECT pg_backend_pid()")[0].as<int>());
   }
   const std::vector<std::pair<std::string, int>> processes = {
-    {"ferry", env.ferry().pid()},
-    {"postgresql", postmaster},
-    {"erp_simulator", env.erp_process().pid()},
-    {"shop_simulator", env.shop_process().pid()}};
+      {"ferry", env.ferry().pid()},
+      {"postgresql", postmaster},
+      {"erp_simulator", env.erp_process().pid()},
+      {"shop_simulator", env.shop_process().pid()}};
   auto cpu_now = [&] {
     std::vector<double> out;
     for (const auto& p : processes)
@@ -214,9 +213,9 @@ int main() {
   auto placing = std::chrono::steady_clock::now();
   for (int i = 0; i < burst; ++i)
     place();
-  double place_seconds = std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - placing)
-                           .count();
+  double place_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - placing)
+          .count();
   auto cpu_before = cpu_now();
   env.shop_admin("POST", "/admin/webhooks", {{"paused", false}});
   if (!wait_all(keys.size()))
@@ -225,26 +224,26 @@ int main() {
   json cpu_ms_per_order = json::object();
   for (std::size_t i = 0; i < processes.size(); ++i)
     cpu_ms_per_order[processes[i].first] =
-      (cpu_after[i] - cpu_before[i]) * 1000 / burst;
+        (cpu_after[i] - cpu_before[i]) * 1000 / burst;
   double burst_seconds = 0;
   double webhook_seconds = 0;
   {
     pqxx::connection conn{env.database_url()};
     pqxx::read_transaction tx{conn};
     burst_seconds =
-      tx.exec1("SELECT extract(epoch FROM (SELECT max(at) FROM sync_log "
-               "WHERE message LIKE '% -> submitted:%') - (SELECT "
-               "min(received_at) FROM inbox WHERE topic = 'orders/create'))")
-        [0]
-          .as<double>();
+        tx.exec1(
+              "SELECT extract(epoch FROM (SELECT max(at) FROM sync_log "
+              "WHERE message LIKE '% -> submitted:%') - (SELECT "
+              "min(received_at) FROM inbox WHERE topic = 'orders/create'))")[0]
+            .as<double>();
     // How long the shop took to deliver the burst: the rate cannot be
     // told apart from the load generator's when this is near
     // burst_seconds.
     webhook_seconds =
-      tx.exec1("SELECT extract(epoch FROM max(received_at) - "
-               "min(received_at)) FROM inbox WHERE topic = 'orders/create'")
-        [0]
-          .as<double>();
+        tx.exec1(
+              "SELECT extract(epoch FROM max(received_at) - "
+              "min(received_at)) FROM inbox WHERE topic = 'orders/create'")[0]
+            .as<double>();
   }
   double rate = burst / std::max(burst_seconds, 1e-3);
 
@@ -256,7 +255,7 @@ int main() {
     // The load generator's pacing, not a wait for a condition.
     std::this_thread::sleep_until(next);
     next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      interval);
+        interval);
     place();
     paced_keys.push_back(keys.back());
   }
@@ -265,8 +264,8 @@ int main() {
   int duplicates = 0;
   auto in_erp = env.erp_orders(&duplicates).size();
   if (in_erp != keys.size() || duplicates != 0) {
-    std::cerr << in_erp << " ERP orders (" << duplicates
-              << " duplicated) for " << keys.size() << " shop orders\n";
+    std::cerr << in_erp << " ERP orders (" << duplicates << " duplicated) for "
+              << keys.size() << " shop orders\n";
     return 1;
   }
   auto lat = latencies(env.database_url(), paced_keys);
@@ -278,35 +277,34 @@ int main() {
   double cores = std::thread::hardware_concurrency();
 
   json result = {
-    {"name", "order_saga"},
-    {"subject",
-     {{"label", "orders/s webhook to ERP sales order"},
-      {"value", rate},
-      {"unit", "orders/s"}}},
-    {"baseline",
-     {{"label", "pgbench -N (3-statement transaction), 4 clients"},
-      {"value", tps},
-      {"unit", "tps"}}},
-    {"ratio", tps > 0 ? rate / tps : 0},
-    {"goal", ">= 0.3 of pgbench TPS; p99 < 100 ms at half load"},
-    {"extra",
-     {{"burst_orders", burst},
-      {"burst_seconds", burst_seconds},
-      {"place_seconds", place_seconds},
-      {"webhook_seconds", webhook_seconds},
-      {"cpu_ms_per_order", cpu_ms_per_order},
-      // What the goal leaves per order for all four processes on this
-      // machine's cores, and what the ERP exchanges alone take bare.
-      {"cpu_ms_per_order_at_goal",
-       tps > 0 ? cores * 1000 / (0.3 * tps) : 0},
-      {"bare_erp_exchanges_cpu_ms_per_order",
-       {{"client", bare_erp.client_ms},
-        {"erp_simulator", bare_erp.simulator_ms}}},
-      {"paced_orders", paced},
-      {"paced_rate", rate / 2},
-      {"p50_ms", percentile(lat, 0.5) * 1000},
-      {"p99_ms", percentile(lat, 0.99) * 1000},
-      {"measured", lat.size()}}}};
+      {"name", "order_saga"},
+      {"subject",
+       {{"label", "orders/s webhook to ERP sales order"},
+        {"value", rate},
+        {"unit", "orders/s"}}},
+      {"baseline",
+       {{"label", "pgbench -N (3-statement transaction), 4 clients"},
+        {"value", tps},
+        {"unit", "tps"}}},
+      {"ratio", tps > 0 ? rate / tps : 0},
+      {"goal", ">= 0.3 of pgbench TPS; p99 < 100 ms at half load"},
+      {"extra",
+       {{"burst_orders", burst},
+        {"burst_seconds", burst_seconds},
+        {"place_seconds", place_seconds},
+        {"webhook_seconds", webhook_seconds},
+        {"cpu_ms_per_order", cpu_ms_per_order},
+        // What the goal leaves per order for all four processes on this
+        // machine's cores, and what the ERP exchanges alone take bare.
+        {"cpu_ms_per_order_at_goal", tps > 0 ? cores * 1000 / (0.3 * tps) : 0},
+        {"bare_erp_exchanges_cpu_ms_per_order",
+         {{"client", bare_erp.client_ms},
+          {"erp_simulator", bare_erp.simulator_ms}}},
+        {"paced_orders", paced},
+        {"paced_rate", rate / 2},
+        {"p50_ms", percentile(lat, 0.5) * 1000},
+        {"p99_ms", percentile(lat, 0.99) * 1000},
+        {"measured", lat.size()}}}};
   std::cout << result.dump() << std::endl;
   return 0;
 }

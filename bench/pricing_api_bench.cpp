@@ -12,20 +12,6 @@
 // Ferry and nginx alike: the goal's p99 is still the saturated one.
 // Prints one JSON object (docs/DEVELOPING.md, "Benchmarks").
 
-#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <dirent.h>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <regex>
-#include <sstream>
-#include <string>
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
-
 #include "bench/process_cpu.hpp"
 #include "protocols/http/client.hpp"
 #include "protocols/oauth/token_issuer.hpp"
@@ -34,6 +20,19 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/services.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <dirent.h>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <unistd.h>
 
 using namespace ferry;
 using nlohmann::json;
@@ -80,8 +79,8 @@ std::string run_command(const std::string& cmd) {
 
 wrk_result run_wrk(const std::string& url, int connections, int seconds,
                    const std::string& bearer, const std::string& script) {
-  std::string cmd = "wrk -t2 -c" + std::to_string(connections) + " -d"
-                    + std::to_string(seconds) + "s --timeout 10s --latency";
+  std::string cmd = "wrk -t2 -c" + std::to_string(connections) + " -d" +
+                    std::to_string(seconds) + "s --timeout 10s --latency";
   if (!bearer.empty())
     cmd += " -H 'Authorization: Bearer " + bearer + "'";
   if (!script.empty())
@@ -94,21 +93,19 @@ wrk_result run_wrk(const std::string& url, int connections, int seconds,
     r.rps = std::stod(m[1]);
   if (std::regex_search(out, m, std::regex(R"(([0-9]+) requests in )")))
     r.requests = std::stol(m[1]);
-  if (std::regex_search(out, m,
-                        std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))")))
+  if (std::regex_search(out, m, std::regex(R"(\n\s+50%\s+([0-9.]+)(us|ms|s))")))
     r.p50_ms = to_ms(std::stod(m[1]), m[2]);
-  if (std::regex_search(out, m,
-                        std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))")))
+  if (std::regex_search(out, m, std::regex(R"(\n\s+99%\s+([0-9.]+)(us|ms|s))")))
     r.p99_ms = to_ms(std::stod(m[1]), m[2]);
   if (std::regex_search(out, m,
                         std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))")))
     r.errors += std::stol(m[1]);
   if (std::regex_search(
-        out, m,
-        std::regex(R"(Socket errors: connect ([0-9]+), read ([0-9]+), )"
-                   R"(write ([0-9]+), timeout ([0-9]+))")))
-    r.errors += std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3])
-                + std::stol(m[4]);
+          out, m,
+          std::regex(R"(Socket errors: connect ([0-9]+), read ([0-9]+), )"
+                     R"(write ([0-9]+), timeout ([0-9]+))")))
+    r.errors +=
+        std::stol(m[1]) + std::stol(m[2]) + std::stol(m[3]) + std::stol(m[4]);
   if (r.rps == 0)
     std::cerr << "wrk output:\n" << out << "\n";
   return r;
@@ -156,25 +153,29 @@ int main() {
   const std::string secret = "bench-reader-secret";
   int api_port = test::free_port();
   auto config = dir.path() + "/ferry.yaml";
-  std::ofstream(config)
-    << "node:\n  id: pricing-bench\n  data_dir: " << dir.path() << "/data\n"
-    << "ops:\n  listen: 127.0.0.1:" << test::free_port() << "\n"
-    << "api:\n  listen: 127.0.0.1:" << api_port << "\n  clients:\n"
-    << "    - id: storefront\n      secret_sha256: "
-    << oauth::sha256_hex(secret) << "\n      scopes: [prices:read]\n"
-    << "database:\n  url: " << db.url() << "\n  pool_size: 4\n"
-    << "redis:\n  host: " << test::redis_host()
-    << "\n  port: " << test::redis_port()
-    << "\n  key_prefix: 'pricing-bench:'\n"
-    << "smtp:\n  port: " << test::smtp_port() << "\n"
-    << "erp:\n  endpoint: " << erp.endpoint() << "\n  ca_file: "
-    << erp.ca_file() << "\n"
-    << "pricing:\n  poll_interval: 2s\n"
-    << "logging:\n  level: warn\n";
+  std::ofstream(config) << "node:\n  id: pricing-bench\n  data_dir: "
+                        << dir.path() << "/data\n"
+                        << "ops:\n  listen: 127.0.0.1:" << test::free_port()
+                        << "\n"
+                        << "api:\n  listen: 127.0.0.1:" << api_port
+                        << "\n  clients:\n"
+                        << "    - id: storefront\n      secret_sha256: "
+                        << oauth::sha256_hex(secret)
+                        << "\n      scopes: [prices:read]\n"
+                        << "database:\n  url: " << db.url()
+                        << "\n  pool_size: 4\n"
+                        << "redis:\n  host: " << test::redis_host()
+                        << "\n  port: " << test::redis_port()
+                        << "\n  key_prefix: 'pricing-bench:'\n"
+                        << "smtp:\n  port: " << test::smtp_port() << "\n"
+                        << "erp:\n  endpoint: " << erp.endpoint()
+                        << "\n  ca_file: " << erp.ca_file() << "\n"
+                        << "pricing:\n  poll_interval: 2s\n"
+                        << "logging:\n  level: warn\n";
   auto certs = tls::ensure_self_signed_certificate(dir.path() + "/data/certs");
   test::child_process ferry(
-    {FERRY_BIN, "run", "--config", config},
-    {{"FERRY_ERP_PASSWORD", test::erp_simulator::password()}});
+      {FERRY_BIN, "run", "--config", config},
+      {{"FERRY_ERP_PASSWORD", test::erp_simulator::password()}});
 
   http::client_settings cs;
   cs.ca_file = certs.ca_file;
@@ -182,39 +183,39 @@ int main() {
   const std::string base = "https://127.0.0.1:" + std::to_string(api_port);
   std::string token;
   test::wait_until(
-    [&] {
-      http::client_request r;
-      r.method = "POST";
-      r.url = base + "/oauth/token";
-      r.headers.set("Content-Type", "application/x-www-form-urlencoded");
-      r.body = "grant_type=client_credentials&client_id=storefront"
-               "&client_secret="
-               + secret;
-      auto res = client.send(r);
-      if (!res.response || res.response->status != 200)
-        return false;
-      token = json::parse(res.response->body).value("access_token", "");
-      return !token.empty();
-    },
-    std::chrono::seconds(90), std::chrono::milliseconds(200));
+      [&] {
+        http::client_request r;
+        r.method = "POST";
+        r.url = base + "/oauth/token";
+        r.headers.set("Content-Type", "application/x-www-form-urlencoded");
+        r.body = "grant_type=client_credentials&client_id=storefront"
+                 "&client_secret=" +
+                 secret;
+        auto res = client.send(r);
+        if (!res.response || res.response->status != 200)
+          return false;
+        token = json::parse(res.response->body).value("access_token", "");
+        return !token.empty();
+      },
+      std::chrono::seconds(90), std::chrono::milliseconds(200));
   const std::string path = "/api/v1/prices?customer_id=C000001&sku=IT-00002"
                            "&qty=12";
   std::string body;
   std::string cache;
   test::wait_until(
-    [&] {
-      http::client_request r;
-      r.method = "GET";
-      r.url = base + path;
-      r.headers.set("Authorization", "Bearer " + token);
-      auto res = client.send(r);
-      if (!res.response || res.response->status != 200)
-        return false;
-      body = res.response->body;
-      cache = res.response->headers.get("X-Cache").value_or("");
-      return body.find("\"40.00\"") != std::string::npos && cache == "hit";
-    },
-    std::chrono::seconds(90), std::chrono::milliseconds(100));
+      [&] {
+        http::client_request r;
+        r.method = "GET";
+        r.url = base + path;
+        r.headers.set("Authorization", "Bearer " + token);
+        auto res = client.send(r);
+        if (!res.response || res.response->status != 200)
+          return false;
+        body = res.response->body;
+        cache = res.response->headers.get("X-Cache").value_or("");
+        return body.find("\"40.00\"") != std::string::npos && cache == "hit";
+      },
+      std::chrono::seconds(90), std::chrono::milliseconds(100));
   if (body.empty() || cache != "hit") {
     std::cerr << "ferry never answered from a hot cache:\n"
               << ferry.log() << "\n";
@@ -231,36 +232,34 @@ int main() {
     escaped += ch;
   }
   std::ofstream(dir.path() + "/nginx.conf")
-    << "worker_processes 2;\nerror_log " << dir.path()
-    << "/nginx-error.log;\npid " << dir.path() << "/nginx.pid;\n"
-    << "events { worker_connections 4096; }\n"
-    << "http {\n  access_log off;\n  keepalive_requests 1000000;\n"
-    << "  client_body_temp_path " << dir.path() << "/body;\n"
-    << "  server {\n    listen 127.0.0.1:" << nginx_tls << " ssl;\n"
-    << "    listen 127.0.0.1:" << nginx_plain << ";\n"
-    << "    ssl_certificate " << certs.cert_file << ";\n"
-    << "    ssl_certificate_key " << certs.key_file << ";\n"
-    << "    ssl_protocols TLSv1.2 TLSv1.3;\n"
-    << "    location / {\n      default_type application/json;\n"
-    << "      add_header X-Cache hit;\n      return 200 '" << escaped
-    << "';\n    }\n  }\n}\n";
+      << "worker_processes 2;\nerror_log " << dir.path()
+      << "/nginx-error.log;\npid " << dir.path() << "/nginx.pid;\n"
+      << "events { worker_connections 4096; }\n"
+      << "http {\n  access_log off;\n  keepalive_requests 1000000;\n"
+      << "  client_body_temp_path " << dir.path() << "/body;\n"
+      << "  server {\n    listen 127.0.0.1:" << nginx_tls << " ssl;\n"
+      << "    listen 127.0.0.1:" << nginx_plain << ";\n"
+      << "    ssl_certificate " << certs.cert_file << ";\n"
+      << "    ssl_certificate_key " << certs.key_file << ";\n"
+      << "    ssl_protocols TLSv1.2 TLSv1.3;\n"
+      << "    location / {\n      default_type application/json;\n"
+      << "      add_header X-Cache hit;\n      return 200 '" << escaped
+      << "';\n    }\n  }\n}\n";
   test::child_process nginx({"/usr/sbin/nginx", "-p", dir.path(), "-c",
-                             dir.path() + "/nginx.conf", "-g",
-                             "daemon off;"});
+                             dir.path() + "/nginx.conf", "-g", "daemon off;"});
   test::wait_until(
-    [&] {
-      return run_command("curl -s -o /dev/null -w '%{http_code}' "
-                         "http://127.0.0.1:"
-                         + std::to_string(nginx_plain) + "/x")
-             == "200";
-    },
-    std::chrono::seconds(30), std::chrono::milliseconds(100));
+      [&] {
+        return run_command("curl -s -o /dev/null -w '%{http_code}' "
+                           "http://127.0.0.1:" +
+                           std::to_string(nginx_plain) + "/x") == "200";
+      },
+      std::chrono::seconds(30), std::chrono::milliseconds(100));
 
   const std::string ferry_url = base + path;
-  const std::string nginx_tls_url = "https://127.0.0.1:"
-                                    + std::to_string(nginx_tls) + path;
-  const std::string nginx_plain_url = "http://127.0.0.1:"
-                                      + std::to_string(nginx_plain) + path;
+  const std::string nginx_tls_url =
+      "https://127.0.0.1:" + std::to_string(nginx_tls) + path;
+  const std::string nginx_plain_url =
+      "http://127.0.0.1:" + std::to_string(nginx_plain) + path;
   json extra;
   extra["body_bytes"] = body.size();
   extra["seconds_per_run"] = seconds;
@@ -270,14 +269,14 @@ int main() {
     auto n = measured_wrk(nginx_tls_url, c, seconds, "", nginx.pid());
     auto p = measured_wrk(nginx_plain_url, c, seconds, "", nginx.pid());
     auto key = "c" + std::to_string(c);
-    extra[key] = {{"ferry_tls", as_json(f)},
-                  {"nginx_tls", as_json(n)},
-                  {"nginx_plain", as_json(p)},
-                  {"ratio_tls", n.rps > 0 ? f.rps / n.rps : 0.0},
-                  {"cpu_ratio_tls",
-                   f.cpu_us_per_request > 0
-                     ? n.cpu_us_per_request / f.cpu_us_per_request
-                     : 0.0}};
+    extra[key] = {
+        {"ferry_tls", as_json(f)},
+        {"nginx_tls", as_json(n)},
+        {"nginx_plain", as_json(p)},
+        {"ratio_tls", n.rps > 0 ? f.rps / n.rps : 0.0},
+        {"cpu_ratio_tls", f.cpu_us_per_request > 0
+                              ? n.cpu_us_per_request / f.cpu_us_per_request
+                              : 0.0}};
   }
   // Paced: each connection waits between its requests (wrk's delay hook;
   // the wait is not part of the measured latency).
@@ -293,33 +292,32 @@ int main() {
     auto n = measured_wrk(nginx_tls_url, paced_connections, seconds, "",
                           nginx.pid(), pacer);
     extra["c100_paced"] = {
-      {"offered_rps", paced_rps},
-      {"ferry_tls", as_json(f)},
-      {"nginx_tls", as_json(n)},
-      {"is", "100 connections, each waiting 100/offered_rps s after every "
-             "answer: latency below saturation (closed loop, so a stall "
-             "delays the next request instead of showing in the tail)"}};
+        {"offered_rps", paced_rps},
+        {"ferry_tls", as_json(f)},
+        {"nginx_tls", as_json(n)},
+        {"is", "100 connections, each waiting 100/offered_rps s after every "
+               "answer: latency below saturation (closed loop, so a stall "
+               "delays the next request instead of showing in the tail)"}};
   }
   extra["ferry_plain"] = "not measured: Ferry's API serves HTTPS only";
   extra["cpu_ratio_tls_is"] =
-    "nginx's CPU per request / Ferry's: the share of nginx's rate Ferry "
-    "reaches on equal CPU, steadier than ratio_tls on a busy machine";
+      "nginx's CPU per request / Ferry's: the share of nginx's rate Ferry "
+      "reaches on equal CPU, steadier than ratio_tls on a busy machine";
   double subject = extra["c100"]["ferry_tls"]["rps"];
   double baseline = extra["c100"]["nginx_tls"]["rps"];
-  json out{
-    {"name", "pricing_api"},
-    {"subject",
-     {{"label", "GET /api/v1/prices, hot cache, TLS, 100 connections"},
-      {"value", subject},
-      {"unit", "req/s"}}},
-    {"baseline",
-     {{"label", "nginx fixed JSON body of the same size, TLS, 100 "
-                "connections"},
-      {"value", baseline},
-      {"unit", "req/s"}}},
-    {"ratio", baseline > 0 ? subject / baseline : 0.0},
-    {"goal", ">= 0.5 of nginx's req/s; p99 < 5 ms at 100 connections"},
-    {"extra", extra}};
+  json out{{"name", "pricing_api"},
+           {"subject",
+            {{"label", "GET /api/v1/prices, hot cache, TLS, 100 connections"},
+             {"value", subject},
+             {"unit", "req/s"}}},
+           {"baseline",
+            {{"label", "nginx fixed JSON body of the same size, TLS, 100 "
+                       "connections"},
+             {"value", baseline},
+             {"unit", "req/s"}}},
+           {"ratio", baseline > 0 ? subject / baseline : 0.0},
+           {"goal", ">= 0.5 of nginx's req/s; p99 < 5 ms at 100 connections"},
+           {"extra", extra}};
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -39,7 +39,7 @@ std::string sku_of(int i) {
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   auto at =
-    static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+      static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
   return v[std::min(at, v.size() - 1)];
 }
 
@@ -60,13 +60,13 @@ double timed_miss(ferry::pricing_source& source, const std::string& sku) {
   req.query.items.push_back({sku, ferry::decimal::from_int(1)});
   auto start = clock_type::now();
   auto result = source.load(req);
-  auto took = std::chrono::duration<double, std::micro>(clock_type::now()
-                                                         - start)
-                .count();
+  auto took =
+      std::chrono::duration<double, std::micro>(clock_type::now() - start)
+          .count();
   const auto& a = result.reply.answers.at(0);
   if (a.status != 200 || a.cache_hit)
-    throw std::runtime_error("not a computed price for " + sku + ": "
-                             + a.message);
+    throw std::runtime_error("not a computed price for " + sku + ": " +
+                             a.message);
   return took;
 }
 
@@ -87,9 +87,9 @@ int main() {
   c.first_name = "Bench";
   c.last_name = "Customer";
   c.price_group = "GOLD";
-  if (!customers.upsert(c)
-      || !lists.upsert_lists({list_of("PL-C1", "C000001", "", 0),
-                              list_of("PL-GOLD", "", "GOLD", 100)}))
+  if (!customers.upsert(c) ||
+      !lists.upsert_lists({list_of("PL-C1", "C000001", "", 0),
+                           list_of("PL-GOLD", "", "GOLD", 100)}))
     throw std::runtime_error("seeding failed");
   std::vector<erp_item> items;
   for (int i = 0; i < 3 * misses + 1; ++i) {
@@ -136,26 +136,26 @@ int main() {
   auto subject = percentile(from_redis, 0.5);
   auto baseline = percentile(from_postgresql, 0.5);
   json out = {
-    {"name", "pricing_miss"},
-    {"subject",
-     {{"label", "price miss, new SKU of a known customer, lists from Redis "
-                "(median)"},
-      {"value", subject},
-      {"unit", "us"}}},
-    {"baseline",
-     {{"label", "the same miss with the lists from PostgreSQL (median)"},
-      {"value", baseline},
-      {"unit", "us"}}},
-    {"ratio", baseline > 0 ? subject / baseline : 0},
-    {"goal", "below 1: a cached customer's miss skips the lists query"},
-    {"extra",
-     {{"misses_each", misses},
-      {"lines_per_list", lines_per_list},
-      {"lists", 2},
-      {"redis_p99_us", percentile(from_redis, 0.99)},
-      {"postgresql_p99_us", percentile(from_postgresql, 0.99)},
-      {"redis_down_median_us", percentile(redis_down, 0.5)},
-      {"redis_down_p99_us", percentile(redis_down, 0.99)}}}};
+      {"name", "pricing_miss"},
+      {"subject",
+       {{"label", "price miss, new SKU of a known customer, lists from Redis "
+                  "(median)"},
+        {"value", subject},
+        {"unit", "us"}}},
+      {"baseline",
+       {{"label", "the same miss with the lists from PostgreSQL (median)"},
+        {"value", baseline},
+        {"unit", "us"}}},
+      {"ratio", baseline > 0 ? subject / baseline : 0},
+      {"goal", "below 1: a cached customer's miss skips the lists query"},
+      {"extra",
+       {{"misses_each", misses},
+        {"lines_per_list", lines_per_list},
+        {"lists", 2},
+        {"redis_p99_us", percentile(from_redis, 0.99)},
+        {"postgresql_p99_us", percentile(from_postgresql, 0.99)},
+        {"redis_down_median_us", percentile(redis_down, 0.5)},
+        {"redis_down_p99_us", percentile(redis_down, 0.99)}}}};
   std::cout << out.dump() << std::endl;
   return 0;
 }

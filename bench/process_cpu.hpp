@@ -5,12 +5,11 @@
 // rates do not.
 
 #include <dirent.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <time.h>
+#include <unistd.h>
 
 namespace ferry::bench {
 
@@ -42,9 +41,9 @@ inline double own_cpu_seconds(int pid) {
   auto utime = proc_stat_field(pid, 14);
   auto stime = proc_stat_field(pid, 15);
   return utime.empty() || stime.empty()
-           ? 0
-           : static_cast<double>(std::stoull(utime) + std::stoull(stime))
-               / ticks;
+             ? 0
+             : static_cast<double>(std::stoull(utime) + std::stoull(stime)) /
+                   ticks;
 }
 
 /// User + system CPU seconds of `pid` and its live descendants (nginx's
@@ -70,8 +69,7 @@ inline double tree_cpu_seconds(int pid) {
 inline double thread_cpu_seconds() {
   timespec ts{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec)
-         + static_cast<double>(ts.tv_nsec) / 1e9;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 } // namespace ferry::bench

@@ -5,23 +5,6 @@
 // together); the intake gets 16 concurrent HTTPS senders and commits through
 // one writer session (group commit, webhook_intake.hpp).
 // Prints one JSON object (docs/DEVELOPING.md, "Benchmarks").
-#include <algorithm>
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <regex>
-#include <thread>
-#include <vector>
-
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
-#include <pqxx/pqxx>
-#include <prometheus/registry.h>
-
 #include "actors/webhook_intake.hpp"
 #include "bench/process_cpu.hpp"
 #include "persistence/inbox_store.hpp"
@@ -32,6 +15,21 @@
 #include "protocols/tls.hpp"
 #include "protocols/webhook_signature.hpp"
 #include "tests/support/services.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <prometheus/registry.h>
+#include <regex>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 using namespace ferry;
 using steady = std::chrono::steady_clock;
@@ -56,15 +54,15 @@ double pgbench_tps(const std::string& url, int sessions, int seconds,
   }
   std::string script = dir + "/insert.sql";
   std::ofstream(script)
-    << "INSERT INTO pgbench_rows (event_id, payload) VALUES "
-       "(gen_random_uuid()::text, "
-       "'{\"entity_id\":1001,\"increment_id\":\"000001001\",\"status\":"
-       "\"pending\",\"grand_total\":5412.40}') ON CONFLICT DO NOTHING;\n";
+      << "INSERT INTO pgbench_rows (event_id, payload) VALUES "
+         "(gen_random_uuid()::text, "
+         "'{\"entity_id\":1001,\"increment_id\":\"000001001\",\"status\":"
+         "\"pending\",\"grand_total\":5412.40}') ON CONFLICT DO NOTHING;\n";
   std::string out = dir + "/pgbench.out";
-  std::string cmd = "/usr/lib/postgresql/15/bin/pgbench -n -c "
-                    + std::to_string(sessions) + " -j 2 -T "
-                    + std::to_string(seconds) + " -f " + script + " '" + url
-                    + "' > " + out + " 2>&1";
+  std::string cmd = "/usr/lib/postgresql/15/bin/pgbench -n -c " +
+                    std::to_string(sessions) + " -j 2 -T " +
+                    std::to_string(seconds) + " -f " + script + " '" + url +
+                    "' > " + out + " 2>&1";
   if (std::system(cmd.c_str()) != 0) {
     std::ifstream in(out);
     std::cerr << "pgbench failed:\n" << in.rdbuf() << "\n";
@@ -89,7 +87,7 @@ struct phase_result {
     if (latencies_ms.empty())
       return 0.0;
     auto i =
-      static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size()));
+        static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size()));
     return latencies_ms[std::min(latencies_ms.size() - 1, i)];
   }
   double rate() const {
@@ -110,25 +108,25 @@ phase_result run_phase(http::client& client, const std::string& url,
   for (int t = 0; t < senders; ++t) {
     threads.emplace_back([&, t] {
       for (long i = 0; !stop.load(); ++i) {
-        std::string body =
-          nlohmann::json{{"entity_id", t * 10'000'000 + i},
-                         {"increment_id", std::to_string(i)},
-                         {"status", "pending"},
-                         {"grand_total", 5412.40}}
-            .dump();
+        std::string body = nlohmann::json{
+            {"entity_id", t * 10'000'000 + i},
+            {"increment_id", std::to_string(i)},
+            {"status", "pending"},
+            {"grand_total",
+             5412.40}}.dump();
         http::client_request req{"POST", url, {}, body, {}};
         req.headers.set("Content-Type", "application/json");
         req.headers.set("X-Shop-Topic", "orders/create");
-        req.headers.set("X-Shop-Event-Id", "bench-" + phase + "-"
-                                             + std::to_string(t) + "-"
-                                             + std::to_string(i));
+        req.headers.set("X-Shop-Event-Id", "bench-" + phase + "-" +
+                                               std::to_string(t) + "-" +
+                                               std::to_string(i));
         req.headers.set("X-Shop-Hmac-Sha256",
                         webhook::sign("bench-secret", body));
         auto sent = steady::now();
         auto res = client.send(std::move(req));
-        auto took = std::chrono::duration<double, std::milli>(steady::now()
-                                                              - sent)
-                      .count();
+        auto took =
+            std::chrono::duration<double, std::milli>(steady::now() - sent)
+                .count();
         if (res.response && res.response->status == 200)
           latencies[t].push_back(took);
         else
@@ -155,8 +153,8 @@ double batch_mean(prometheus::Registry& registry) {
     if (family.name == "ferry_webhook_batch_size" && !family.metric.empty()) {
       const auto& h = family.metric[0].histogram;
       return h.sample_count > 0
-               ? h.sample_sum / static_cast<double>(h.sample_count)
-               : 0.0;
+                 ? h.sample_sum / static_cast<double>(h.sample_count)
+                 : 0.0;
     }
   return 0.0;
 }
@@ -179,8 +177,8 @@ int main() {
   po.max_size = sessions;
   persistence::pg_pool pool{po, registry};
   if (auto m = persistence::migrate(pool); !m) {
-    std::cerr << "migrations failed: "
-              << persistence::db_error_text(m.error()) << "\n";
+    std::cerr << "migrations failed: " << persistence::db_error_text(m.error())
+              << "\n";
     return 1;
   }
   persistence::inbox_store store{pool};
@@ -203,8 +201,8 @@ int main() {
   cs.ca_file = certs.ca_file;
   cs.max_connections_per_host = senders;
   http::client client{cs};
-  std::string url = "https://localhost:" + std::to_string(port)
-                    + "/webhooks/shop";
+  std::string url =
+      "https://localhost:" + std::to_string(port) + "/webhooks/shop";
 
   // The CPU of this process (senders and intake) and of PostgreSQL per
   // delivery: what a webhook costs the machine, whatever its load.
@@ -213,11 +211,11 @@ int main() {
     pqxx::connection c{db.url()};
     pqxx::nontransaction tx{c};
     postmaster =
-      bench::parent_pid(tx.exec1("SELECT pg_backend_pid()")[0].as<int>());
+        bench::parent_pid(tx.exec1("SELECT pg_backend_pid()")[0].as<int>());
   }
   auto machine_cpu = [&] {
-    return bench::own_cpu_seconds(::getpid())
-           + bench::tree_cpu_seconds(postmaster);
+    return bench::own_cpu_seconds(::getpid()) +
+           bench::tree_cpu_seconds(postmaster);
   };
 
   // Throughput with deliveries queueing, then the ack latency a shop sees
@@ -226,13 +224,13 @@ int main() {
   auto cpu_before = machine_cpu();
   auto loaded = run_phase(client, url, "loaded", senders, seconds);
   double cpu_ms_per_webhook =
-    (machine_cpu() - cpu_before) * 1000
-    / std::max<double>(1, static_cast<double>(loaded.latencies_ms.size()));
+      (machine_cpu() - cpu_before) * 1000 /
+      std::max<double>(1, static_cast<double>(loaded.latencies_ms.size()));
   std::vector<std::pair<int, phase_result>> light;
   for (int few : {1, 4})
-    light.emplace_back(few, run_phase(client, url,
-                                      "light" + std::to_string(few), few,
-                                      std::max(2, seconds / 2)));
+    light.emplace_back(few,
+                       run_phase(client, url, "light" + std::to_string(few),
+                                 few, std::max(2, seconds / 2)));
   server.stop();
 
   double rps = loaded.rate();
@@ -243,9 +241,9 @@ int main() {
     acknowledged += static_cast<long>(phase.latencies_ms.size());
     failed += phase.failed;
     low_concurrency[std::to_string(few) + "_senders"] = {
-      {"ack_p50_ms", phase.percentile(0.50)},
-      {"ack_p99_ms", phase.percentile(0.99)},
-      {"req_per_s", phase.rate()}};
+        {"ack_p50_ms", phase.percentile(0.50)},
+        {"ack_p99_ms", phase.percentile(0.99)},
+        {"req_per_s", phase.rate()}};
   }
   long stored = 0;
   {
@@ -254,30 +252,30 @@ int main() {
     stored = tx.exec1("SELECT count(*) FROM inbox")[0].as<long>();
   }
   nlohmann::json result{
-    {"name", "webhook_intake"},
-    {"subject",
-     {{"label", "webhook intake (HTTPS + HMAC + inbox commit)"},
-      {"value", rps},
-      {"unit", "req/s"}}},
-    {"baseline",
-     {{"label", "pgbench single-row insert"},
-      {"value", baseline},
-      {"unit", "tps"}}},
-    {"ratio", baseline > 0 ? rps / baseline : 0.0},
-    {"goal", ">= 0.5 of pgbench TPS; ack p50 < 5 ms at 1-4 senders"},
-    {"extra",
-     {{"ack_p50_ms", loaded.percentile(0.50)},
-      {"ack_p99_ms", loaded.percentile(0.99)},
-      {"cpu_ms_per_webhook", cpu_ms_per_webhook},
-      {"low_concurrency", low_concurrency},
-      {"acknowledged", acknowledged},
-      {"failed", failed},
-      {"inbox_rows", stored},
-      {"db_sessions", sessions},
-      {"writers", ws.workers},
-      {"mean_batch", batch_mean(registry)},
-      {"concurrent_senders", senders},
-      {"seconds", seconds}}}};
+      {"name", "webhook_intake"},
+      {"subject",
+       {{"label", "webhook intake (HTTPS + HMAC + inbox commit)"},
+        {"value", rps},
+        {"unit", "req/s"}}},
+      {"baseline",
+       {{"label", "pgbench single-row insert"},
+        {"value", baseline},
+        {"unit", "tps"}}},
+      {"ratio", baseline > 0 ? rps / baseline : 0.0},
+      {"goal", ">= 0.5 of pgbench TPS; ack p50 < 5 ms at 1-4 senders"},
+      {"extra",
+       {{"ack_p50_ms", loaded.percentile(0.50)},
+        {"ack_p99_ms", loaded.percentile(0.99)},
+        {"cpu_ms_per_webhook", cpu_ms_per_webhook},
+        {"low_concurrency", low_concurrency},
+        {"acknowledged", acknowledged},
+        {"failed", failed},
+        {"inbox_rows", stored},
+        {"db_sessions", sessions},
+        {"writers", ws.workers},
+        {"mean_batch", batch_mean(registry)},
+        {"concurrent_senders", senders},
+        {"seconds", seconds}}}};
   std::cout << result.dump() << std::endl;
   // Every acknowledged delivery must be durable; anything else is a bug
   // worth failing the bench run for.

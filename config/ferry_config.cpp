@@ -988,11 +988,10 @@ void check_consistency(context& ctx, const ferry_config& c) {
 // FERRY_ERP_PASWORD) that would otherwise leave a secret silently unset.
 void check_override_names(context& ctx) {
   static const std::vector<std::string> sections{
-      "node",        "ops",      "api",       "database",
-      "redis",       "smtp",     "shop",      "erp",
-      "supervision", "throttle", "approvals", "orders",
-      "inventory",   "customers", "catalog",  "pricing",
-      "logging"};
+      "node",      "ops",    "api",       "database",    "redis",
+      "smtp",      "shop",   "erp",       "supervision", "throttle",
+      "approvals", "orders", "inventory", "customers",   "catalog",
+      "pricing",   "logging"};
   std::vector<std::string> known(ctx.override_names.begin(),
                                  ctx.override_names.end());
   for (const auto& variable : ctx.env) {
@@ -1284,8 +1283,7 @@ nlohmann::json to_redacted_json(const ferry_config& c) {
        {{"thresholds", money_map(c.approvals.thresholds)},
         {"group_thresholds", groups}}},
       {"orders",
-       {{"max_running", c.orders.max_running},
-        {"batch", c.orders.batch}}},
+       {{"max_running", c.orders.max_running}, {"batch", c.orders.batch}}},
       {"inventory",
        {{"poll_interval", d(c.inventory.poll_interval)},
         {"warehouses", c.inventory.warehouses}}},

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "mapping/erp_time.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -7,8 +9,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "mapping/erp_time.hpp"
 
 /// Strict parsers for the text of single config values. Each returns the
 /// value, or nullopt and sets `why` to a message that says what was expected

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "mapping/erp_types.hpp"
+#include "mapping/shop_types.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
-
-#include "mapping/erp_types.hpp"
-#include "mapping/shop_types.hpp"
 
 /// Customers between the shop and the ERP (requirements: "Customer Sync";
 /// ERP-SOAP.md "Customers"; SHOP-REST.md "Customers"). Emails key customers

@@ -78,8 +78,9 @@ product_drift(const std::vector<shop::shop_product>& erp,
   for (const auto& [sku, held] : in_shop)
     if (!in_erp.count(sku))
       out.push_back({"missing_in_erp", sku, "in the shop, not in the ERP"});
-  std::stable_sort(out.begin(), out.end(),
-                   [](const drift& a, const drift& b) { return a.sku < b.sku; });
+  std::stable_sort(out.begin(), out.end(), [](const drift& a, const drift& b) {
+    return a.sku < b.sku;
+  });
   return out;
 }
 

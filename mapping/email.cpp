@@ -66,9 +66,9 @@ std::optional<std::string> email_problem(std::string_view email) {
   std::size_t start = 0;
   while (start <= domain.size()) {
     auto dot = domain.find('.', start);
-    auto label = domain.substr(
-        start, dot == std::string_view::npos ? std::string_view::npos
-                                             : dot - start);
+    auto label = domain.substr(start, dot == std::string_view::npos
+                                          ? std::string_view::npos
+                                          : dot - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' ||
         label.back() == '-' ||
         !std::all_of(label.begin(), label.end(), is_label_char))

@@ -197,7 +197,7 @@ std::optional<time_zone> time_zone::from_tzif(std::string_view bytes) {
   };
   if (!header_ok(0) || data[4] < '2')
     return std::nullopt;
-  auto counts = [&](std::size_t at, std::int64_t (&c)[6]) {
+  auto counts = [&](std::size_t at, std::int64_t(&c)[6]) {
     for (int i = 0; i < 6; ++i)
       c[i] = read_be(data + at + 20 + 4 * i, 4);
   };
@@ -212,7 +212,8 @@ std::optional<time_zone> time_zone::from_tzif(std::string_view bytes) {
   at += 44;
   auto timecnt = static_cast<std::size_t>(c[3]);
   auto typecnt = static_cast<std::size_t>(c[4]);
-  std::size_t body = timecnt * 9 + typecnt * 6 + static_cast<std::size_t>(c[5]) +
+  std::size_t body = timecnt * 9 + typecnt * 6 +
+                     static_cast<std::size_t>(c[5]) +
                      static_cast<std::size_t>(c[2]) * 12 +
                      static_cast<std::size_t>(c[1] + c[0]);
   if (typecnt == 0 || at + body > size)
@@ -245,16 +246,15 @@ std::int64_t time_zone::rule_offset_at(std::int64_t t) const {
   const auto& r = *rule_;
   if (!r.has_dst)
     return r.std_offset;
-  auto year = civil_from_days(
-                floor_div(t + r.std_offset, seconds_per_day))
-                .year;
+  auto year =
+      civil_from_days(floor_div(t + r.std_offset, seconds_per_day)).year;
   // The start is given in standard local time, the end in daylight time.
   auto start = rule_day(year, r.start_month, r.start_week, r.start_day) *
-                 seconds_per_day +
+                   seconds_per_day +
                r.start_time - r.std_offset;
-  auto end = rule_day(year, r.end_month, r.end_week, r.end_day) *
-               seconds_per_day +
-             r.end_time - r.dst_offset;
+  auto end =
+      rule_day(year, r.end_month, r.end_week, r.end_day) * seconds_per_day +
+      r.end_time - r.dst_offset;
   bool dst = start < end ? (t >= start && t < end) : !(t >= end && t < start);
   return dst ? r.dst_offset : r.std_offset;
 }
@@ -294,7 +294,7 @@ std::optional<std::int64_t> parse_utc_timestamp(std::string_view text) {
     return std::nullopt;
   return days_from_civil(y, static_cast<unsigned>(mo),
                          static_cast<unsigned>(d)) *
-           seconds_per_day +
+             seconds_per_day +
          h * 3600 + mi * 60 + s;
 }
 

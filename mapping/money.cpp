@@ -18,8 +18,8 @@ wide divide_half_away(wide numerator, wide denominator) {
 }
 
 bool fits(wide value) {
-  return value >= std::numeric_limits<std::int64_t>::min()
-         && value <= std::numeric_limits<std::int64_t>::max();
+  return value >= std::numeric_limits<std::int64_t>::min() &&
+         value <= std::numeric_limits<std::int64_t>::max();
 }
 
 /// Parses [-+]digits[.digits] into units of 10^-scale; `max_fraction` limits
@@ -130,7 +130,7 @@ std::optional<money> money::parse_rounded(std::string_view text) {
 
 money money::round(decimal value) {
   return from_minor(static_cast<std::int64_t>(
-    divide_half_away(value.units(), decimal::one / 100)));
+      divide_half_away(value.units(), decimal::one / 100)));
 }
 
 std::string money::to_string() const {
@@ -139,13 +139,13 @@ std::string money::to_string() const {
 
 money money::times(decimal quantity) const {
   return from_minor(static_cast<std::int64_t>(
-    divide_half_away(wide{minor_} * quantity.units(), decimal::one)));
+      divide_half_away(wide{minor_} * quantity.units(), decimal::one)));
 }
 
 money money::less_percent(decimal percent) const {
   wide remaining = wide{100} * decimal::one - percent.units();
   return from_minor(static_cast<std::int64_t>(
-    divide_half_away(wide{minor_} * remaining, wide{100} * decimal::one)));
+      divide_half_away(wide{minor_} * remaining, wide{100} * decimal::one)));
 }
 
 } // namespace ferry

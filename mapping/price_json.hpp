@@ -1,11 +1,11 @@
 #pragma once
 
+#include "mapping/erp_types.hpp"
+#include "mapping/price_rules.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "mapping/erp_types.hpp"
-#include "mapping/price_rules.hpp"
 
 /// Price lists and quotes as JSON text, for the price_list table's lines,
 /// the Redis cache and the pricing API. Amounts are decimal strings

@@ -67,8 +67,8 @@ struct ops_server_options {
 /// (200 "ok" while the process runs), /readyz (200 when every probe
 /// passes, else 503; JSON body listing each probe; 503 with a "startup"
 /// line until the first probe is registered) and /dashboard (the page
-/// of monitoring/dashboard.hpp, which reads the other two). Starts listening in the
-/// constructor; the destructor stops serving and waits (up to 30 s) for
+/// of monitoring/dashboard.hpp, which reads the other two). Starts listening in
+/// the constructor; the destructor stops serving and waits (up to 30 s) for
 /// probe runs still in flight, so what probes capture may be destroyed
 /// right after the server.
 class ops_server {

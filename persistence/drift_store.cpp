@@ -45,8 +45,7 @@ drift_store::mark_fixed(std::int64_t run,
   return caf::unit;
 }
 
-caf::expected<std::vector<drift_row>>
-drift_store::drift_of(std::int64_t run) {
+caf::expected<std::vector<drift_row>> drift_store::drift_of(std::int64_t run) {
   return pool_.with_connection(
       "drift of reconcile run " + std::to_string(run),
       [&](pqxx::connection& conn) {

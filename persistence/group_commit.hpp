@@ -28,10 +28,10 @@ template <class Request, class Result>
 class group_commit {
 public:
   using batch_function = std::function<caf::expected<std::vector<Result>>(
-    const std::vector<Request>&)>;
+      const std::vector<Request>&)>;
 
   group_commit(batch_function write, std::size_t max_batch)
-    : write_(std::move(write)), max_batch_(max_batch == 0 ? 1 : max_batch) {
+      : write_(std::move(write)), max_batch_(max_batch == 0 ? 1 : max_batch) {
     writer_ = std::thread{[this] { run(); }};
   }
 
@@ -103,8 +103,8 @@ private:
     for (auto* w : batch)
       requests.push_back(std::move(w->request));
     auto results = write_(requests);
-    if (!results && batch.size() > 1
-        && db_error_code(results.error()) == db_errc::rejected) {
+    if (!results && batch.size() > 1 &&
+        db_error_code(results.error()) == db_errc::rejected) {
       for (std::size_t i = 0; i < batch.size(); ++i)
         deliver({batch[i]}, write_({requests[i]}));
       return;
@@ -121,7 +121,7 @@ private:
         batch[i]->result = std::move((*results)[i]);
       else
         batch[i]->result = make_db_error(
-          db_errc::rejected, "group commit: no result for a request");
+            db_errc::rejected, "group commit: no result for a request");
     }
   }
 

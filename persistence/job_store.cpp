@@ -75,11 +75,11 @@ job_store::newest_unfinished(const std::string& kind) {
   return pool_.with_connection(
       "unfinished job " + kind, [&](pqxx::connection& c) {
         pqxx::read_transaction tx(c);
-        return first_of(tx.exec_params(
-            std::string("SELECT ") + columns +
-                " FROM job WHERE kind = $1 AND status <> 'done'"
-                " ORDER BY id DESC LIMIT 1",
-            kind));
+        return first_of(
+            tx.exec_params(std::string("SELECT ") + columns +
+                               " FROM job WHERE kind = $1 AND status <> 'done'"
+                               " ORDER BY id DESC LIMIT 1",
+                           kind));
       });
 }
 
@@ -146,8 +146,7 @@ caf::expected<bool> job_store::try_lock_kind(pg_pool::lease& lease,
   } catch (const std::exception& e) {
     lease.mark_broken();
     return make_db_error(db_errc::unavailable,
-                         "job lock " + kind + ": " +
-                             describe_pqxx_failure(e));
+                         "job lock " + kind + ": " + describe_pqxx_failure(e));
   }
 }
 

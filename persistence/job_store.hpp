@@ -66,7 +66,8 @@ public:
 
   /// The newest job of `kind` that is not done (running, or failed), i.e.
   /// the one `--resume` continues.
-  caf::expected<std::optional<job_row>> newest_unfinished(const std::string& kind);
+  caf::expected<std::optional<job_row>>
+  newest_unfinished(const std::string& kind);
 
   /// The newest job of `kind` that is done.
   caf::expected<std::optional<job_row>> newest_done(const std::string& kind);

@@ -54,8 +54,7 @@ std::string price_cache::versioned_key(std::int64_t version,
   return prefix_ + "price:v" + std::to_string(version) + ":" + key;
 }
 
-caf::expected<price_cache_lookup>
-price_cache::lookup(const std::string& key) {
+caf::expected<price_cache_lookup> price_cache::lookup(const std::string& key) {
   auto all = lookup_all({key});
   if (!all)
     return all.error();
@@ -79,8 +78,8 @@ price_cache::lookup_all(const std::vector<std::string>& keys) {
     return make_db_error(db_errc::rejected,
                          "redis price lookup: unexpected reply");
   };
-  if (r->type != redis_reply::kind::array
-      || r->elements.size() != keys.size() + 1)
+  if (r->type != redis_reply::kind::array ||
+      r->elements.size() != keys.size() + 1)
     return unexpected();
   price_cache_lookups out;
   try {
@@ -98,14 +97,14 @@ price_cache::lookup_all(const std::vector<std::string>& keys) {
       out.entries.emplace_back();
       continue;
     }
-    if (e.elements.size() != 2
-        || e.elements[1].type != redis_reply::kind::integer)
+    if (e.elements.size() != 2 ||
+        e.elements[1].type != redis_reply::kind::integer)
       return unexpected();
     // PTTL is -1 for a key without expiry (only set by hand): give it the
     // full TTL rather than none.
     auto left = e.elements[1].integer < 0
-                  ? ttl_
-                  : std::chrono::milliseconds{e.elements[1].integer};
+                    ? ttl_
+                    : std::chrono::milliseconds{e.elements[1].integer};
     out.entries.push_back(price_cache_entry{e.elements[0].text, left});
   }
   return out;
@@ -147,8 +146,8 @@ caf::expected<std::int64_t> price_cache::invalidate() {
 }
 
 price_invalidation_listener::price_invalidation_listener(
-  redis_options options, std::string channel, callback on_invalidate,
-  std::chrono::milliseconds retry)
+    redis_options options, std::string channel, callback on_invalidate,
+    std::chrono::milliseconds retry)
     : options_(std::move(options)),
       channel_(std::move(channel)),
       on_invalidate_(std::move(on_invalidate)),
@@ -185,9 +184,9 @@ void price_invalidation_listener::run() {
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(options_.timeout.count() / 1000);
     tv.tv_usec =
-      static_cast<suseconds_t>((options_.timeout.count() % 1000) * 1000);
-    redisContext* ctx = redisConnectWithTimeout(options_.host.c_str(),
-                                                options_.port, tv);
+        static_cast<suseconds_t>((options_.timeout.count() % 1000) * 1000);
+    redisContext* ctx =
+        redisConnectWithTimeout(options_.host.c_str(), options_.port, tv);
     bool ok = ctx != nullptr && ctx->err == 0;
     if (ok) {
       // Blocking reads without time-out (a time-out would leave the hiredis
@@ -196,8 +195,9 @@ void price_invalidation_listener::run() {
       timeval none{};
       redisSetTimeout(ctx, none);
       if (options_.password) {
-        auto* auth = static_cast<redisReply*>(redisCommand(
-          ctx, "AUTH %b", options_.password->data(), options_.password->size()));
+        auto* auth = static_cast<redisReply*>(
+            redisCommand(ctx, "AUTH %b", options_.password->data(),
+                         options_.password->size()));
         ok = auth != nullptr && auth->type != REDIS_REPLY_ERROR;
         if (auth != nullptr)
           freeReplyObject(auth);
@@ -205,7 +205,7 @@ void price_invalidation_listener::run() {
     }
     if (ok) {
       auto* sub = static_cast<redisReply*>(
-        redisCommand(ctx, "SUBSCRIBE %b", channel_.data(), channel_.size()));
+          redisCommand(ctx, "SUBSCRIBE %b", channel_.data(), channel_.size()));
       ok = sub != nullptr && sub->type == REDIS_REPLY_ARRAY;
       if (sub != nullptr)
         freeReplyObject(sub);
@@ -227,12 +227,12 @@ void price_invalidation_listener::run() {
         if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr)
           break;
         auto* reply = static_cast<redisReply*>(raw);
-        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
-            && reply->element[2]->type == REDIS_REPLY_STRING) {
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+            reply->element[2]->type == REDIS_REPLY_STRING) {
           std::optional<std::int64_t> version;
           try {
-            version = std::stoll(std::string(reply->element[2]->str,
-                                             reply->element[2]->len));
+            version = std::stoll(
+                std::string(reply->element[2]->str, reply->element[2]->len));
           } catch (const std::exception&) {
             version.reset(); // unreadable: drop everything to be safe
           }

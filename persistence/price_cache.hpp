@@ -90,8 +90,7 @@ public:
   std::string version_key() const { return prefix_ + "price:version"; }
 
   /// The Redis key of `key` under `version`.
-  std::string versioned_key(std::int64_t version,
-                            const std::string& key) const;
+  std::string versioned_key(std::int64_t version, const std::string& key) const;
 
   std::chrono::milliseconds ttl() const { return ttl_; }
 
@@ -110,10 +109,9 @@ class price_invalidation_listener {
 public:
   using callback = std::function<void(std::optional<std::int64_t>)>;
 
-  price_invalidation_listener(redis_options options, std::string channel,
-                              callback on_invalidate,
-                              std::chrono::milliseconds retry
-                              = std::chrono::milliseconds{500});
+  price_invalidation_listener(
+      redis_options options, std::string channel, callback on_invalidate,
+      std::chrono::milliseconds retry = std::chrono::milliseconds{500});
   /// Stops and joins.
   ~price_invalidation_listener();
   price_invalidation_listener(const price_invalidation_listener&) = delete;

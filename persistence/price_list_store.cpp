@@ -17,23 +17,23 @@ price_list_store::upsert_lists(const std::vector<erp_price_list>& lists) {
       // The WHERE makes an unchanged list a no-op, so RETURNING tells real
       // changes apart from a list polled again.
       auto r = tx.exec_params(
-        "INSERT INTO price_list (code, customer_no, price_group, currency, "
-        "valid_from, valid_to, modified_at, lines) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) "
-        "ON CONFLICT (code) DO UPDATE SET customer_no = EXCLUDED.customer_no,"
-        " price_group = EXCLUDED.price_group, currency = EXCLUDED.currency,"
-        " valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to,"
-        " modified_at = EXCLUDED.modified_at, lines = EXCLUDED.lines,"
-        " updated_at = now() "
-        "WHERE (price_list.customer_no, price_list.price_group,"
-        " price_list.currency, price_list.valid_from, price_list.valid_to,"
-        " price_list.lines) IS DISTINCT FROM (EXCLUDED.customer_no,"
-        " EXCLUDED.price_group, EXCLUDED.currency, EXCLUDED.valid_from,"
-        " EXCLUDED.valid_to, EXCLUDED.lines) "
-        "RETURNING code",
-        l.price_list_code, l.customer_no, l.price_group, l.currency_code,
-        l.valid_from, l.valid_to, l.modified_at,
-        price_lines_to_json(l.lines));
+          "INSERT INTO price_list (code, customer_no, price_group, currency, "
+          "valid_from, valid_to, modified_at, lines) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) "
+          "ON CONFLICT (code) DO UPDATE SET customer_no = EXCLUDED.customer_no,"
+          " price_group = EXCLUDED.price_group, currency = EXCLUDED.currency,"
+          " valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to,"
+          " modified_at = EXCLUDED.modified_at, lines = EXCLUDED.lines,"
+          " updated_at = now() "
+          "WHERE (price_list.customer_no, price_list.price_group,"
+          " price_list.currency, price_list.valid_from, price_list.valid_to,"
+          " price_list.lines) IS DISTINCT FROM (EXCLUDED.customer_no,"
+          " EXCLUDED.price_group, EXCLUDED.currency, EXCLUDED.valid_from,"
+          " EXCLUDED.valid_to, EXCLUDED.lines) "
+          "RETURNING code",
+          l.price_list_code, l.customer_no, l.price_group, l.currency_code,
+          l.valid_from, l.valid_to, l.modified_at,
+          price_lines_to_json(l.lines));
       changed += r.size();
     }
     tx.commit();
@@ -44,27 +44,27 @@ price_list_store::upsert_lists(const std::vector<erp_price_list>& lists) {
 caf::expected<std::size_t>
 price_list_store::upsert_base_prices(const std::vector<erp_item>& items) {
   return pool_.with_connection(
-    "item_base_price upsert", [&](pqxx::connection& c) {
-      pqxx::work tx(c);
-      std::size_t changed = 0;
-      for (const auto& item : items) {
-        auto r = tx.exec_params(
-          "INSERT INTO item_base_price (item_code, price_minor, is_active, "
-          "modified_at) VALUES ($1, $2, $3, $4) "
-          "ON CONFLICT (item_code) DO UPDATE SET"
-          " price_minor = EXCLUDED.price_minor,"
-          " is_active = EXCLUDED.is_active,"
-          " modified_at = EXCLUDED.modified_at, updated_at = now() "
-          "WHERE (item_base_price.price_minor, item_base_price.is_active)"
-          " IS DISTINCT FROM (EXCLUDED.price_minor, EXCLUDED.is_active) "
-          "RETURNING item_code",
-          item.item_code, item.base_price.minor(), item.is_active,
-          item.modified_at);
-        changed += r.size();
-      }
-      tx.commit();
-      return changed;
-    });
+      "item_base_price upsert", [&](pqxx::connection& c) {
+        pqxx::work tx(c);
+        std::size_t changed = 0;
+        for (const auto& item : items) {
+          auto r = tx.exec_params(
+              "INSERT INTO item_base_price (item_code, price_minor, is_active, "
+              "modified_at) VALUES ($1, $2, $3, $4) "
+              "ON CONFLICT (item_code) DO UPDATE SET"
+              " price_minor = EXCLUDED.price_minor,"
+              " is_active = EXCLUDED.is_active,"
+              " modified_at = EXCLUDED.modified_at, updated_at = now() "
+              "WHERE (item_base_price.price_minor, item_base_price.is_active)"
+              " IS DISTINCT FROM (EXCLUDED.price_minor, EXCLUDED.is_active) "
+              "RETURNING item_code",
+              item.item_code, item.base_price.minor(), item.is_active,
+              item.modified_at);
+          changed += r.size();
+        }
+        tx.commit();
+        return changed;
+      });
 }
 
 caf::expected<std::vector<erp_price_list>>
@@ -73,12 +73,12 @@ price_list_store::lists_for(const std::string& customer_no,
   return pool_.with_connection("price_list read", [&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     auto rows = tx.exec_params(
-      "SELECT code, customer_no, price_group, currency, valid_from, "
-      "valid_to, modified_at, lines::text FROM price_list "
-      "WHERE ($1 <> '' AND customer_no = $1) "
-      "OR ($2 <> '' AND customer_no = '' AND price_group = $2) "
-      "ORDER BY code",
-      customer_no, price_group);
+        "SELECT code, customer_no, price_group, currency, valid_from, "
+        "valid_to, modified_at, lines::text FROM price_list "
+        "WHERE ($1 <> '' AND customer_no = $1) "
+        "OR ($2 <> '' AND customer_no = '' AND price_group = $2) "
+        "ORDER BY code",
+        customer_no, price_group);
     std::vector<erp_price_list> out;
     out.reserve(rows.size());
     for (const auto& row : rows) {
@@ -94,8 +94,8 @@ price_list_store::lists_for(const std::string& customer_no,
       // Only this store writes the column, so a bad value is a bug or a
       // hand edit: better no list than a wrong price.
       if (!lines)
-        throw pqxx::data_exception("price_list " + l.price_list_code
-                                   + ": lines are not price lines");
+        throw pqxx::data_exception("price_list " + l.price_list_code +
+                                   ": lines are not price lines");
       l.lines = std::move(*lines);
       out.push_back(std::move(l));
     }
@@ -106,23 +106,22 @@ price_list_store::lists_for(const std::string& customer_no,
 caf::expected<std::optional<money>>
 price_list_store::base_price(const std::string& item_code) {
   return pool_.with_connection(
-    "item_base_price read",
-    [&](pqxx::connection& c) -> std::optional<money> {
-      pqxx::read_transaction tx(c);
-      auto rows = tx.exec_params(
-        "SELECT price_minor FROM item_base_price WHERE item_code = $1",
-        item_code);
-      if (rows.empty())
-        return std::nullopt;
-      return money::from_minor(rows[0][0].as<std::int64_t>());
-    });
+      "item_base_price read", [&](pqxx::connection& c) -> std::optional<money> {
+        pqxx::read_transaction tx(c);
+        auto rows = tx.exec_params(
+            "SELECT price_minor FROM item_base_price WHERE item_code = $1",
+            item_code);
+        if (rows.empty())
+          return std::nullopt;
+        return money::from_minor(rows[0][0].as<std::int64_t>());
+      });
 }
 
 caf::expected<std::string> price_list_store::cursor(const std::string& name) {
   return pool_.with_connection("sync_cursor read", [&](pqxx::connection& c) {
     pqxx::read_transaction tx(c);
     auto rows = tx.exec_params(
-      "SELECT cursor_at FROM sync_cursor WHERE name = $1", name);
+        "SELECT cursor_at FROM sync_cursor WHERE name = $1", name);
     return rows.empty() ? std::string{} : rows[0][0].as<std::string>();
   });
 }

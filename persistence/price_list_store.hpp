@@ -24,13 +24,13 @@ public:
   /// Inserts or replaces the lists, in one transaction; returns how many
   /// rows actually changed (a list polled again unchanged counts 0), so
   /// that the caller invalidates caches only on real changes.
-  caf::expected<std::size_t> upsert_lists(
-    const std::vector<erp_price_list>& lists);
+  caf::expected<std::size_t>
+  upsert_lists(const std::vector<erp_price_list>& lists);
 
   /// Inserts or replaces base prices from GetItems; returns how many
   /// changed.
-  caf::expected<std::size_t> upsert_base_prices(
-    const std::vector<erp_item>& items);
+  caf::expected<std::size_t>
+  upsert_base_prices(const std::vector<erp_item>& items);
 
   /// Every list of `customer_no` and every list of `price_group` (with no
   /// CustomerNo), whatever their validity; empty arguments select nothing.

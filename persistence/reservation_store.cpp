@@ -17,9 +17,9 @@ void reservation_store::reserve(pqxx::transaction_base& tx,
 }
 
 void reservation_store::reserve_all(
-  pqxx::transaction_base& tx,
-  const std::vector<std::pair<std::string, std::vector<reserved_line>>>&
-    orders) {
+    pqxx::transaction_base& tx,
+    const std::vector<std::pair<std::string, std::vector<reserved_line>>>&
+        orders) {
   // One array element per (order, SKU), lines of one SKU added up.
   std::vector<std::string> keys, skus, quantities;
   for (const auto& [order_key, lines] : orders) {
@@ -49,33 +49,34 @@ void reservation_store::reserve_all(
   // waits on its unique key and then inserts nothing. One statement for
   // the orders' rows and their lines.
   static const prepared_sql sql{
-    "reservation_reserve_all",
-    "WITH o AS (INSERT INTO stock_reservation_order (order_key)"
-    " SELECT DISTINCT k FROM unnest($1::text[]) AS k"
-    " ON CONFLICT (order_key) DO NOTHING RETURNING order_key) "
-    "INSERT INTO stock_reservation (order_key, sku, quantity)"
-    " SELECT o.order_key, l.sku, l.quantity FROM unnest($1::text[],"
-    " $2::text[], $3::text[]::bigint[]) AS l(k, sku, quantity)"
-    " JOIN o ON o.order_key = l.k"};
-  exec_prepared_sql(tx, sql, text_array_literal(keys),
-                    text_array_literal(skus), text_array_literal(quantities));
+      "reservation_reserve_all",
+      "WITH o AS (INSERT INTO stock_reservation_order (order_key)"
+      " SELECT DISTINCT k FROM unnest($1::text[]) AS k"
+      " ON CONFLICT (order_key) DO NOTHING RETURNING order_key) "
+      "INSERT INTO stock_reservation (order_key, sku, quantity)"
+      " SELECT o.order_key, l.sku, l.quantity FROM unnest($1::text[],"
+      " $2::text[], $3::text[]::bigint[]) AS l(k, sku, quantity)"
+      " JOIN o ON o.order_key = l.k"};
+  exec_prepared_sql(tx, sql, text_array_literal(keys), text_array_literal(skus),
+                    text_array_literal(quantities));
 }
 
 void reservation_store::release(pqxx::transaction_base& tx,
                                 const std::string& order_key) {
-  static const prepared_sql sql{
-    "reservation_release", "WITH " + release_ctes("$1", "true") + " SELECT 1"};
+  static const prepared_sql sql{"reservation_release",
+                                "WITH " + release_ctes("$1", "true") +
+                                    " SELECT 1"};
   exec_prepared_sql(tx, sql, order_key);
 }
 
 std::string reservation_store::release_ctes(const std::string& key_param,
                                             const std::string& condition) {
   return "released_order AS (UPDATE stock_reservation_order"
-         " SET released_at = now() WHERE order_key = "
-         + key_param + " AND released_at IS NULL AND " + condition
-         + "), released_lines AS (UPDATE stock_reservation"
-           " SET released = true WHERE order_key = "
-         + key_param + " AND NOT released AND " + condition + ")";
+         " SET released_at = now() WHERE order_key = " +
+         key_param + " AND released_at IS NULL AND " + condition +
+         "), released_lines AS (UPDATE stock_reservation"
+         " SET released = true WHERE order_key = " +
+         key_param + " AND NOT released AND " + condition + ")";
 }
 
 caf::expected<std::map<std::string, std::int64_t>>

@@ -40,10 +40,10 @@ public:
                       const std::vector<reserved_line>& lines);
 
   /// `reserve` for several orders (order key, lines) in one statement.
-  static void
-  reserve_all(pqxx::transaction_base& tx,
-              const std::vector<std::pair<std::string,
-                                          std::vector<reserved_line>>>& orders);
+  static void reserve_all(
+      pqxx::transaction_base& tx,
+      const std::vector<std::pair<std::string, std::vector<reserved_line>>>&
+          orders);
 
   /// Releases every line of the order (the ERP has the order, or it was
   /// rejected or cancelled); idempotent. Inside the caller's transaction.

@@ -1,12 +1,11 @@
 #pragma once
 
-#include <string>
-#include <vector>
-
-#include <caf/expected.hpp>
-
 #include "persistence/inbox_store.hpp"
 #include "persistence/pg_pool.hpp"
+
+#include <caf/expected.hpp>
+#include <string>
+#include <vector>
 
 namespace ferry::persistence {
 

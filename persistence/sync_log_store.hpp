@@ -60,8 +60,8 @@ struct sync_log_record {
 struct sync_log_columns {
   /// The column names, in the order of the fields below.
   static constexpr const char* names =
-    "entity, direction, entity_id, external_id, attempt, latency_ms,"
-    " outcome, message, payload";
+      "entity, direction, entity_id, external_id, attempt, latency_ms,"
+      " outcome, message, payload";
   std::string entity;
   std::string direction;
   std::string entity_id;
@@ -82,10 +82,10 @@ struct sync_log_arrays {
   static constexpr const char* aliases = "e, d, i, x, a, l, o, m, p";
   /// The values of sync_log_columns::names from those aliases.
   static constexpr const char* select_list =
-    "e, d, i, nullif(x, ''), a::int, nullif(l, '')::bigint, o,"
-    " nullif(m, ''), nullif(p, '')::jsonb";
+      "e, d, i, nullif(x, ''), a::int, nullif(l, '')::bigint, o,"
+      " nullif(m, ''), nullif(p, '')::jsonb";
   std::vector<std::string> entity, direction, entity_id, external_id, attempt,
-    latency, outcome, message, payload;
+      latency, outcome, message, payload;
 
   void add(const sync_log_entry& entry);
   /// The nine arrays as text array literals (bind each as `$n::text[]`).

@@ -1,16 +1,10 @@
 #include "protocols/tls.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdio>
+#include <fcntl.h>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <stdexcept>
-
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -18,6 +12,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdexcept>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace ssl = boost::asio::ssl;
 
@@ -28,13 +26,13 @@ namespace {
 // Mozilla's "intermediate" configuration (TLS 1.2 part; TLS 1.3 suites are
 // OpenSSL's defaults, which are the same three).
 constexpr const char* intermediate_ciphers =
-  "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-  "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"
-  "DHE-RSA-CHACHA20-POLY1305";
-constexpr const char* tls13_suites =
-  "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"
+    "DHE-RSA-CHACHA20-POLY1305";
+constexpr const char* tls13_suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_"
+                                     "SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
 std::string openssl_error() {
   unsigned long e = ERR_get_error();
@@ -51,10 +49,10 @@ void restrict_protocols(ssl::context& ctx) {
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_max_proto_version(native, TLS1_3_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_set_cipher_list(native, intermediate_ciphers) != 1
-      || SSL_CTX_set_ciphersuites(native, tls13_suites) != 1)
-    throw std::runtime_error("TLS cipher configuration rejected: "
-                             + openssl_error());
+  if (SSL_CTX_set_cipher_list(native, intermediate_ciphers) != 1 ||
+      SSL_CTX_set_ciphersuites(native, tls13_suites) != 1)
+    throw std::runtime_error("TLS cipher configuration rejected: " +
+                             openssl_error());
 }
 
 struct pkey_free {
@@ -79,8 +77,8 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
   X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
   if (ext == nullptr)
-    throw std::runtime_error(std::string("certificate extension ") + value
-                             + " rejected: " + openssl_error());
+    throw std::runtime_error(std::string("certificate extension ") + value +
+                             " rejected: " + openssl_error());
   X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
 }
@@ -103,8 +101,8 @@ x509_ptr new_cert(EVP_PKEY* key, const char* common_name, X509* issuer,
                              reinterpret_cast<const unsigned char*>("Ferry"),
                              -1, -1, 0);
   X509_NAME_add_entry_by_txt(
-    name, "CN", MBSTRING_ASC,
-    reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
+      name, "CN", MBSTRING_ASC,
+      reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0);
   X509* signer = issuer != nullptr ? issuer : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
   if (is_ca) {
@@ -143,8 +141,8 @@ void write_file(const std::string& path, mode_t mode,
 
 bool usable(const certificate_files& f) {
   namespace fs = std::filesystem;
-  if (!fs::exists(f.ca_file) || !fs::exists(f.cert_file)
-      || !fs::exists(f.key_file))
+  if (!fs::exists(f.ca_file) || !fs::exists(f.cert_file) ||
+      !fs::exists(f.key_file))
     return false;
   FILE* in = std::fopen(f.cert_file.c_str(), "r");
   if (in == nullptr)
@@ -166,18 +164,16 @@ ssl::context make_server_tls_context(const std::string& cert_file,
   restrict_protocols(ctx);
   SSL_CTX_set_options(ctx.native_handle(), SSL_OP_NO_TICKET);
   if (SSL_CTX_use_certificate_chain_file(ctx.native_handle(),
-                                         cert_file.c_str())
-      != 1)
-    throw std::runtime_error("TLS certificate file " + cert_file
-                             + " unusable: " + openssl_error());
+                                         cert_file.c_str()) != 1)
+    throw std::runtime_error("TLS certificate file " + cert_file +
+                             " unusable: " + openssl_error());
   if (SSL_CTX_use_PrivateKey_file(ctx.native_handle(), key_file.c_str(),
-                                  SSL_FILETYPE_PEM)
-      != 1)
-    throw std::runtime_error("TLS key file " + key_file
-                             + " unusable: " + openssl_error());
+                                  SSL_FILETYPE_PEM) != 1)
+    throw std::runtime_error("TLS key file " + key_file +
+                             " unusable: " + openssl_error());
   if (SSL_CTX_check_private_key(ctx.native_handle()) != 1)
-    throw std::runtime_error("TLS key file " + key_file
-                             + " does not match certificate " + cert_file);
+    throw std::runtime_error("TLS key file " + key_file +
+                             " does not match certificate " + cert_file);
   return ctx;
 }
 
@@ -186,10 +182,9 @@ ssl::context make_client_tls_context(const std::string& ca_file, bool verify) {
   restrict_protocols(ctx);
   if (!ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx.native_handle(), ca_file.c_str(),
-                                      nullptr)
-        != 1)
-      throw std::runtime_error("TLS CA file " + ca_file
-                               + " unusable: " + openssl_error());
+                                      nullptr) != 1)
+      throw std::runtime_error("TLS CA file " + ca_file +
+                               " unusable: " + openssl_error());
   } else {
     ctx.set_default_verify_paths();
   }
@@ -202,8 +197,8 @@ certificate_files ensure_self_signed_certificate(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
-    throw std::runtime_error("cannot create certificate folder " + dir + ": "
-                             + ec.message());
+    throw std::runtime_error("cannot create certificate folder " + dir + ": " +
+                             ec.message());
   certificate_files files{dir + "/ca.pem", dir + "/server.pem",
                           dir + "/server.key"};
   // Several simulators and tests start at once: one creates, the rest wait.
@@ -226,30 +221,27 @@ certificate_files ensure_self_signed_certificate(const std::string& dir) {
     auto ca = new_cert(ca_key.get(), "Ferry demo CA", nullptr, ca_key.get(),
                        3650, true);
     auto key = new_key();
-    auto leaf = new_cert(key.get(), "localhost", ca.get(), ca_key.get(), 825,
-                         false);
+    auto leaf =
+        new_cert(key.get(), "localhost", ca.get(), ca_key.get(), 825, false);
     write_file(dir + "/ca.key", 0600, [&](FILE* f) {
-      return PEM_write_PrivateKey(f, ca_key.get(), nullptr, nullptr, 0,
-                                  nullptr, nullptr)
-             == 1;
+      return PEM_write_PrivateKey(f, ca_key.get(), nullptr, nullptr, 0, nullptr,
+                                  nullptr) == 1;
     });
     write_file(files.key_file, 0600, [&](FILE* f) {
       return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr,
-                                  nullptr)
-             == 1;
+                                  nullptr) == 1;
     });
-    write_file(files.ca_file, 0644, [&](FILE* f) {
-      return PEM_write_X509(f, ca.get()) == 1;
-    });
+    write_file(files.ca_file, 0644,
+               [&](FILE* f) { return PEM_write_X509(f, ca.get()) == 1; });
     // The leaf is written last: `usable` checks it, so a crash half-way
     // means the next call starts over.
     write_file(files.cert_file, 0644, [&](FILE* f) {
-      return PEM_write_X509(f, leaf.get()) == 1
-             && PEM_write_X509(f, ca.get()) == 1;
+      return PEM_write_X509(f, leaf.get()) == 1 &&
+             PEM_write_X509(f, ca.get()) == 1;
     });
   } catch (const std::exception& e) {
-    throw std::runtime_error("cannot create certificates in " + dir + ": "
-                             + e.what());
+    throw std::runtime_error("cannot create certificates in " + dir + ": " +
+                             e.what());
   }
   return files;
 }

@@ -1,8 +1,7 @@
 #pragma once
 
-#include <string>
-
 #include <boost/asio/ssl/context.hpp>
+#include <string>
 
 /// TLS contexts for Ferry's servers and clients, and the self-signed
 /// certificates that the demo, the simulators and the tests trust.

@@ -1,10 +1,10 @@
 #include "protocols/webhook_signature.hpp"
 
+#include "protocols/http/codec.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include "protocols/http/codec.hpp"
 
 namespace ferry::webhook {
 

@@ -1,15 +1,8 @@
 #include "protocols/http/client.hpp"
 
-#include <sys/socket.h>
+#include "protocols/tls.hpp"
 
 #include <atomic>
-#include <deque>
-#include <future>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -18,9 +11,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
 #include <openssl/x509v3.h>
-
-#include "protocols/tls.hpp"
+#include <optional>
+#include <sys/socket.h>
+#include <thread>
 
 namespace ferry::http {
 
@@ -76,8 +74,8 @@ std::optional<parsed_url> parse_url(const std::string& url) {
   }
   auto slash = rest.find_first_of("/?");
   auto authority = rest.substr(0, slash);
-  out.target = slash == std::string_view::npos ? "/"
-                                               : std::string(rest.substr(slash));
+  out.target =
+      slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (out.target.front() == '?')
     out.target.insert(out.target.begin(), '/');
   if (authority.empty() || authority.find('@') != std::string_view::npos)
@@ -104,9 +102,9 @@ std::optional<parsed_url> parse_url(const std::string& url) {
   }
   if (out.port.empty())
     out.port = out.tls ? "443" : "80";
-  if (out.host.empty() || out.port.size() > 5
-      || out.port.find_first_not_of("0123456789") != std::string::npos
-      || std::stoi(out.port) == 0 || std::stoi(out.port) > 65535)
+  if (out.host.empty() || out.port.size() > 5 ||
+      out.port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(out.port) == 0 || std::stoi(out.port) > 65535)
     return std::nullopt;
   for (char c : out.target)
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
@@ -140,10 +138,10 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   std::map<std::string, std::shared_ptr<pool>> pools;
 
   explicit impl(client_settings s)
-    : settings(std::move(s)),
-      tls(tls::make_client_tls_context(settings.ca_file, settings.verify_peer)),
-      work(net::make_work_guard(ioc)) {
-  }
+      : settings(std::move(s)),
+        tls(tls::make_client_tls_context(settings.ca_file,
+                                         settings.verify_peer)),
+        work(net::make_work_guard(ioc)) {}
 
   /// One request on its way, with where it must answer.
   struct exchange {
@@ -173,13 +171,12 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     bool counted = false;
 
     connection(impl* o, std::shared_ptr<pool> p, bool t, std::string h)
-      : owner(o),
-        home(std::move(p)),
-        use_tls(t),
-        host(std::move(h)),
-        stream(net::make_strand(o->ioc), o->tls),
-        resolver(stream.get_executor()) {
-    }
+        : owner(o),
+          home(std::move(p)),
+          use_tls(t),
+          host(std::move(h)),
+          stream(net::make_strand(o->ioc), o->tls),
+          resolver(stream.get_executor()) {}
 
     ~connection() {
       if (counted)
@@ -190,7 +187,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     std::chrono::milliseconds remaining() const {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        current->deadline - steady::now());
+          current->deadline - steady::now());
       return std::max(left, std::chrono::milliseconds(1));
     }
 
@@ -218,43 +215,44 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
 
     void resolve() {
       auto& u = current->url;
-      resolver.async_resolve(
-        u.host, u.port,
-        [self = shared_from_this()](beast::error_code ec,
-                                    net::ip::tcp::resolver::results_type results) {
-          if (ec)
-            return self->fail(client_error::resolve_failed,
-                              "cannot resolve " + self->current->url.host
-                                + ": " + ec.message());
-          self->connect(results);
-        });
+      resolver.async_resolve(u.host, u.port,
+                             [self = shared_from_this()](
+                                 beast::error_code ec,
+                                 net::ip::tcp::resolver::results_type results) {
+                               if (ec)
+                                 return self->fail(client_error::resolve_failed,
+                                                   "cannot resolve " +
+                                                       self->current->url.host +
+                                                       ": " + ec.message());
+                               self->connect(results);
+                             });
     }
 
     void connect(const net::ip::tcp::resolver::results_type& results) {
       auto budget = std::min<std::chrono::milliseconds>(
-        owner->settings.connect_timeout, remaining());
+          owner->settings.connect_timeout, remaining());
       lowest().expires_after(budget);
-      lowest().async_connect(
-        results, [self = shared_from_this()](beast::error_code ec,
-                                             const net::ip::tcp::endpoint&) {
-          if (ec == beast::error::timeout)
-            return self->fail(client_error::timeout_before_send,
-                              "connect to " + self->describe() + " timed out");
-          if (ec)
-            return self->fail(client_error::connect_failed,
-                              "connect to " + self->describe() + ": "
-                                + ec.message());
-          ++self->owner->made;
-          ++self->owner->open;
-          self->counted = true;
-          beast::error_code ignored;
-          self->lowest().socket().set_option(net::ip::tcp::no_delay(true),
-                                          ignored);
-          if (self->use_tls)
-            self->handshake();
-          else
-            self->on_connected();
-        });
+      lowest().async_connect(results, [self = shared_from_this()](
+                                          beast::error_code ec,
+                                          const net::ip::tcp::endpoint&) {
+        if (ec == beast::error::timeout)
+          return self->fail(client_error::timeout_before_send,
+                            "connect to " + self->describe() + " timed out");
+        if (ec)
+          return self->fail(client_error::connect_failed,
+                            "connect to " + self->describe() + ": " +
+                                ec.message());
+        ++self->owner->made;
+        ++self->owner->open;
+        self->counted = true;
+        beast::error_code ignored;
+        self->lowest().socket().set_option(net::ip::tcp::no_delay(true),
+                                           ignored);
+        if (self->use_tls)
+          self->handshake();
+        else
+          self->on_connected();
+      });
     }
 
     void handshake() {
@@ -266,27 +264,27 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         SSL_set1_host(ssl, host.c_str());
       }
       auto budget = std::min<std::chrono::milliseconds>(
-        owner->settings.connect_timeout, remaining());
+          owner->settings.connect_timeout, remaining());
       lowest().expires_after(budget);
       stream.async_handshake(
-        net::ssl::stream_base::client,
-        [self = shared_from_this()](beast::error_code ec) {
-          if (ec == beast::error::timeout)
-            return self->fail(client_error::timeout_before_send,
-                              "TLS handshake with " + self->describe()
-                                + " timed out");
-          if (ec) {
-            std::string why = ec.message();
-            long verify = SSL_get_verify_result(self->stream.native_handle());
-            if (verify != X509_V_OK)
-              why += std::string(" (certificate: ")
-                     + X509_verify_cert_error_string(verify) + ")";
-            return self->fail(client_error::tls_handshake_failed,
-                              "TLS handshake with " + self->describe() + ": "
-                                + why);
-          }
-          self->on_connected();
-        });
+          net::ssl::stream_base::client,
+          [self = shared_from_this()](beast::error_code ec) {
+            if (ec == beast::error::timeout)
+              return self->fail(client_error::timeout_before_send,
+                                "TLS handshake with " + self->describe() +
+                                    " timed out");
+            if (ec) {
+              std::string why = ec.message();
+              long verify = SSL_get_verify_result(self->stream.native_handle());
+              if (verify != X509_V_OK)
+                why += std::string(" (certificate: ") +
+                       X509_verify_cert_error_string(verify) + ")";
+              return self->fail(client_error::tls_handshake_failed,
+                                "TLS handshake with " + self->describe() +
+                                    ": " + why);
+            }
+            self->on_connected();
+          });
     }
 
     void on_connected() {
@@ -310,19 +308,18 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         has_host |= beast::iequals(k, "Host");
       }
       if (!has_host) {
-        bool default_port =
-          (use_tls && current->url.port == "443")
-          || (!use_tls && current->url.port == "80");
+        bool default_port = (use_tls && current->url.port == "443") ||
+                            (!use_tls && current->url.port == "80");
         std::string h = current->url.host.find(':') != std::string::npos
-                          ? "[" + current->url.host + "]"
-                          : current->url.host;
+                            ? "[" + current->url.host + "]"
+                            : current->url.host;
         out->set(bhttp::field::host,
                  default_port ? h : h + ":" + current->url.port);
       }
       out->keep_alive(true);
       out->body() = r.body;
-      if (!r.body.empty() || r.method == "POST" || r.method == "PUT"
-          || r.method == "PATCH")
+      if (!r.body.empty() || r.method == "POST" || r.method == "PUT" ||
+          r.method == "PATCH")
         out->prepare_payload();
       lowest().expires_after(remaining());
       auto write = [self = shared_from_this()](beast::error_code ec,
@@ -382,25 +379,24 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         bool nothing_read = n == 0 && !in->got_some();
         // A kept-alive connection the server closed just before our
         // request: the server never saw it, so sending again is safe.
-        if (reused && nothing_read && !current->retried
-            && ec != beast::error::timeout)
+        if (reused && nothing_read && !current->retried &&
+            ec != beast::error::timeout)
           return retry_fresh();
         if (ec == beast::error::timeout)
           return fail(client_error::timeout_after_send,
-                      "no complete response from " + describe()
-                        + " in time");
+                      "no complete response from " + describe() + " in time");
         if (ec == bhttp::error::body_limit)
           return fail(client_error::body_too_large,
-                      "response body from " + describe() + " exceeds "
-                        + std::to_string(owner->settings.max_body_bytes)
-                        + " bytes");
-        if (ec == bhttp::error::end_of_stream
-            || ec == net::error::connection_reset
-            || ec == net::error::eof || ec == net::ssl::error::stream_truncated
-            || ec == bhttp::error::partial_message)
+                      "response body from " + describe() + " exceeds " +
+                          std::to_string(owner->settings.max_body_bytes) +
+                          " bytes");
+        if (ec == bhttp::error::end_of_stream ||
+            ec == net::error::connection_reset || ec == net::error::eof ||
+            ec == net::ssl::error::stream_truncated ||
+            ec == bhttp::error::partial_message)
           return fail(client_error::connection_closed,
-                      "connection to " + describe()
-                        + " closed before the response: " + ec.message());
+                      "connection to " + describe() +
+                          " closed before the response: " + ec.message());
         return fail(client_error::protocol_error,
                     "bad response from " + describe() + ": " + ec.message());
       }
@@ -493,8 +489,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     while (!p.idle.empty()) {
       auto c = std::move(p.idle.back());
       p.idle.pop_back();
-      if (steady::now() - c->idle_since < settings.idle_timeout
-          && c->looks_alive()) {
+      if (steady::now() - c->idle_since < settings.idle_timeout &&
+          c->looks_alive()) {
         c->reused = true;
         return c;
       }
@@ -525,8 +521,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
           net::post(ioc, [candidate] {
             client_result r;
             r.error = client_error::timeout_before_send;
-            r.error_detail = "no free connection to " + candidate->url.host
-                             + ":" + candidate->url.port + " in time";
+            r.error_detail = "no free connection to " + candidate->url.host +
+                             ":" + candidate->url.port + " in time";
             candidate->done(std::move(r));
           });
           continue;
@@ -537,9 +533,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
       if (next) {
         next_conn = take_idle(p);
         if (!next_conn)
-          next_conn = std::make_shared<connection>(this, conn->home,
-                                                   next->url.tls,
-                                                   next->url.host);
+          next_conn = std::make_shared<connection>(
+              this, conn->home, next->url.tls, next->url.host);
         ++p.busy;
       }
     }
@@ -548,7 +543,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   }
 };
 
-client::client(client_settings s) : impl_(std::make_shared<impl>(std::move(s))) {
+client::client(client_settings s)
+    : impl_(std::make_shared<impl>(std::move(s))) {
   for (int i = 0; i < std::max(1, impl_->settings.io_threads); ++i)
     impl_->threads.emplace_back([i = impl_.get()] { i->ioc.run(); });
 }
@@ -577,15 +573,15 @@ void client::async_send(client_request r,
     net::post(impl_->ioc, [done = std::move(done), u = r.url] {
       client_result res;
       res.error = client_error::invalid_url;
-      res.error_detail = "invalid URL '" + u
-                         + "' (expected http[s]://host[:port]/path)";
+      res.error_detail =
+          "invalid URL '" + u + "' (expected http[s]://host[:port]/path)";
       done(std::move(res));
     });
     return;
   }
   auto ex = std::make_shared<impl::exchange>();
-  ex->deadline = steady::now()
-                 + r.timeout.value_or(impl_->settings.request_timeout);
+  ex->deadline =
+      steady::now() + r.timeout.value_or(impl_->settings.request_timeout);
   ex->url = std::move(*url);
   ex->request = std::move(r);
   ex->done = std::move(done);

@@ -1,12 +1,12 @@
 #pragma once
 
+#include "protocols/http/message.hpp"
+
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include "protocols/http/message.hpp"
 
 namespace ferry::http {
 

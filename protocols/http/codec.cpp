@@ -41,18 +41,18 @@ std::optional<std::string> decode(std::string_view s, bool plus_is_space) {
 }
 
 constexpr char std_alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char url_alphabet[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string encode64(std::string_view bytes, const char* alphabet, bool pad) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16)
-                 | (uint32_t(uint8_t(bytes[i + 1])) << 8)
-                 | uint32_t(uint8_t(bytes[i + 2]));
+    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) |
+                 (uint32_t(uint8_t(bytes[i + 1])) << 8) |
+                 uint32_t(uint8_t(bytes[i + 2]));
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);
@@ -66,8 +66,8 @@ std::string encode64(std::string_view bytes, const char* alphabet, bool pad) {
     if (pad)
       out.append("==");
   } else if (rest == 2) {
-    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16)
-                 | (uint32_t(uint8_t(bytes[i + 1])) << 8);
+    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) |
+                 (uint32_t(uint8_t(bytes[i + 1])) << 8);
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);
@@ -77,8 +77,8 @@ std::string encode64(std::string_view bytes, const char* alphabet, bool pad) {
   return out;
 }
 
-std::optional<std::string> decode64(std::string_view text,
-                                    const char* alphabet, bool padded) {
+std::optional<std::string> decode64(std::string_view text, const char* alphabet,
+                                    bool padded) {
   std::array<int, 256> table;
   table.fill(-1);
   for (int k = 0; k < 64; ++k)
@@ -128,9 +128,9 @@ std::string percent_encode(std::string_view s) {
   std::string out;
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z')
-        || (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_'
-        || u == '~') {
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') ||
+        (u >= '0' && u <= '9') || u == '-' || u == '.' || u == '_' ||
+        u == '~') {
       out.push_back(c);
     } else {
       out.push_back('%');

@@ -50,11 +50,10 @@ void header_map::add(std::string name, std::string value) {
 }
 
 void header_map::erase(std::string_view name) {
-  fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
-                               [&](const field& f) {
-                                 return iequals(f.first, name);
-                               }),
-                fields_.end());
+  fields_.erase(
+      std::remove_if(fields_.begin(), fields_.end(),
+                     [&](const field& f) { return iequals(f.first, name); }),
+      fields_.end());
 }
 
 response response::json(int status, const nlohmann::json& body) {
@@ -75,8 +74,8 @@ response response::text(int status, std::string body) {
 }
 
 response response::error(int status, std::string code, std::string message) {
-  return json(status, {{"error", std::move(code)},
-                       {"message", std::move(message)}});
+  return json(status,
+              {{"error", std::move(code)}, {"message", std::move(message)}});
 }
 
 } // namespace ferry::http

@@ -1,13 +1,12 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 /// HTTP messages as Ferry's handlers and clients see them: plain values with
 /// no Beast type, so that handlers are tested without a socket.

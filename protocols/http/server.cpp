@@ -1,27 +1,26 @@
 #include "protocols/http/server.hpp"
 
+#include "protocols/http/codec.hpp"
+#include "protocols/tls.hpp"
+
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <optional>
-#include <stdexcept>
-#include <thread>
-
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
-
-#include "protocols/http/codec.hpp"
-#include "protocols/tls.hpp"
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
 
 namespace ferry::http {
 
@@ -40,8 +39,8 @@ std::vector<std::string> split_segments(std::string_view path) {
   while (start <= path.size()) {
     auto slash = path.find('/', start);
     auto seg = path.substr(start, slash == std::string_view::npos
-                                    ? std::string_view::npos
-                                    : slash - start);
+                                      ? std::string_view::npos
+                                      : slash - start);
     out.emplace_back(seg);
     if (slash == std::string_view::npos)
       break;
@@ -63,7 +62,7 @@ std::string raw_path_of(std::string_view target) {
 
 void router::add(std::string method, std::string pattern, handler h) {
   routes_.push_back(
-    route{std::move(method), split_segments(pattern), std::move(h)});
+      route{std::move(method), split_segments(pattern), std::move(h)});
 }
 
 void router::dispatch(request&& r, respond_fn respond) const {
@@ -100,8 +99,7 @@ void router::dispatch(request&& r, respond_fn respond) const {
     if (!match)
       continue;
     if (rt.method != r.method) {
-      if (std::find(allowed.begin(), allowed.end(), rt.method)
-          == allowed.end())
+      if (std::find(allowed.begin(), allowed.end(), rt.method) == allowed.end())
         allowed.push_back(rt.method);
       continue;
     }
@@ -128,7 +126,7 @@ void router::dispatch(request&& r, respond_fn respond) const {
   for (std::size_t i = 0; i < decoded.size(); ++i)
     if (is_param(best->segments[i]))
       r.params[best->segments[i].substr(1, best->segments[i].size() - 2)] =
-        decoded[i];
+          decoded[i];
   best->h(std::move(r), std::move(respond));
 }
 
@@ -147,8 +145,7 @@ struct shared_state {
   std::atomic<std::size_t> connections{0};
 };
 
-void fill_request(request& out,
-                  const bhttp::request<bhttp::string_body>& in,
+void fill_request(request& out, const bhttp::request<bhttp::string_body>& in,
                   const std::string& remote) {
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
@@ -191,11 +188,11 @@ bool parse_target(request& r) {
 /// `keep_alive` needs, `Content-Length`. A status that cannot have a body
 /// (1xx, 204, 304) is sent without one. One flat buffer is one TLS record
 /// and one send, without Beast's serializer state machine per response.
-void serialize_response(std::string& out, unsigned version,
-                        const response& res, bool keep_alive) {
+void serialize_response(std::string& out, unsigned version, const response& res,
+                        bool keep_alive) {
   auto status = static_cast<unsigned>(res.status);
-  bool bodiless = (status >= 100 && status < 200) || status == 204
-                  || status == 304;
+  bool bodiless =
+      (status >= 100 && status < 200) || status == 204 || status == 304;
   std::string_view body = bodiless ? std::string_view{} : res.body;
   out.clear();
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
@@ -206,8 +203,8 @@ void serialize_response(std::string& out, unsigned version,
   out += "\r\n";
   bool has_server = false;
   for (const auto& [name, value] : res.headers) {
-    if (iequals(name, "Content-Length") || iequals(name, "Connection")
-        || iequals(name, "Transfer-Encoding"))
+    if (iequals(name, "Content-Length") || iequals(name, "Connection") ||
+        iequals(name, "Transfer-Encoding"))
       continue;
     has_server = has_server || iequals(name, "Server");
     out += name;
@@ -252,17 +249,15 @@ public:
   template <class... Args>
   connection(std::shared_ptr<shared_state> state, std::string remote,
              Args&&... args)
-    : state_(std::move(state)),
-      remote_(std::move(remote)),
-      stream_(std::forward<Args>(args)...),
-      deadline_timer_(stream_.get_executor()),
-      handler_timer_(stream_.get_executor()) {
+      : state_(std::move(state)),
+        remote_(std::move(remote)),
+        stream_(std::forward<Args>(args)...),
+        deadline_timer_(stream_.get_executor()),
+        handler_timer_(stream_.get_executor()) {
     ++state_->connections;
   }
 
-  ~connection() {
-    --state_->connections;
-  }
+  ~connection() { --state_->connections; }
 
   void run() {
     net::dispatch(stream_.get_executor(),
@@ -322,28 +317,28 @@ private:
     } else {
       set_deadline(settings().read_timeout);
       stream_.async_handshake(
-        net::ssl::stream_base::server,
-        [self = this->shared_from_this()](beast::error_code ec) {
-          if (!ec)
-            self->do_read();
-        });
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (!ec)
+              self->do_read();
+          });
     }
   }
 
   void do_read() {
     parser_.emplace();
     parser_->header_limit(
-      static_cast<std::uint32_t>(settings().max_header_bytes));
+        static_cast<std::uint32_t>(settings().max_header_bytes));
     parser_->body_limit(settings().max_body_bytes);
     // A keep-alive connection may wait idle_timeout for its next request;
     // a first request (and every body) gets read_timeout.
     set_deadline(requests_ == 0 ? settings().read_timeout
                                 : settings().idle_timeout);
     bhttp::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-        self->on_header(ec);
-      });
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          self->on_header(ec);
+        });
   }
 
   void on_header(beast::error_code ec) {
@@ -359,8 +354,7 @@ private:
     }
     set_deadline(settings().read_timeout);
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
-      auto cont =
-        std::make_shared<bhttp::response<bhttp::empty_body>>(
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(
           bhttp::status::continue_, req.version());
       bhttp::async_write(stream_, *cont,
                          [self = this->shared_from_this(),
@@ -376,27 +370,27 @@ private:
 
   void read_body() {
     bhttp::async_read(
-      stream_, buffer_, *parser_,
-      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec)
-          return self->on_read_error(ec);
-        self->on_request();
-      });
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec)
+            return self->on_read_error(ec);
+          self->on_request();
+        });
   }
 
   void on_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       send_error(413, "payload_too_large",
-                 "request body exceeds "
-                   + std::to_string(settings().max_body_bytes) + " bytes");
+                 "request body exceeds " +
+                     std::to_string(settings().max_body_bytes) + " bytes");
     } else if (ec == bhttp::error::header_limit) {
       send_error(431, "header_too_large",
-                 "request header exceeds "
-                   + std::to_string(settings().max_header_bytes) + " bytes");
-    } else if (ec.category()
-                 == beast::error_code(bhttp::error::end_of_stream).category()
-               && ec != bhttp::error::end_of_stream
-               && ec != bhttp::error::partial_message) {
+                 "request header exceeds " +
+                     std::to_string(settings().max_header_bytes) + " bytes");
+    } else if (ec.category() ==
+                   beast::error_code(bhttp::error::end_of_stream).category() &&
+               ec != bhttp::error::end_of_stream &&
+               ec != bhttp::error::partial_message) {
       send_error(400, "bad_request", "malformed HTTP request: " + ec.message());
     } else {
       // Timeouts, resets and the peer closing between requests.
@@ -408,14 +402,13 @@ private:
   // so that the client reads the 413 instead of a reset; a body far over
   // the limit is cut off at once.
   void reject_oversize(std::uint64_t length) {
-    std::uint64_t cap = std::max<std::uint64_t>(settings().max_body_bytes * 4,
-                                                16u << 20);
-    if (length > cap
-        || beast::iequals(parser_->get()[bhttp::field::expect],
-                          "100-continue")) {
+    std::uint64_t cap =
+        std::max<std::uint64_t>(settings().max_body_bytes * 4, 16u << 20);
+    if (length > cap ||
+        beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
       send_error(413, "payload_too_large",
-                 "request body exceeds "
-                   + std::to_string(settings().max_body_bytes) + " bytes");
+                 "request body exceeds " +
+                     std::to_string(settings().max_body_bytes) + " bytes");
       return;
     }
     std::uint64_t buffered = buffer_.size();
@@ -428,29 +421,29 @@ private:
   void drain() {
     if (drain_left_ == 0) {
       send_error(413, "payload_too_large",
-                 "request body exceeds "
-                   + std::to_string(settings().max_body_bytes) + " bytes");
+                 "request body exceeds " +
+                     std::to_string(settings().max_body_bytes) + " bytes");
       return;
     }
     scratch_.resize(64 * 1024);
     auto want = static_cast<std::size_t>(
-      std::min<std::uint64_t>(drain_left_, scratch_.size()));
+        std::min<std::uint64_t>(drain_left_, scratch_.size()));
     stream_.async_read_some(
-      net::buffer(scratch_.data(), want),
-      [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-        if (ec)
-          return self->close();
-        self->drain_left_ -= n;
-        self->drain();
-      });
+        net::buffer(scratch_.data(), want),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (ec)
+            return self->close();
+          self->drain_left_ -= n;
+          self->drain();
+        });
   }
 
   void send_error(int status, std::string code, std::string message) {
     keep_alive_ = false;
     ++sequence_;
     answered_ = false;
-    write(sequence_, response::error(status, std::move(code),
-                                     std::move(message)));
+    write(sequence_,
+          response::error(status, std::move(code), std::move(message)));
   }
 
   void on_request() {
@@ -497,8 +490,7 @@ private:
       dispatch_scope scope{this};
       state_->routes.dispatch(std::move(req), std::move(respond));
     } catch (const std::exception&) {
-      write(seq, response::error(500, "internal_error",
-                                 "the handler failed"));
+      write(seq, response::error(500, "internal_error", "the handler failed"));
     }
     if (answered_)
       return;
@@ -507,11 +499,11 @@ private:
     handler_timer_armed_ = true;
     handler_timer_.expires_after(settings().handler_timeout);
     handler_timer_.async_wait(
-      [self = this->shared_from_this(), seq](beast::error_code ec) {
-        if (!ec)
-          self->write(seq, response::error(503, "timeout",
-                                           "the handler did not answer"));
-      });
+        [self = this->shared_from_this(), seq](beast::error_code ec) {
+          if (!ec)
+            self->write(seq, response::error(503, "timeout",
+                                             "the handler did not answer"));
+        });
   }
 
   void write(std::uint64_t seq, response res) {
@@ -527,13 +519,13 @@ private:
       keep_alive_ = false;
     serialize_response(out_, version_, res, keep_alive_);
     set_deadline(settings().write_timeout);
-    net::async_write(stream_, net::buffer(out_),
-                     [self = this->shared_from_this()](beast::error_code ec,
-                                                       std::size_t) {
-                       if (ec || !self->keep_alive_)
-                         return self->close();
-                       self->do_read();
-                     });
+    net::async_write(
+        stream_, net::buffer(out_),
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec || !self->keep_alive_)
+            return self->close();
+          self->do_read();
+        });
   }
 
   void close() {
@@ -547,9 +539,9 @@ private:
     } else {
       set_deadline(std::chrono::seconds(2));
       stream_.async_shutdown(
-        [self = this->shared_from_this()](beast::error_code) {
-          self->tcp_layer().close();
-        });
+          [self = this->shared_from_this()](beast::error_code) {
+            self->tcp_layer().close();
+          });
     }
   }
 
@@ -614,17 +606,17 @@ struct server::impl {
         beast::error_code ep_ec;
         auto ep = socket.remote_endpoint(ep_ec);
         std::string remote =
-          ep_ec ? std::string("unknown")
-                : ep.address().to_string() + ":" + std::to_string(ep.port());
+            ep_ec ? std::string("unknown")
+                  : ep.address().to_string() + ":" + std::to_string(ep.port());
         socket.set_option(tcp::no_delay(true), ep_ec);
         if (tls) {
           std::make_shared<connection<beast::ssl_stream<beast::tcp_stream>>>(
-            state, std::move(remote), std::move(socket), *tls)
-            ->run();
+              state, std::move(remote), std::move(socket), *tls)
+              ->run();
         } else {
           std::make_shared<connection<beast::tcp_stream>>(
-            state, std::move(remote), std::move(socket))
-            ->run();
+              state, std::move(remote), std::move(socket))
+              ->run();
         }
       }
     }
@@ -649,7 +641,7 @@ uint16_t server::start() {
   if (st.tls) {
     if (st.cert_file.empty() || st.key_file.empty())
       throw std::runtime_error(
-        "HTTPS server needs cert_file and key_file (server_settings)");
+          "HTTPS server needs cert_file and key_file (server_settings)");
     impl_->tls.emplace(tls::make_server_tls_context(st.cert_file, st.key_file));
   }
   beast::error_code ec;
@@ -673,8 +665,8 @@ uint16_t server::start() {
   if (!ec)
     acc.listen(net::socket_base::max_listen_connections, ec);
   if (ec)
-    throw std::runtime_error("cannot listen on " + st.address + ":"
-                             + std::to_string(st.port) + ": " + ec.message());
+    throw std::runtime_error("cannot listen on " + st.address + ":" +
+                             std::to_string(st.port) + ": " + ec.message());
   impl_->port = acc.local_endpoint().port();
   impl_->do_accept();
   impl_->started = true;

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "protocols/http/message.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "protocols/http/message.hpp"
 
 namespace ferry::http {
 

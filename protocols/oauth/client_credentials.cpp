@@ -1,16 +1,15 @@
 #include "protocols/oauth/client_credentials.hpp"
 
+#include "monitoring/log.hpp"
+#include "protocols/http/codec.hpp"
+
 #include <future>
 #include <mutex>
-#include <vector>
-
 #include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
-
-#include "monitoring/log.hpp"
-#include "protocols/http/codec.hpp"
+#include <vector>
 
 namespace ferry::oauth {
 
@@ -31,7 +30,7 @@ const char* to_string(token_error e) {
 }
 
 struct client_credentials::impl
-  : std::enable_shared_from_this<client_credentials::impl> {
+    : std::enable_shared_from_this<client_credentials::impl> {
   client_credentials_settings settings;
   http::client& http;
   prometheus::Counter& fetches;
@@ -46,19 +45,18 @@ struct client_credentials::impl
 
   impl(client_credentials_settings s, http::client& h,
        prometheus::Registry& registry)
-    : settings(std::move(s)),
-      http(h),
-      fetches(prometheus::BuildCounter()
-                .Name("ferry_oauth_token_fetches_total")
-                .Help("OAuth 2.0 token requests Ferry made as a client")
-                .Register(registry)
-                .Add({{"client_id", settings.client_id}})),
-      failures(prometheus::BuildCounter()
-                 .Name("ferry_oauth_token_fetch_failures_total")
-                 .Help("OAuth 2.0 token requests that got no token, by "
-                       "reason; invalid_client means a wrong client secret")
-                 .Register(registry)) {
-  }
+      : settings(std::move(s)),
+        http(h),
+        fetches(prometheus::BuildCounter()
+                    .Name("ferry_oauth_token_fetches_total")
+                    .Help("OAuth 2.0 token requests Ferry made as a client")
+                    .Register(registry)
+                    .Add({{"client_id", settings.client_id}})),
+        failures(prometheus::BuildCounter()
+                     .Name("ferry_oauth_token_fetch_failures_total")
+                     .Help("OAuth 2.0 token requests that got no token, by "
+                           "reason; invalid_client means a wrong client secret")
+                     .Register(registry)) {}
 
   void get(std::function<void(token_result)> done) {
     std::optional<std::string> cached;
@@ -92,9 +90,9 @@ struct client_credentials::impl
     req.headers.set("Content-Type", "application/x-www-form-urlencoded");
     req.headers.set("Accept", "application/json");
     std::map<std::string, std::string> form{
-      {"grant_type", "client_credentials"},
-      {"client_id", settings.client_id},
-      {"client_secret", settings.client_secret}};
+        {"grant_type", "client_credentials"},
+        {"client_id", settings.client_id},
+        {"client_secret", settings.client_secret}};
     if (!settings.scope.empty())
       form["scope"] = settings.scope;
     req.body = http::form_encode(form);
@@ -109,42 +107,41 @@ struct client_credentials::impl
     token_result out;
     auto fail = [&](token_error e, std::string detail) {
       out.error = e;
-      out.detail = "token request to " + settings.token_url + " as client '"
-                   + settings.client_id + "': " + std::move(detail);
+      out.detail = "token request to " + settings.token_url + " as client '" +
+                   settings.client_id + "': " + std::move(detail);
       return out;
     };
     if (!r.response)
       return fail(token_error::unreachable,
-                  std::string(http::to_string(*r.error)) + " ("
-                    + r.error_detail + ")");
+                  std::string(http::to_string(*r.error)) + " (" +
+                      r.error_detail + ")");
     const auto& res = *r.response;
     auto json = nlohmann::json::parse(res.body, nullptr, false);
     std::string code;
-    if (!json.is_discarded() && json.is_object() && json.contains("error")
-        && json["error"].is_string())
+    if (!json.is_discarded() && json.is_object() && json.contains("error") &&
+        json["error"].is_string())
       code = json["error"].get<std::string>();
     if (res.status == 401 || code == "invalid_client")
       return fail(token_error::invalid_client,
-                  "HTTP " + std::to_string(res.status)
-                    + " invalid_client: check client_id and client_secret");
+                  "HTTP " + std::to_string(res.status) +
+                      " invalid_client: check client_id and client_secret");
     if (res.status >= 500 || res.status == 429)
       return fail(token_error::unreachable,
                   "HTTP " + std::to_string(res.status));
     if (res.status != 200)
-      return fail(token_error::rejected, "HTTP " + std::to_string(res.status)
-                                           + (code.empty() ? "" : " " + code));
-    if (json.is_discarded() || !json.is_object()
-        || !json.contains("access_token") || !json["access_token"].is_string()
-        || json["access_token"].get<std::string>().empty())
+      return fail(token_error::rejected, "HTTP " + std::to_string(res.status) +
+                                             (code.empty() ? "" : " " + code));
+    if (json.is_discarded() || !json.is_object() ||
+        !json.contains("access_token") || !json["access_token"].is_string() ||
+        json["access_token"].get<std::string>().empty())
       return fail(token_error::bad_response, "no access_token in the answer");
-    if (json.contains("token_type") && json["token_type"].is_string()
-        && !http::iequals(json["token_type"].get<std::string>(), "Bearer"))
-      return fail(token_error::bad_response,
-                  "token_type is not Bearer");
+    if (json.contains("token_type") && json["token_type"].is_string() &&
+        !http::iequals(json["token_type"].get<std::string>(), "Bearer"))
+      return fail(token_error::bad_response, "token_type is not Bearer");
     lifetime = std::chrono::seconds(3600);
     if (json.contains("expires_in")) {
-      if (!json["expires_in"].is_number_integer()
-          || json["expires_in"].get<long long>() <= 0)
+      if (!json["expires_in"].is_number_integer() ||
+          json["expires_in"].get<long long>() <= 0)
         return fail(token_error::bad_response,
                     "expires_in is not a positive integer");
       lifetime = std::chrono::seconds(json["expires_in"].get<long long>());
@@ -160,9 +157,9 @@ struct client_credentials::impl
       failures.Add({{"reason", to_string(*result.error)}}).Increment();
       // The detail names the URL, the client id and the status only: never
       // the secret or a token.
-      monitoring::log_warn("oauth", "token fetch failed",
-                           {{"reason", to_string(*result.error)},
-                            {"detail", result.detail}});
+      monitoring::log_warn(
+          "oauth", "token fetch failed",
+          {{"reason", to_string(*result.error)}, {"detail", result.detail}});
     }
     std::vector<std::function<void(token_result)>> ready;
     {
@@ -202,22 +199,21 @@ struct client_credentials::impl
       auto req = r;
       req.headers.set("Authorization", "Bearer " + *t.access_token);
       self->http.async_send(
-        std::move(req),
-        [self, r = std::move(r), retried, done = std::move(done),
-         used = *t.access_token](http::client_result res) mutable {
-          if (!retried && res.response && res.response->status == 401
-              && res.response->headers.get("WWW-Authenticate")
-                   .value_or("")
-                   .find("invalid_token")
-                   != std::string::npos) {
-            self->invalidate(used);
-            self->send(std::move(r), true, std::move(done));
-            return;
-          }
-          authorized_result out;
-          out.http = std::move(res);
-          done(std::move(out));
-        });
+          std::move(req),
+          [self, r = std::move(r), retried, done = std::move(done),
+           used = *t.access_token](http::client_result res) mutable {
+            if (!retried && res.response && res.response->status == 401 &&
+                res.response->headers.get("WWW-Authenticate")
+                        .value_or("")
+                        .find("invalid_token") != std::string::npos) {
+              self->invalidate(used);
+              self->send(std::move(r), true, std::move(done));
+              return;
+            }
+            authorized_result out;
+            out.http = std::move(res);
+            done(std::move(out));
+          });
     });
   }
 };
@@ -225,8 +221,7 @@ struct client_credentials::impl
 client_credentials::client_credentials(client_credentials_settings s,
                                        http::client& http,
                                        prometheus::Registry& registry)
-  : impl_(std::make_shared<impl>(std::move(s), http, registry)) {
-}
+    : impl_(std::make_shared<impl>(std::move(s), http, registry)) {}
 
 client_credentials::~client_credentials() = default;
 
@@ -246,7 +241,7 @@ void client_credentials::invalidate(const std::string& token) {
 }
 
 void client_credentials::async_send(
-  http::client_request r, std::function<void(authorized_result)> done) {
+    http::client_request r, std::function<void(authorized_result)> done) {
   impl_->send(std::move(r), false, std::move(done));
 }
 

@@ -1,12 +1,12 @@
 #pragma once
 
+#include "protocols/http/client.hpp"
+
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include "protocols/http/client.hpp"
 
 namespace prometheus {
 class Registry;

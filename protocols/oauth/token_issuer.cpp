@@ -1,20 +1,19 @@
 #include "protocols/oauth/token_issuer.hpp"
 
+#include "protocols/http/codec.hpp"
+
 #include <algorithm>
 #include <array>
 #include <mutex>
-#include <set>
-#include <sstream>
-#include <stdexcept>
-#include <unordered_map>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-
-#include "protocols/http/codec.hpp"
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
 
 namespace ferry::oauth {
 
@@ -25,8 +24,7 @@ constexpr std::string_view token_prefix = "fy1";
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()),
-                 static_cast<int>(n))
-      != 1)
+                 static_cast<int>(n)) != 1)
     throw std::runtime_error("no randomness for token signing");
   return out;
 }
@@ -49,16 +47,15 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 bool is_lower_hex64(const std::string& s) {
-  return s.size() == 64
-         && std::all_of(s.begin(), s.end(), [](char c) {
-              return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-            });
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 http::response oauth_error(int status, const char* code,
                            std::string description) {
   auto res = http::response::json(
-    status, {{"error", code}, {"error_description", std::move(description)}});
+      status, {{"error", code}, {"error_description", std::move(description)}});
   res.headers.set("Cache-Control", "no-store");
   res.headers.set("Pragma", "no-cache");
   return res;
@@ -113,7 +110,7 @@ struct token_issuer::verified_cache {
   std::array<shard, shard_count> shards;
 
   explicit verified_cache(std::size_t max_entries)
-    : max_per_shard(std::max<std::size_t>(1, max_entries / shard_count)) {}
+      : max_per_shard(std::max<std::size_t>(1, max_entries / shard_count)) {}
 
   std::shared_ptr<const verified_token> find(std::size_t hash,
                                              std::string_view token) {
@@ -144,14 +141,14 @@ struct token_issuer::verified_cache {
 token_issuer::~token_issuer() = default;
 
 token_issuer::token_issuer(token_issuer_settings s, clock_fn clock)
-  : settings_(std::move(s)), clock_(std::move(clock)) {
+    : settings_(std::move(s)), clock_(std::move(clock)) {
   if (settings_.verified_cache_size > 0)
     cache_ = std::make_unique<verified_cache>(settings_.verified_cache_size);
   if (settings_.signing_key.empty())
     settings_.signing_key = random_bytes(32);
   else if (settings_.signing_key.size() < 32)
     throw std::invalid_argument(
-      "oauth signing_key must be at least 32 bytes long");
+        "oauth signing_key must be at least 32 bytes long");
   if (settings_.token_lifetime.count() <= 0)
     throw std::invalid_argument("oauth token_lifetime must be positive");
   std::set<std::string> ids;
@@ -159,15 +156,15 @@ token_issuer::token_issuer(token_issuer_settings s, clock_fn clock)
     if (c.client_id.empty())
       throw std::invalid_argument("oauth client with an empty client_id");
     if (!ids.insert(c.client_id).second)
-      throw std::invalid_argument("oauth client '" + c.client_id
-                                  + "' is listed twice");
+      throw std::invalid_argument("oauth client '" + c.client_id +
+                                  "' is listed twice");
     std::transform(c.secret_sha256.begin(), c.secret_sha256.end(),
                    c.secret_sha256.begin(),
                    [](char ch) { return static_cast<char>(std::tolower(ch)); });
     if (!is_lower_hex64(c.secret_sha256))
       throw std::invalid_argument(
-        "oauth client '" + c.client_id
-        + "': secret_sha256 must be 64 hex digits (SHA-256 of the secret)");
+          "oauth client '" + c.client_id +
+          "': secret_sha256 must be 64 hex digits (SHA-256 of the secret)");
   }
 }
 
@@ -183,9 +180,8 @@ std::string token_issuer::sign(std::string_view payload) const {
 
 http::response token_issuer::issue(const http::request& r) const {
   auto type = r.headers.get("Content-Type");
-  if (type
-      && type->rfind("application/x-www-form-urlencoded", 0)
-           == std::string::npos)
+  if (type &&
+      type->rfind("application/x-www-form-urlencoded", 0) == std::string::npos)
     return oauth_error(400, "invalid_request",
                        "the body must be application/x-www-form-urlencoded");
   auto form = http::form_decode(r.body);
@@ -204,9 +200,10 @@ http::response token_issuer::issue(const http::request& r) const {
   auto id = field("client_id");
   auto secret = field("client_secret");
   if (id == nullptr || secret == nullptr)
-    return oauth_error(400, "invalid_request",
-                       std::string(id == nullptr ? "client_id" : "client_secret")
-                         + " is missing");
+    return oauth_error(
+        400, "invalid_request",
+        std::string(id == nullptr ? "client_id" : "client_secret") +
+            " is missing");
   // The hash is computed and compared even for an unknown client, so that
   // the answer's timing does not tell which client ids exist.
   auto given = sha256_hex(*secret);
@@ -217,34 +214,34 @@ http::response token_issuer::issue(const http::request& r) const {
   static const std::string nobody(64, '0');
   const std::string& expected = client ? client->secret_sha256 : nobody;
   bool match =
-    CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+      CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
   if (client == nullptr || !match)
     return oauth_error(401, "invalid_client", "client authentication failed");
   std::vector<std::string> scopes = client->scopes;
   if (auto requested = field("scope")) {
     scopes = split_scopes(*requested);
     for (const auto& s : scopes)
-      if (std::find(client->scopes.begin(), client->scopes.end(), s)
-          == client->scopes.end())
+      if (std::find(client->scopes.begin(), client->scopes.end(), s) ==
+          client->scopes.end())
         return oauth_error(400, "invalid_scope",
                            "scope '" + s + "' is not granted to this client");
   }
   auto expires = clock_() + settings_.token_lifetime;
   nlohmann::json payload{
-    {"sub", client->client_id},
-    {"scp", join(scopes)},
-    {"exp", std::chrono::duration_cast<std::chrono::seconds>(
-              expires.time_since_epoch())
-              .count()},
-    {"jti", http::base64url_encode(random_bytes(16))}};
-  std::string head = std::string(token_prefix) + "."
-                     + http::base64url_encode(payload.dump());
+      {"sub", client->client_id},
+      {"scp", join(scopes)},
+      {"exp", std::chrono::duration_cast<std::chrono::seconds>(
+                  expires.time_since_epoch())
+                  .count()},
+      {"jti", http::base64url_encode(random_bytes(16))}};
+  std::string head =
+      std::string(token_prefix) + "." + http::base64url_encode(payload.dump());
   std::string token = head + "." + http::base64url_encode(sign(head));
   auto res = http::response::json(
-    200, {{"access_token", token},
-          {"token_type", "Bearer"},
-          {"expires_in", settings_.token_lifetime.count()},
-          {"scope", join(scopes)}});
+      200, {{"access_token", token},
+            {"token_type", "Bearer"},
+            {"expires_in", settings_.token_lifetime.count()},
+            {"scope", join(scopes)}});
   res.headers.set("Cache-Control", "no-store");
   res.headers.set("Pragma", "no-cache");
   return res;
@@ -288,16 +285,16 @@ verified_token token_issuer::check(std::string_view token) const {
   out.outcome = token_check::malformed;
   auto first = token.find('.');
   auto last = token.rfind('.');
-  if (first == std::string_view::npos || first == last
-      || token.substr(0, first) != token_prefix)
+  if (first == std::string_view::npos || first == last ||
+      token.substr(0, first) != token_prefix)
     return out;
   auto head = token.substr(0, last);
   auto sig = http::base64url_decode(token.substr(last + 1));
   if (!sig)
     return out;
   auto expected = sign(head);
-  if (sig->size() != expected.size()
-      || CRYPTO_memcmp(sig->data(), expected.data(), expected.size()) != 0) {
+  if (sig->size() != expected.size() ||
+      CRYPTO_memcmp(sig->data(), expected.data(), expected.size()) != 0) {
     out.outcome = token_check::forged;
     return out;
   }
@@ -305,13 +302,13 @@ verified_token token_issuer::check(std::string_view token) const {
   if (!payload)
     return out;
   auto json = nlohmann::json::parse(*payload, nullptr, false);
-  if (json.is_discarded() || !json.is_object()
-      || !json.contains("sub") || !json["sub"].is_string()
-      || !json.contains("scp") || !json["scp"].is_string()
-      || !json.contains("exp") || !json["exp"].is_number_integer())
+  if (json.is_discarded() || !json.is_object() || !json.contains("sub") ||
+      !json["sub"].is_string() || !json.contains("scp") ||
+      !json["scp"].is_string() || !json.contains("exp") ||
+      !json["exp"].is_number_integer())
     return out;
   out.expires_at = std::chrono::system_clock::time_point{
-    std::chrono::seconds{json["exp"].get<long long>()}};
+      std::chrono::seconds{json["exp"].get<long long>()}};
   if (clock_() >= out.expires_at) {
     out.outcome = token_check::expired;
     return out;
@@ -329,8 +326,8 @@ http::handler token_issuer::require_scopes(std::vector<std::string> scopes,
     auto realm = [this] { return "Bearer realm=\"" + settings_.realm + "\""; };
     auto header = r.headers.get("Authorization");
     std::string_view token;
-    if (header && header->size() > 7 && http::iequals(header->substr(0, 7),
-                                                      "Bearer "))
+    if (header && header->size() > 7 &&
+        http::iequals(header->substr(0, 7), "Bearer "))
       token = std::string_view(*header).substr(7);
     while (!token.empty() && token.front() == ' ')
       token.remove_prefix(1);
@@ -344,24 +341,24 @@ http::handler token_issuer::require_scopes(std::vector<std::string> scopes,
     auto verified = verify_shared(token);
     const auto& checked = *verified;
     if (checked.outcome != token_check::valid) {
-      auto res = http::response::error(
-        401, "invalid_token",
-        std::string("the access token is ") + to_string(checked.outcome));
+      auto res = http::response::error(401, "invalid_token",
+                                       std::string("the access token is ") +
+                                           to_string(checked.outcome));
       res.headers.set("WWW-Authenticate",
-                      realm()
-                        + ", error=\"invalid_token\", error_description=\""
-                        + to_string(checked.outcome) + "\"");
+                      realm() +
+                          ", error=\"invalid_token\", error_description=\"" +
+                          to_string(checked.outcome) + "\"");
       respond(std::move(res));
       return;
     }
     for (const auto& needed : scopes) {
-      if (std::find(checked.scopes.begin(), checked.scopes.end(), needed)
-          == checked.scopes.end()) {
+      if (std::find(checked.scopes.begin(), checked.scopes.end(), needed) ==
+          checked.scopes.end()) {
         auto res = http::response::error(
-          403, "insufficient_scope", "this call needs scope " + join(scopes));
+            403, "insufficient_scope", "this call needs scope " + join(scopes));
         res.headers.set("WWW-Authenticate",
-                        realm() + ", error=\"insufficient_scope\", scope=\""
-                          + join(scopes) + "\"");
+                        realm() + ", error=\"insufficient_scope\", scope=\"" +
+                            join(scopes) + "\"");
         respond(std::move(res));
         return;
       }
@@ -372,11 +369,10 @@ http::handler token_issuer::require_scopes(std::vector<std::string> scopes,
 }
 
 http::handler require_scopes(std::shared_ptr<const token_issuer> issuer,
-                             std::vector<std::string> scopes,
-                             http::handler h) {
+                             std::vector<std::string> scopes, http::handler h) {
   auto inner = issuer->require_scopes(std::move(scopes), std::move(h));
   return [issuer = std::move(issuer), inner = std::move(inner)](
-           http::request&& r, http::respond_fn respond) {
+             http::request&& r, http::respond_fn respond) {
     inner(std::move(r), std::move(respond));
   };
 }

@@ -1,13 +1,13 @@
 #pragma once
 
+#include "protocols/http/server.hpp"
+
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "protocols/http/server.hpp"
 
 /// Ferry's own OAuth 2.0 authorization server (client credentials, RFC 6749
 /// §4.4) and the scope check every `/api/` route goes through.
@@ -106,8 +106,8 @@ private:
   /// Signature and payload check without the cache.
   verified_token check(std::string_view token) const;
   /// `verify` without copying a remembered token's content.
-  std::shared_ptr<const verified_token> verify_shared(
-    std::string_view token) const;
+  std::shared_ptr<const verified_token>
+  verify_shared(std::string_view token) const;
   token_issuer_settings settings_;
   clock_fn clock_;
   std::unique_ptr<verified_cache> cache_;
@@ -116,7 +116,6 @@ private:
 /// The same wrapper as `token_issuer::require_scopes`, keeping the issuer
 /// alive through shared ownership.
 http::handler require_scopes(std::shared_ptr<const token_issuer> issuer,
-                             std::vector<std::string> scopes,
-                             http::handler h);
+                             std::vector<std::string> scopes, http::handler h);
 
 } // namespace ferry::oauth

@@ -11,8 +11,8 @@ bool parse_money(const std::string& text, const char* field, money& out,
     out = *m;
     return true;
   }
-  error = std::string{field} + ": '" + text
-          + "' is not a decimal with at most 2 fraction digits";
+  error = std::string{field} + ": '" + text +
+          "' is not a decimal with at most 2 fraction digits";
   return false;
 }
 
@@ -22,8 +22,8 @@ bool parse_decimal(const std::string& text, const char* field, decimal& out,
     out = *d;
     return true;
   }
-  error = std::string{field} + ": '" + text
-          + "' is not a decimal with at most 6 fraction digits";
+  error = std::string{field} + ": '" + text +
+          "' is not a decimal with at most 6 fraction digits";
   return false;
 }
 
@@ -192,7 +192,7 @@ erp__SalesOrder* to_soap(struct soap* ctx, const erp_sales_order& x) {
   if (!x.sales_order_no.empty()) {
     // Status is set by the ERP: present in answers only, as the number.
     r->Status = static_cast<erp__OrderStatus*>(
-      soap_malloc(ctx, sizeof(erp__OrderStatus)));
+        soap_malloc(ctx, sizeof(erp__OrderStatus)));
     *r->Status = to_soap(x.status);
   }
   r->ExternalOrderID = x.external_order_id;
@@ -280,8 +280,8 @@ erp__UpsertResult* to_soap(struct soap* ctx, const erp_upsert_result& x) {
   r->ItemCode = x.item_code;
   r->Outcome = to_soap(x.outcome);
   if (x.error_code != erp_fault_code::none) {
-    r->ErrorCode = static_cast<erp__ErrorCode*>(
-      soap_malloc(ctx, sizeof(erp__ErrorCode)));
+    r->ErrorCode =
+        static_cast<erp__ErrorCode*>(soap_malloc(ctx, sizeof(erp__ErrorCode)));
     *r->ErrorCode = to_soap(x.error_code);
   }
   r->Message = optional_text(ctx, x.message);
@@ -295,8 +295,8 @@ bool from_soap(const erp__Item& x, erp_item& out, std::string& error) {
   out.weight_unit = from_soap(x.WeightUnit);
   out.is_active = x.IsActive;
   out.modified_at = text_or_empty(x.ModifiedAt);
-  return parse_money(x.BasePrice, "Item.BasePrice", out.base_price, error)
-         && parse_decimal(x.Weight, "Item.Weight", out.weight, error);
+  return parse_money(x.BasePrice, "Item.BasePrice", out.base_price, error) &&
+         parse_decimal(x.Weight, "Item.Weight", out.weight, error);
 }
 
 bool from_soap(const erp__Customer& x, erp_customer& out, std::string&) {
@@ -334,11 +334,11 @@ bool from_soap(const erp__SalesOrder& x, erp_sales_order& out,
     erp_sales_order_line line;
     line.item_code = l->ItemCode;
     if (!parse_decimal(l->Quantity, "SalesOrder.Line.Quantity", line.quantity,
-                       error)
-        || !parse_money(l->BasePrice, "SalesOrder.Line.BasePrice",
-                        line.base_price, error)
-        || !parse_money(l->LineAmount, "SalesOrder.Line.LineAmount",
-                        line.line_amount, error))
+                       error) ||
+        !parse_money(l->BasePrice, "SalesOrder.Line.BasePrice", line.base_price,
+                     error) ||
+        !parse_money(l->LineAmount, "SalesOrder.Line.LineAmount",
+                     line.line_amount, error))
       return false;
     out.lines.push_back(std::move(line));
   }
@@ -368,11 +368,11 @@ bool from_soap(const erp__StockLevel& x, erp_stock_level& out,
   out.warehouse_code = x.WarehouseCode;
   out.allow_backorder = x.AllowBackorder;
   out.modified_at = x.ModifiedAt;
-  return parse_decimal(x.OnHand, "StockLevel.OnHand", out.on_hand, error)
-         && parse_decimal(x.Reserved, "StockLevel.Reserved", out.reserved,
-                          error)
-         && parse_decimal(x.Available, "StockLevel.Available", out.available,
-                          error);
+  return parse_decimal(x.OnHand, "StockLevel.OnHand", out.on_hand, error) &&
+         parse_decimal(x.Reserved, "StockLevel.Reserved", out.reserved,
+                       error) &&
+         parse_decimal(x.Available, "StockLevel.Available", out.available,
+                       error);
 }
 
 bool from_soap(const erp__PriceList& x, erp_price_list& out,
@@ -380,11 +380,11 @@ bool from_soap(const erp__PriceList& x, erp_price_list& out,
   out.price_list_code = x.PriceListCode;
   out.customer_no.clear();
   out.price_group.clear();
-  if (x.__union_PriceList == SOAP_UNION__erp__union_PriceList_CustomerNo
-      && x.union_PriceList.CustomerNo)
+  if (x.__union_PriceList == SOAP_UNION__erp__union_PriceList_CustomerNo &&
+      x.union_PriceList.CustomerNo)
     out.customer_no = *x.union_PriceList.CustomerNo;
-  else if (x.__union_PriceList == SOAP_UNION__erp__union_PriceList_PriceGroup
-           && x.union_PriceList.PriceGroup)
+  else if (x.__union_PriceList == SOAP_UNION__erp__union_PriceList_PriceGroup &&
+           x.union_PriceList.PriceGroup)
     out.price_group = *x.union_PriceList.PriceGroup;
   else {
     error = "PriceList.CustomerNo/PriceGroup: neither is present";
@@ -405,15 +405,15 @@ bool from_soap(const erp__PriceList& x, erp_price_list& out,
     if (!parse_decimal(l->MinQuantity, "PriceLine.MinQuantity",
                        line.min_quantity, error))
       return false;
-    if (l->__union_PriceLine == SOAP_UNION__erp__union_PriceLine_UnitPrice
-        && l->union_PriceLine.UnitPrice) {
+    if (l->__union_PriceLine == SOAP_UNION__erp__union_PriceLine_UnitPrice &&
+        l->union_PriceLine.UnitPrice) {
       line.has_unit_price = true;
       if (!parse_money(*l->union_PriceLine.UnitPrice, "PriceLine.UnitPrice",
                        line.unit_price, error))
         return false;
-    } else if (l->__union_PriceLine
-                 == SOAP_UNION__erp__union_PriceLine_DiscountPercent
-               && l->union_PriceLine.DiscountPercent) {
+    } else if (l->__union_PriceLine ==
+                   SOAP_UNION__erp__union_PriceLine_DiscountPercent &&
+               l->union_PriceLine.DiscountPercent) {
       line.has_unit_price = false;
       if (!parse_decimal(*l->union_PriceLine.DiscountPercent,
                          "PriceLine.DiscountPercent", line.discount_percent,

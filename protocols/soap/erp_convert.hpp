@@ -4,10 +4,10 @@
 // generated bindings. Internal to protocols/soap and the ERP simulator: the
 // only files that see generated types.
 
-#include <string>
-
 #include "mapping/erp_types.hpp"
 #include "soapH.h"
+
+#include <string>
 
 namespace ferry::soap {
 
@@ -44,8 +44,7 @@ bool from_soap(const erp__SalesOrder& x, erp_sales_order& out,
 bool from_soap(const erp__StatusChange& x, erp_status_change& out,
                std::string& error);
 /// See above.
-bool from_soap(const erp__Warehouse& x, erp_warehouse& out,
-               std::string& error);
+bool from_soap(const erp__Warehouse& x, erp_warehouse& out, std::string& error);
 /// See above.
 bool from_soap(const erp__StockLevel& x, erp_stock_level& out,
                std::string& error);

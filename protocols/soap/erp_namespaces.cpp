@@ -1,9 +1,8 @@
 // The generated namespace table (prefix <-> URI, incl. soap, erp, wsse and
 // wsu): included in exactly this one file, as gSOAP requires.
+#include "ErpBinding.nsmap"
 #include "protocols/soap/erp_wsse.hpp"
 #include "soapH.h"
-
-#include "ErpBinding.nsmap"
 
 namespace ferry::soap {
 

@@ -1,14 +1,13 @@
 #include "protocols/soap/erp_wsse.hpp"
 
-#include <cstring>
-#include <ctime>
-#include <stdexcept>
-
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include "soapH.h"
 #include "wsseapi.h"
+
+#include <cstring>
+#include <ctime>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdexcept>
 
 namespace ferry::soap {
 
@@ -88,7 +87,7 @@ std::string password_digest(std::string_view nonce, std::string_view created,
   EVP_DigestFinal_ex(md, hash, &len);
   EVP_MD_CTX_free(md);
   return base64_encode(
-    std::string_view{reinterpret_cast<const char*>(hash), len});
+      std::string_view{reinterpret_cast<const char*>(hash), len});
 }
 
 void add_username_token(struct ::soap* ctx, const std::string& username,
@@ -101,7 +100,7 @@ void add_username_token(struct ::soap* ctx, const std::string& username,
   _wsse__UsernameToken* token = security->UsernameToken;
   token->Password->Type = const_cast<char*>(wsse_PasswordDigestURI);
   token->Nonce = static_cast<wsse__EncodedString*>(
-    soap_malloc(ctx, sizeof(wsse__EncodedString)));
+      soap_malloc(ctx, sizeof(wsse__EncodedString)));
   soap_default_wsse__EncodedString(ctx, token->Nonce);
   token->Nonce->__item = soap_strdup(ctx, base64_encode(nonce_bytes).c_str());
   token->Nonce->EncodingType = const_cast<char*>(wsse_Base64BinaryURI);
@@ -117,10 +116,9 @@ username_token read_username_token(struct ::soap* ctx) {
   if (token->Username)
     result.username = token->Username;
   if (token->Password) {
-    result.digest = token->Password->Type
-                    && std::strcmp(token->Password->Type,
-                                   wsse_PasswordDigestURI)
-                         == 0;
+    result.digest =
+        token->Password->Type &&
+        std::strcmp(token->Password->Type, wsse_PasswordDigestURI) == 0;
     if (token->Password->__item)
       result.password = token->Password->__item;
   }

@@ -19,7 +19,8 @@ void use_erp_namespaces(struct ::soap* ctx);
 std::string format_utc(std::chrono::system_clock::time_point t);
 
 /// Parses xs:dateTime UTC text ("…Z", optional fraction); false otherwise.
-bool parse_utc(std::string_view text, std::chrono::system_clock::time_point& out);
+bool parse_utc(std::string_view text,
+               std::chrono::system_clock::time_point& out);
 
 /// Base64(SHA-1(nonce + created + password)); `nonce` is the raw bytes.
 std::string password_digest(std::string_view nonce, std::string_view created,
@@ -41,7 +42,7 @@ void add_username_token(struct ::soap* ctx, const std::string& username,
 /// What the server found in a request's UsernameToken.
 struct username_token {
   bool present = false; ///< a wsse:Security header with a UsernameToken
-  bool digest = false; ///< Password Type is PasswordDigest
+  bool digest = false;  ///< Password Type is PasswordDigest
   std::string username;
   std::string password; ///< the digest, Base64
   std::string nonce_base64;

@@ -1,11 +1,10 @@
 #include "simulators/erp/admin_server.hpp"
 
-#include <thread>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
+#include <thread>
 
 namespace ferry::sim {
 
@@ -28,9 +27,8 @@ reply error_reply(http::status status, const std::string& message) {
 reply from_fault(const sim_fault& f) {
   if (!f)
     return {http::status::ok, {{"ok", true}}};
-  auto status = f.code == erp_fault_code::not_found
-                  ? http::status::not_found
-                  : http::status::bad_request;
+  auto status = f.code == erp_fault_code::not_found ? http::status::not_found
+                                                    : http::status::bad_request;
   return {status, {{"error", f.message}, {"code", to_string(f.code)}}};
 }
 
@@ -73,24 +71,23 @@ reply route(sim_store& store, knob_board& knobs, http::verb method,
   const std::string items = "/admin/items/";
   if (method == http::verb::post && starts_with(target, items))
     return from_fault(
-      store.admin_change_item(target.substr(items.size()), body, now));
+        store.admin_change_item(target.substr(items.size()), body, now));
   if (method == http::verb::post && target == "/admin/stock")
     return from_fault(store.admin_set_stock(body, now));
   if (method == http::verb::post && target == "/admin/price-lists")
     return from_fault(store.admin_put_price_list(body, now));
   const std::string orders = "/admin/orders/";
   const std::string status = "/status";
-  if (method == http::verb::post && starts_with(target, orders)
-      && target.size() > orders.size() + status.size()
-      && target.compare(target.size() - status.size(), status.size(), status)
-           == 0)
+  if (method == http::verb::post && starts_with(target, orders) &&
+      target.size() > orders.size() + status.size() &&
+      target.compare(target.size() - status.size(), status.size(), status) == 0)
     return from_fault(store.admin_set_order_status(
-      target.substr(orders.size(),
-                    target.size() - orders.size() - status.size()),
-      body, now));
+        target.substr(orders.size(),
+                      target.size() - orders.size() - status.size()),
+        body, now));
   return error_reply(http::status::not_found,
-                     "no admin endpoint " + std::string{http::to_string(method)}
-                       + " " + target);
+                     "no admin endpoint " +
+                         std::string{http::to_string(method)} + " " + target);
 }
 
 void serve(tcp::socket socket, sim_store& store, knob_board& knobs) {
@@ -128,13 +125,11 @@ struct admin_server::impl {
   knob_board& knobs;
   boost::asio::io_context io;
   tcp::acceptor acceptor{io};
-  impl(sim_store& s, knob_board& k) : store(s), knobs(k) {
-  }
+  impl(sim_store& s, knob_board& k) : store(s), knobs(k) {}
 };
 
 admin_server::admin_server(sim_store& store, knob_board& knobs)
-  : impl_(std::make_unique<impl>(store, knobs)) {
-}
+    : impl_(std::make_unique<impl>(store, knobs)) {}
 
 admin_server::~admin_server() = default;
 

@@ -1,9 +1,9 @@
 #pragma once
 
-#include <memory>
-
 #include "simulators/erp/sim_knobs.hpp"
 #include "simulators/erp/sim_store.hpp"
+
+#include <memory>
 
 namespace ferry::sim {
 

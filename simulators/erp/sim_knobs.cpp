@@ -19,29 +19,29 @@ std::string knob_board::update(const json& body) {
   if (!body.is_object())
     return "the body must be a JSON object";
   fault_knobs k = get();
-  auto int_field = [&](const char* name, int& out, int lo, int hi) -> std::string {
+  auto int_field = [&](const char* name, int& out, int lo,
+                       int hi) -> std::string {
     if (!body.contains(name))
       return "";
     const auto& v = body[name];
-    if (!v.is_number_integer() || v.get<long long>() < lo
-        || v.get<long long>() > hi)
-      return std::string{name} + " must be an integer in " + std::to_string(lo)
-             + ".." + std::to_string(hi);
+    if (!v.is_number_integer() || v.get<long long>() < lo ||
+        v.get<long long>() > hi)
+      return std::string{name} + " must be an integer in " +
+             std::to_string(lo) + ".." + std::to_string(hi);
     out = v.get<int>();
     return "";
   };
-  for (auto err : {int_field("latency_ms", k.latency_ms, 0, 600000),
-                   int_field("jitter_ms", k.jitter_ms, 0, 600000),
-                   int_field("throttle_above", k.throttle_above, 1, 100000),
-                   int_field("clock_skew_s", k.clock_skew_s, -86400 * 365,
-                             86400 * 365),
-                   int_field("drop_hold_ms", k.drop_hold_ms, 0, 600000)})
+  for (auto err :
+       {int_field("latency_ms", k.latency_ms, 0, 600000),
+        int_field("jitter_ms", k.jitter_ms, 0, 600000),
+        int_field("throttle_above", k.throttle_above, 1, 100000),
+        int_field("clock_skew_s", k.clock_skew_s, -86400 * 365, 86400 * 365),
+        int_field("drop_hold_ms", k.drop_hold_ms, 0, 600000)})
     if (!err.empty())
       return err;
   if (body.contains("outage")) {
     const auto& v = body["outage"];
-    if (!v.is_string()
-        || (v != "none" && v != "refuse" && v != "503"))
+    if (!v.is_string() || (v != "none" && v != "refuse" && v != "503"))
       return "outage must be \"none\", \"refuse\" or \"503\"";
     k.outage = v.get<std::string>();
   }
@@ -53,15 +53,15 @@ std::string knob_board::update(const json& body) {
     for (auto it = v.begin(); it != v.end(); ++it) {
       const auto& e = it.value();
       fault_knobs::error_rate r;
-      if (!e.is_object() || !e.contains("rate") || !e["rate"].is_number()
-          || e["rate"].get<double>() < 0 || e["rate"].get<double>() > 1)
+      if (!e.is_object() || !e.contains("rate") || !e["rate"].is_number() ||
+          e["rate"].get<double>() < 0 || e["rate"].get<double>() > 1)
         return "error_rates." + it.key() + ".rate must be a number in 0..1";
       r.rate = e["rate"].get<double>();
       if (e.contains("fault")) {
-        if (!e["fault"].is_string()
-            || !from_string(e["fault"].get<std::string>(), r.fault))
-          return "error_rates." + it.key()
-                 + ".fault must be an ErrorCode such as Unavailable";
+        if (!e["fault"].is_string() ||
+            !from_string(e["fault"].get<std::string>(), r.fault))
+          return "error_rates." + it.key() +
+                 ".fault must be an ErrorCode such as Unavailable";
       }
       k.error_rates[it.key()] = r;
     }
@@ -120,8 +120,8 @@ json knob_board::stats() const {
 }
 
 std::chrono::system_clock::time_point knob_board::now() const {
-  return std::chrono::system_clock::now()
-         + std::chrono::seconds{get().clock_skew_s};
+  return std::chrono::system_clock::now() +
+         std::chrono::seconds{get().clock_skew_s};
 }
 
 erp_fault_code knob_board::draw_fault(const std::string& operation) {

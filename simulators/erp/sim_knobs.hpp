@@ -1,23 +1,22 @@
 #pragma once
 
+#include "mapping/erp_types.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <string>
-
-#include <nlohmann/json.hpp>
-
-#include "mapping/erp_types.hpp"
 
 namespace ferry::sim {
 
 /// The runtime fault knobs (see README.md, `POST /admin/faults`).
 struct fault_knobs {
   int latency_ms = 0; ///< added to every call
-  int jitter_ms = 0; ///< plus uniform [0, jitter_ms]
+  int jitter_ms = 0;  ///< plus uniform [0, jitter_ms]
   /// Per operation (or "*"): share of calls answered with `fault`, spread
   /// evenly and deterministically.
   struct error_rate {

@@ -1,10 +1,10 @@
 #pragma once
 
-#include <atomic>
-#include <string>
-
 #include "simulators/erp/sim_knobs.hpp"
 #include "simulators/erp/sim_store.hpp"
+
+#include <atomic>
+#include <string>
 
 namespace ferry::sim {
 

@@ -1,27 +1,26 @@
 #include "simulators/shop/journal.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace ferry::sim_shop {
 
 namespace {
 
 std::runtime_error io_error(const std::string& what, const std::string& path) {
-  return std::runtime_error("journal " + path + ": " + what + ": "
-                            + std::strerror(errno));
+  return std::runtime_error("journal " + path + ": " + what + ": " +
+                            std::strerror(errno));
 }
 
 } // namespace
 
 journal::journal(std::string path, bool sync)
-  : path_(std::move(path)), sync_(sync) {
+    : path_(std::move(path)), sync_(sync) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0)
     throw io_error("cannot open", path_);

@@ -5,14 +5,12 @@
 
 namespace ferry::sim_shop {
 
-rate_limiter::rate_limiter(settings s) : settings_(s) {
-}
+rate_limiter::rate_limiter(settings s) : settings_(s) {}
 
 rate_limiter::decision rate_limiter::take(const std::string& client,
                                           clock::time_point now,
                                           std::int64_t epoch_second,
-                                          bool refuse,
-                                          int storm_retry_after) {
+                                          bool refuse, int storm_retry_after) {
   std::lock_guard<std::mutex> guard{mutex_};
   auto& seconds = counts_[client];
   if (seconds.empty() || seconds.back().epoch_second != epoch_second) {
@@ -47,7 +45,7 @@ rate_limiter::decision rate_limiter::take(const std::string& client,
     d.allowed = false;
     auto missing = 1.0 - b.tokens;
     d.retry_after_seconds = std::max(
-      1, static_cast<int>(std::ceil(missing / settings_.rate_per_second)));
+        1, static_cast<int>(std::ceil(missing / settings_.rate_per_second)));
   }
   d.remaining = static_cast<int>(std::floor(b.tokens));
   return d;

@@ -1,8 +1,8 @@
 #include "simulators/shop/token_store.hpp"
 
-#include <openssl/crypto.h>
-
 #include "protocols/http/codec.hpp"
+
+#include <openssl/crypto.h>
 
 namespace ferry::sim_shop {
 
@@ -15,16 +15,15 @@ http::response oauth_error(int status, const char* code) {
 }
 
 bool same_secret(const std::string& a, const std::string& b) {
-  return a.size() == b.size()
-         && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  return a.size() == b.size() &&
+         CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 } // namespace
 
 token_store::token_store(std::map<std::string, std::string> clients,
                          std::chrono::seconds ttl, std::uint64_t seed)
-  : clients_(std::move(clients)), ttl_(ttl), rng_(seed ^ 0x5eed70c3) {
-}
+    : clients_(std::move(clients)), ttl_(ttl), rng_(seed ^ 0x5eed70c3) {}
 
 http::response token_store::issue(const http::request& r,
                                   clock::time_point now) {
@@ -74,15 +73,17 @@ http::response token_store::issue(const http::request& r,
   return out;
 }
 
-std::optional<std::string> token_store::authenticate(
-  const http::request& r, clock::time_point now, http::response& challenge) {
+std::optional<std::string>
+token_store::authenticate(const http::request& r, clock::time_point now,
+                          http::response& challenge) {
   auto auth = r.headers.get("Authorization");
   static const std::string prefix = "Bearer ";
-  if (!auth || auth->size() <= prefix.size()
-      || !http::iequals(auth->substr(0, prefix.size()), prefix)) {
+  if (!auth || auth->size() <= prefix.size() ||
+      !http::iequals(auth->substr(0, prefix.size()), prefix)) {
     challenge = http::response::json(
-      401, {{"message", "The consumer isn't authorized to access %resources."},
-            {"parameters", {{"resources", "this resource"}}}});
+        401,
+        {{"message", "The consumer isn't authorized to access %resources."},
+         {"parameters", {{"resources", "this resource"}}}});
     challenge.headers.set("WWW-Authenticate", "Bearer realm=\"shop\"");
     return std::nullopt;
   }
@@ -91,10 +92,9 @@ std::optional<std::string> token_store::authenticate(
   auto t = tokens_.find(value);
   if (t == tokens_.end() || t->second.expires <= now) {
     challenge = http::response::json(
-      401, {{"message", "The access token is invalid or has expired."},
-            {"parameters", nlohmann::json::array()}});
-    challenge.headers.set("WWW-Authenticate",
-                          "Bearer error=\"invalid_token\"");
+        401, {{"message", "The access token is invalid or has expired."},
+              {"parameters", nlohmann::json::array()}});
+    challenge.headers.set("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     return std::nullopt;
   }
   return t->second.client_id;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocols/http/message.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -7,8 +9,6 @@
 #include <optional>
 #include <random>
 #include <string>
-
-#include "protocols/http/message.hpp"
 
 namespace ferry::sim_shop {
 
@@ -21,8 +21,8 @@ public:
   using clock = std::chrono::steady_clock;
 
   /// `ttl` is the lifetime announced as `expires_in`.
-  token_store(std::map<std::string, std::string> clients, std::chrono::seconds ttl,
-              std::uint64_t seed);
+  token_store(std::map<std::string, std::string> clients,
+              std::chrono::seconds ttl, std::uint64_t seed);
 
   /// Answers `POST /oauth/token`.
   http::response issue(const http::request& r, clock::time_point now);

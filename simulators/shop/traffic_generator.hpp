@@ -1,14 +1,14 @@
 #pragma once
 
+#include "mapping/money.hpp"
+#include "simulators/shop/shop_state.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "mapping/money.hpp"
-#include "simulators/shop/shop_state.hpp"
 
 namespace ferry::sim_shop {
 

@@ -13,10 +13,10 @@ std::chrono::milliseconds retry_delay(const webhook_schedule& s, int retry) {
 }
 
 webhook_queue::webhook_queue(webhook_schedule s, std::uint64_t seed)
-  : schedule_(s), rng_(seed ^ 0x0e4b0015),
-    id_rng_((std::uint64_t{std::random_device{}()} << 32) ^
-            std::random_device{}()) {
-}
+    : schedule_(s),
+      rng_(seed ^ 0x0e4b0015),
+      id_rng_((std::uint64_t{std::random_device{}()} << 32) ^
+              std::random_device{}()) {}
 
 std::string webhook_queue::next_uuid() {
   auto a = id_rng_();
@@ -25,12 +25,11 @@ std::string webhook_queue::next_uuid() {
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xffff),
-                static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  std::snprintf(
+      buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx",
+      static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
+      static_cast<unsigned>(a & 0xffff), static_cast<unsigned>(b >> 48),
+      static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
 }
 

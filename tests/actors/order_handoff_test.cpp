@@ -56,7 +56,8 @@ TEST(order_handoff, delivers_rows_and_the_runnable_flag_to_the_intake) {
   EXPECT_FALSE(runnable);
 }
 
-TEST(order_handoff, a_new_intake_starts_afresh_and_an_old_one_cannot_detach_it) {
+TEST(order_handoff,
+     a_new_intake_starts_afresh_and_an_old_one_cannot_detach_it) {
   order_handoff h;
   auto first = h.attach(2, [] {});
   EXPECT_EQ(h.reserve(2), 2u);

@@ -3,9 +3,8 @@
 // end each shop order is in the ERP exactly once and no saga is stuck.
 #include "tests/actors/order_sim_env.hpp"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
+#include <gtest/gtest.h>
 #include <pqxx/pqxx>
 #include <random>
 #include <signal.h>
@@ -39,13 +38,12 @@ TEST(order_saga_chaos, kill_9_loop_loses_and_duplicates_nothing) {
   env.add_product(skus[2], "100.00");
   std::vector<std::int64_t> customers;
   for (int i = 0; i < 5; ++i)
-    customers.push_back(env
-                          .shop_admin("POST", "/admin/customers",
-                                      {{"email", "chaos" + std::to_string(i)
-                                                   + "@example.com"},
-                                       {"firstname", "Chaos"},
-                                       {"lastname", std::to_string(i)}})
-                          .value("id", std::int64_t{0}));
+    customers.push_back(
+        env.shop_admin("POST", "/admin/customers",
+                       {{"email", "chaos" + std::to_string(i) + "@example.com"},
+                        {"firstname", "Chaos"},
+                        {"lastname", std::to_string(i)}})
+            .value("id", std::int64_t{0}));
 
   std::atomic<int> placed{0};
   std::thread shop_users([&] {
@@ -80,24 +78,26 @@ TEST(order_saga_chaos, kill_9_loop_loses_and_duplicates_nothing) {
 
   const auto n = static_cast<std::size_t>(order_count);
   EXPECT_TRUE(ferry::test::wait_until(
-    [&] { return env.erp_orders().size() >= n; }, 150s, 500ms))
-    << env.erp_orders().size() << " of " << n << " in the ERP after "
-    << kills << " kills";
+      [&] { return env.erp_orders().size() >= n; }, 150s, 500ms))
+      << env.erp_orders().size() << " of " << n << " in the ERP after " << kills
+      << " kills";
   int duplicates = 0;
   auto erp = env.erp_orders(&duplicates);
   EXPECT_EQ(duplicates, 0);
   EXPECT_EQ(erp.size(), n);
   EXPECT_GE(kills, 8);
   // None stuck: every saga ends submitted with its shop comment done.
-  EXPECT_TRUE(ferry::test::wait_until([&] {
-    return count(env.database_url(),
-                 "SELECT count(*) FROM saga WHERE kind = 'order' AND state = "
-                 "'submitted' AND (data->>'parked')::boolean")
-           == order_count;
-  }, 60s))
-    << count(env.database_url(),
-             "SELECT count(*) FROM saga WHERE kind = 'order' AND state = "
-             "'submitted' AND (data->>'parked')::boolean");
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        return count(
+                   env.database_url(),
+                   "SELECT count(*) FROM saga WHERE kind = 'order' AND state = "
+                   "'submitted' AND (data->>'parked')::boolean") == order_count;
+      },
+      60s))
+      << count(env.database_url(),
+               "SELECT count(*) FROM saga WHERE kind = 'order' AND state = "
+               "'submitted' AND (data->>'parked')::boolean");
   EXPECT_EQ(count(env.database_url(),
                   "SELECT count(*) FROM saga WHERE state = 'failed'"),
             0);

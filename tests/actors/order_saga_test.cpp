@@ -1,10 +1,9 @@
 // The order saga and its intake with fake ERP and shop connectors against a
 // migrated scratch database: every transition and failure branch, what is
 // committed at each step, and the resumption after a crash.
+#include "actors/message_types.hpp"
 #include "actors/order_intake.hpp"
 #include "actors/order_saga.hpp"
-
-#include "actors/message_types.hpp"
 #include "config/values.hpp"
 #include "persistence/inbox_store.hpp"
 #include "persistence/inbox_wakeup.hpp"
@@ -141,8 +140,8 @@ protected:
     order_intake_report out;
     caf::scoped_actor self{sys_};
     self->request(intake, 5s, caf::get_atom_v)
-      .receive([&](order_intake_report& r) { out = r; },
-               [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+        .receive([&](order_intake_report& r) { out = r; },
+                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }
 
@@ -157,14 +156,14 @@ protected:
   prometheus::Registry registry_;
   persistence::pg_pool pool_{{db_.url(), 8}, registry_};
   std::shared_ptr<persistence::order_saga_store> store_ =
-    std::make_shared<persistence::order_saga_store>(pool_);
+      std::make_shared<persistence::order_saga_store>(pool_);
   caf::actor_system sys_{config()};
   std::shared_ptr<test::fake_erp_state> erp_ =
-    std::make_shared<test::fake_erp_state>();
+      std::make_shared<test::fake_erp_state>();
   std::shared_ptr<test::fake_shop_state> shop_ =
-    std::make_shared<test::fake_shop_state>();
+      std::make_shared<test::fake_shop_state>();
   std::shared_ptr<connector_directory> connectors_ =
-    std::make_shared<connector_directory>();
+      std::make_shared<connector_directory>();
   order_saga_settings settings_;
 };
 
@@ -195,10 +194,10 @@ TEST_F(order_saga_test, new_customer_order_goes_to_the_erp_once) {
   }
   auto log = messages("1001");
   std::vector<std::string> expected = {
-    "received", "received -> validated",
-    "validated -> customer_ensured (created)",
-    "customer_ensured -> submitted: SO-2 (created)",
-    "ERP number commented on the shop order"};
+      "received", "received -> validated",
+      "validated -> customer_ensured (created)",
+      "customer_ensured -> submitted: SO-2 (created)",
+      "ERP number commented on the shop order"};
   EXPECT_EQ(log, expected);
   EXPECT_EQ(open_reserved("AB-1"), 0) << "released when submitted";
   EXPECT_EQ(count("SELECT count(*) FROM stock_reservation_order"), 1);
@@ -241,9 +240,9 @@ TEST_F(order_saga_test, lost_answer_is_settled_by_get_sales_order) {
             erp_->orders.at("WEB-1004").sales_order_no);
   auto log = messages("1004");
   EXPECT_NE(std::find(log.begin(), log.end(),
-                      "customer_ensured -> submitted: "
-                        + r.data.value("sales_order_no", "")
-                        + " (found by GetSalesOrder)"),
+                      "customer_ensured -> submitted: " +
+                          r.data.value("sales_order_no", "") +
+                          " (found by GetSalesOrder)"),
             log.end());
 }
 
@@ -301,8 +300,7 @@ TEST_F(order_saga_test, erp_down_waits_with_stock_reserved_then_drains) {
   auto saga = spawn_order_saga(sys_, "1008", settings_, store_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
     return count("SELECT count(*) FROM sync_log WHERE entity_id = '1008' "
-                 "AND outcome = 'retry'")
-           >= 3;
+                 "AND outcome = 'retry'") >= 3;
   }));
   EXPECT_EQ(row("1008").state, "validated");
   EXPECT_EQ(open_reserved("AB-1"), 3) << "reserved while not in the ERP";
@@ -323,8 +321,7 @@ TEST_F(order_saga_test, shop_down_retries_the_comment) {
   auto saga = spawn_order_saga(sys_, "1009", settings_, store_, connectors_);
   ASSERT_TRUE(test::wait_until([&] {
     return count("SELECT count(*) FROM sync_log WHERE entity_id = '1009' "
-                 "AND outcome = 'retry'")
-           >= 2;
+                 "AND outcome = 'retry'") >= 2;
   }));
   // The submission did not wait for the shop.
   EXPECT_EQ(row("1009").state, "submitted");
@@ -339,8 +336,9 @@ TEST_F(order_saga_test, shop_down_retries_the_comment) {
   EXPECT_TRUE(row("1009").data.value("shop_done", false));
   EXPECT_EQ(shop_->comments_of(1009).size(), 1u);
   auto log = messages("1009");
-  EXPECT_NE(std::find(log.begin(), log.end(), "ERP number commented on the "
-                                              "shop order"),
+  EXPECT_NE(std::find(log.begin(), log.end(),
+                      "ERP number commented on the "
+                      "shop order"),
             log.end());
 }
 
@@ -470,12 +468,13 @@ TEST_F(order_saga_test, each_state_resumes_after_a_crash) {
     pqxx::connection conn{db_.url()};
     pqxx::work tx{conn};
     tx.exec_params(
-      "UPDATE saga SET state = $2, claimed_by = 'node-a', lease_until = "
-      "now() + interval '1 hour', data = data || $3::jsonb WHERE key = $1",
-      std::string{lb.key}, std::string{lb.state},
-      std::string{lb.state} == "submitted"
-        ? std::string{R"({"sales_order_no":"SO-OLD","erp_customer_no":"C9"})"}
-        : std::string{R"({"erp_customer_no":"C9"})"});
+        "UPDATE saga SET state = $2, claimed_by = 'node-a', lease_until = "
+        "now() + interval '1 hour', data = data || $3::jsonb WHERE key = $1",
+        std::string{lb.key}, std::string{lb.state},
+        std::string{lb.state} == "submitted"
+            ? std::
+                  string{R"({"sales_order_no":"SO-OLD","erp_customer_no":"C9"})"}
+            : std::string{R"({"erp_customer_no":"C9"})"});
     tx.commit();
   }
   // Before the crash the ERP had already created 2004's order.
@@ -485,10 +484,7 @@ TEST_F(order_saga_test, each_state_resumes_after_a_crash) {
   erp_->orders["WEB-2004"] = before;
   auto s = intake_settings();
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
-  ASSERT_TRUE(test::wait_until([&] {
-    return submitted_and_parked()
-           == 5;
-  }));
+  ASSERT_TRUE(test::wait_until([&] { return submitted_and_parked() == 5; }));
   EXPECT_EQ(erp_->order_count(), 4) << "2005 was already submitted";
   EXPECT_EQ(row("2004").data.value("sales_order_no", ""), "SO-2004");
   EXPECT_EQ(shop_->comments_of(2005),
@@ -504,30 +500,27 @@ TEST_F(order_saga_test, intake_makes_one_saga_per_order_from_the_inbox) {
     auto id = std::to_string(3000 + i);
     auto payload = payload_of(make_order(id));
     ASSERT_TRUE(inbox.insert_if_absent(
-      {"shop", "evt-" + id, "orders/create", payload}));
+        {"shop", "evt-" + id, "orders/create", payload}));
     if (i % 3 == 0) {
       ASSERT_TRUE(inbox.insert_if_absent(
-        {"shop", "poll:" + id, "orders/create", payload}));
+          {"shop", "poll:" + id, "orders/create", payload}));
     }
     if (i % 5 == 0) {
       ASSERT_TRUE(inbox.insert_if_absent(
-        {"shop", "evt-" + id, "orders/create", payload}));
+          {"shop", "evt-" + id, "orders/create", payload}));
     }
   }
   // Another topic is not the intake's; an unreadable order is
   // dead-lettered.
   ASSERT_TRUE(inbox.insert_if_absent(
-    {"shop", "cust-1", "customers/create", R"({"id":1})"}));
+      {"shop", "cust-1", "customers/create", R"({"id":1})"}));
   ASSERT_TRUE(inbox.insert_if_absent(
-    {"shop", "bad-1", "orders/create", R"({"entity_id":"x"})"}));
+      {"shop", "bad-1", "orders/create", R"({"entity_id":"x"})"}));
   auto s = intake_settings();
   s.batch = 7;
   s.max_running = 4;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
-  ASSERT_TRUE(test::wait_until([&] {
-    return submitted_and_parked()
-           == 20;
-  }));
+  ASSERT_TRUE(test::wait_until([&] { return submitted_and_parked() == 20; }));
   EXPECT_EQ(erp_->order_count(), 20);
   EXPECT_EQ(erp_->create_order_calls, 20);
   auto r = report_of(intake);
@@ -570,8 +563,8 @@ TEST_F(order_saga_test, webhooks_start_their_sagas_without_an_inbox_round) {
   std::vector<persistence::inbox_event> events;
   for (int i = 0; i < 6; ++i) {
     auto id = std::to_string(5000 + i);
-    events.push_back({"shop", "evt-" + id, "orders/create",
-                      payload_of(make_order(id))});
+    events.push_back(
+        {"shop", "evt-" + id, "orders/create", payload_of(make_order(id))});
   }
   auto echo = make_order("5000");
   echo.status_histories.push_back({});
@@ -585,18 +578,16 @@ TEST_F(order_saga_test, webhooks_start_their_sagas_without_an_inbox_round) {
   auto again = commit({events[0]});
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, std::vector<bool>{false});
-  ASSERT_TRUE(test::wait_until([&] {
-    return submitted_and_parked()
-           == 6;
-  }));
+  ASSERT_TRUE(test::wait_until([&] { return submitted_and_parked() == 6; }));
   EXPECT_EQ(erp_->order_count(), 6);
   EXPECT_EQ(erp_->create_order_calls, 6);
   EXPECT_EQ(count("SELECT count(*) FROM sync_log WHERE entity_id = '5000' "
                   "AND outcome = 'skipped' AND message LIKE '%echo%'"),
             1);
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM dead_letter WHERE entity_id = 'bad-2'")
-           == 1;
+    return count(
+               "SELECT count(*) FROM dead_letter WHERE entity_id = 'bad-2'") ==
+           1;
   }));
   EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE status = 'done'"), 7);
   EXPECT_EQ(count("SELECT count(*) FROM inbox WHERE topic = "
@@ -622,8 +613,7 @@ TEST_F(order_saga_test, intake_runs_no_more_sagas_than_its_slots) {
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
   // Many poll rounds: each running saga retries its comment several times.
   ASSERT_TRUE(test::wait_until([&] {
-    return count("SELECT count(*) FROM sync_log WHERE outcome = 'retry'")
-           >= 10;
+    return count("SELECT count(*) FROM sync_log WHERE outcome = 'retry'") >= 10;
   }));
   auto busy = report_of(intake);
   EXPECT_EQ(busy.sagas_started, 2u);
@@ -632,10 +622,7 @@ TEST_F(order_saga_test, intake_runs_no_more_sagas_than_its_slots) {
     std::lock_guard<std::mutex> guard{shop_->mutex};
     shop_->down = false;
   }
-  ASSERT_TRUE(test::wait_until([&] {
-    return submitted_and_parked()
-           == 8;
-  }));
+  ASSERT_TRUE(test::wait_until([&] { return submitted_and_parked() == 8; }));
   EXPECT_EQ(erp_->order_count(), 8);
   caf::anon_send_exit(intake, caf::exit_reason::user_shutdown);
 }
@@ -644,7 +631,7 @@ TEST_F(order_saga_test, arrival_commits_received_and_validated_at_once) {
   persistence::inbox_store inbox{pool_};
   auto o = make_order("4001");
   ASSERT_TRUE(inbox.insert_if_absent(
-    {"shop", "evt-4001", "orders/create", payload_of(o)}));
+      {"shop", "evt-4001", "orders/create", payload_of(o)}));
   auto claimed = inbox.claim("node-a", 10, 60s, std::string{"orders/create"});
   ASSERT_TRUE(claimed);
   ASSERT_EQ(claimed->size(), 1u);
@@ -678,7 +665,7 @@ TEST_F(order_saga_test, arrival_commits_received_and_validated_at_once) {
             1);
   // The same order again (another event): nothing but that event is done.
   ASSERT_TRUE(inbox.insert_if_absent(
-    {"shop", "poll:4001", "orders/create", payload_of(o)}));
+      {"shop", "poll:4001", "orders/create", payload_of(o)}));
   claimed = inbox.claim("node-a", 10, 60s, std::string{"orders/create"});
   ASSERT_TRUE(claimed && claimed->size() == 1u);
   a.inbox_id = claimed->front().id;
@@ -723,15 +710,12 @@ TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
   for (int i = 0; i < 5; ++i) {
     auto id = std::to_string(4000 + i);
     ASSERT_TRUE(inbox.insert_if_absent(
-      {"shop", "evt-" + id, "orders/create", payload_of(make_order(id))}));
+        {"shop", "evt-" + id, "orders/create", payload_of(make_order(id))}));
   }
   auto s = intake_settings();
   s.max_event_attempts = 3;
   auto intake = spawn_order_intake(sys_, s, pool_, connectors_);
-  ASSERT_TRUE(test::wait_until([&] {
-    return submitted_and_parked()
-           == 4;
-  }));
+  ASSERT_TRUE(test::wait_until([&] { return submitted_and_parked() == 4; }));
   EXPECT_EQ(erp_->create_order_calls, 4);
   // 4002 is tried again, then dead-lettered with the database's reason on
   // its third attempt; it never reaches the ERP.
@@ -739,11 +723,9 @@ TEST_F(order_saga_test, an_order_the_database_refuses_holds_up_no_other) {
   ASSERT_TRUE(test::wait_until([&] {
     return count("SELECT count(*) FROM dead_letter WHERE entity_id = "
                  "'evt-4002' AND reason LIKE '%refused 3 times%'"
-                 " AND reason LIKE '%order 4002 refused%'")
-             == 1
-           && count("SELECT count(*) FROM inbox WHERE event_id = 'evt-4002'"
-                    " AND status = 'failed' AND attempts = 3")
-                == 1;
+                 " AND reason LIKE '%order 4002 refused%'") == 1 &&
+           count("SELECT count(*) FROM inbox WHERE event_id = 'evt-4002'"
+                 " AND status = 'failed' AND attempts = 3") == 1;
   }));
   EXPECT_EQ(count("SELECT count(*) FROM sync_log WHERE entity_id = "
                   "'evt-4002' AND outcome = 'failed'"),
@@ -765,11 +747,8 @@ TEST_F(order_saga_test, intake_starts_on_the_inbox_commit_not_at_its_poll) {
   // finds it) or while it waits (which it ends), the order goes through.
   persistence::inbox_store inbox{pool_};
   ASSERT_TRUE(inbox.insert_if_absent(
-    {"shop", "evt-4004", "orders/create", payload_of(make_order("4004"))}));
-  EXPECT_TRUE(test::wait_until([&] {
-    return submitted_and_parked()
-           == 1;
-  }));
+      {"shop", "evt-4004", "orders/create", payload_of(make_order("4004"))}));
+  EXPECT_TRUE(test::wait_until([&] { return submitted_and_parked() == 1; }));
   EXPECT_EQ(erp_->order_count(), 1);
   // The intake never blocks: it reads the exit message at once, and its
   // listener goes with it (a later commit sends it nothing).

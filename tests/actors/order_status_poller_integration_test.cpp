@@ -5,7 +5,6 @@
 #include "tests/actors/order_sim_env.hpp"
 
 #include <gtest/gtest.h>
-
 #include <pqxx/pqxx>
 
 using namespace std::chrono_literals;
@@ -35,17 +34,20 @@ TEST(order_status_poller_integration, status_reaches_the_shop_without_echo) {
   auto later = place("later@example.com");
   auto id = [](const json& o) { return o.value("increment_id", ""); };
   auto shop_order = [&](const json& o) {
-    return env.shop_admin("GET", "/admin/orders/"
-                                   + std::to_string(o.value("entity_id", 0)));
+    return env.shop_admin("GET", "/admin/orders/" +
+                                     std::to_string(o.value("entity_id", 0)));
   };
   auto commented = [&](const json& o, const std::string& text) {
     return shop_order(o).dump().find(text) != std::string::npos;
   };
-  ASSERT_TRUE(ferry::test::wait_until([&] {
-    return commented(shipped, "Ferry: ERP sales order SO-")
-           && commented(cancelled, "Ferry: ERP sales order SO-")
-           && commented(later, "Ferry: ERP sales order SO-");
-  }, 60s)) << env.ferry().log().substr(0, 4000);
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] {
+        return commented(shipped, "Ferry: ERP sales order SO-") &&
+               commented(cancelled, "Ferry: ERP sales order SO-") &&
+               commented(later, "Ferry: ERP sales order SO-");
+      },
+      60s))
+      << env.ferry().log().substr(0, 4000);
 
   env.erp_admin("POST", "/admin/orders/WEB-" + id(shipped) + "/status",
                 {{"Status", "Released"}});
@@ -53,10 +55,13 @@ TEST(order_status_poller_integration, status_reaches_the_shop_without_echo) {
                 {{"Status", "Shipped"}, {"TrackingNo", "1Z999AA10123456784"}});
   env.erp_admin("POST", "/admin/orders/WEB-" + id(cancelled) + "/status",
                 {{"Status", "Cancelled"}});
-  ASSERT_TRUE(ferry::test::wait_until([&] {
-    return shop_order(shipped).value("status", "") == "complete"
-           && shop_order(cancelled).value("status", "") == "canceled";
-  }, 60s)) << shop_order(shipped).dump();
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] {
+        return shop_order(shipped).value("status", "") == "complete" &&
+               shop_order(cancelled).value("status", "") == "canceled";
+      },
+      60s))
+      << shop_order(shipped).dump();
   EXPECT_TRUE(commented(shipped, "tracking number 1Z999AA10123456784"));
   auto writes = shop_order(shipped)["status_histories"].size();
 
@@ -64,22 +69,23 @@ TEST(order_status_poller_integration, status_reaches_the_shop_without_echo) {
   // orders/updated echoes of Ferry's comments change nothing more.
   env.erp_admin("POST", "/admin/orders/WEB-" + id(later) + "/status",
                 {{"Status", "Invoiced"}});
-  ASSERT_TRUE(ferry::test::wait_until([&] {
-    return shop_order(later).value("status", "") == "complete";
-  }, 60s));
-  ASSERT_TRUE(ferry::test::wait_until([&] {
-    return count(env.database_url(),
-                 "SELECT count(*) FROM sync_log WHERE message = "
-                 "'orders/updated is the echo of Ferry''s own write'")
-           >= 3;
-  }, 60s));
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] { return shop_order(later).value("status", "") == "complete"; },
+      60s));
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] {
+        return count(env.database_url(),
+                     "SELECT count(*) FROM sync_log WHERE message = "
+                     "'orders/updated is the echo of Ferry''s own write'") >= 3;
+      },
+      60s));
   EXPECT_EQ(shop_order(shipped)["status_histories"].size(), writes);
+  EXPECT_EQ(
+      count(env.database_url(), "SELECT count(*) FROM saga WHERE key = '" +
+                                    id(later) + "' AND state = 'closed'"),
+      1);
   EXPECT_EQ(count(env.database_url(),
-                  "SELECT count(*) FROM saga WHERE key = '" + id(later)
-                    + "' AND state = 'closed'"),
-            1);
-  EXPECT_EQ(count(env.database_url(),
-                  "SELECT count(*) FROM saga WHERE key = '" + id(shipped)
-                    + "' AND state = 'status_mirrored'"),
+                  "SELECT count(*) FROM saga WHERE key = '" + id(shipped) +
+                      "' AND state = 'status_mirrored'"),
             1);
 }

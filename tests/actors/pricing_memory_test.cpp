@@ -93,8 +93,8 @@ TEST(pricing_memory, recall_all_needs_every_item) {
 }
 
 std::string render_price(const std::string& customer, const price_answer& a) {
-  return customer + ":" + a.sku + "=" + a.quote.unit_price.to_string()
-         + (a.cache_hit ? " hit" : " miss");
+  return customer + ":" + a.sku + "=" + a.quote.unit_price.to_string() +
+         (a.cache_hit ? " hit" : " miss");
 }
 
 std::string render_other(const std::string& customer, const price_answer& a) {
@@ -122,7 +122,7 @@ TEST(pricing_memory, keeps_the_rendered_answer_until_it_changes) {
             "C1:A=9.90 hit");
   EXPECT_EQ(*first, "C1:A=12.50 hit") << "a reader's copy stays intact";
   EXPECT_FALSE(
-    m.recall_rendered("C1", "", item("A"), &render_price, t0 + 1000ms));
+      m.recall_rendered("C1", "", item("A"), &render_price, t0 + 1000ms));
   m.forget_all();
   EXPECT_FALSE(m.recall_rendered("C1", "", item("A"), &render_price, t0));
 }

@@ -24,9 +24,7 @@ namespace ferry {
 namespace {
 
 struct config : caf::actor_system_config {
-  config() {
-    register_message_types(*this);
-  }
+  config() { register_message_types(*this); }
 };
 
 // What the fake customer actors did, shared with the test body.
@@ -56,11 +54,10 @@ pricing_actor_factory fake_factory(std::shared_ptr<journal> log,
       log->spawned.push_back(customer);
       incarnation = static_cast<int>(log->spawned.size());
     }
-    return sys.spawn(
-      [log, idle, incarnation](pricing_actor::pointer self)
-        -> pricing_actor::behavior_type {
-        self->attach_functor([log](const caf::error&) { ++log->stopped; });
-        return {
+    return sys.spawn([log, idle, incarnation](pricing_actor::pointer self)
+                         -> pricing_actor::behavior_type {
+      self->attach_functor([log](const caf::error&) { ++log->stopped; });
+      return {
           [log, incarnation](price_query& q) {
             if (log->fail_next > 0) {
               --log->fail_next;
@@ -80,8 +77,8 @@ pricing_actor_factory fake_factory(std::shared_ptr<journal> log,
             ++log->invalidations;
           },
           caf::after(idle) >> [self] { self->quit(); },
-        };
-      });
+      };
+    });
   };
 }
 
@@ -91,17 +88,17 @@ protected:
     caf::scoped_actor self{sys_};
     pricing_status out;
     self->request(reg, 10s, caf::get_atom::value)
-      .receive([&](pricing_status& s) { out = s; },
-               [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+        .receive([&](pricing_status& s) { out = s; },
+                 [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
     return out;
   }
 
   price_reply ask(const pricing_registry_actor& reg, const price_query& q) {
     caf::scoped_actor self{sys_};
     price_reply out;
-    self->request(reg, 30s, q).receive(
-      [&](price_reply& r) { out = std::move(r); },
-      [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+    self->request(reg, 30s, q)
+        .receive([&](price_reply& r) { out = std::move(r); },
+                 [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
     return out;
   }
 
@@ -113,8 +110,8 @@ protected:
 };
 
 TEST_F(pricing_registry_test, one_actor_per_customer_spawned_on_demand) {
-  auto reg = spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {},
-                                    metrics_);
+  auto reg =
+      spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {}, metrics_);
   EXPECT_EQ(status(reg).alive, 0u);
   ask(reg, query_for("C1", "A"));
   ask(reg, query_for("C1", "B"));
@@ -130,8 +127,8 @@ TEST_F(pricing_registry_test, one_actor_per_customer_spawned_on_demand) {
 TEST_F(pricing_registry_test, keeps_at_most_max_actors_evicting_the_lru) {
   pricing_registry_settings settings;
   settings.max_actors = 2;
-  auto reg = spawn_pricing_registry(sys_, settings, fake_factory(log_, 60s),
-                                    {}, metrics_);
+  auto reg = spawn_pricing_registry(sys_, settings, fake_factory(log_, 60s), {},
+                                    metrics_);
   ask(reg, query_for("C1", "A"));
   ask(reg, query_for("C2", "A"));
   ask(reg, query_for("C1", "A")); // C1 is now the most recent
@@ -151,8 +148,8 @@ TEST_F(pricing_registry_test, keeps_at_most_max_actors_evicting_the_lru) {
 }
 
 TEST_F(pricing_registry_test, idle_actors_stop_and_are_forgotten) {
-  auto reg = spawn_pricing_registry(sys_, {}, fake_factory(log_, 100ms), {},
-                                    metrics_);
+  auto reg =
+      spawn_pricing_registry(sys_, {}, fake_factory(log_, 100ms), {}, metrics_);
   ask(reg, query_for("C1", "A"));
   ask(reg, query_for("C2", "A"));
   EXPECT_TRUE(test::wait_until([&] { return status(reg).alive == 0; }));
@@ -163,9 +160,10 @@ TEST_F(pricing_registry_test, idle_actors_stop_and_are_forgotten) {
   caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
 }
 
-TEST_F(pricing_registry_test, a_failed_actor_is_replaced_and_the_request_answered) {
-  auto reg = spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {},
-                                    metrics_);
+TEST_F(pricing_registry_test,
+       a_failed_actor_is_replaced_and_the_request_answered) {
+  auto reg =
+      spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {}, metrics_);
   ask(reg, query_for("C1", "A")); // incarnation 1
   log_->fail_next = 1;
   auto reply = ask(reg, query_for("C1", "B"));
@@ -183,8 +181,8 @@ TEST_F(pricing_registry_test, a_failed_actor_is_replaced_and_the_request_answere
 }
 
 TEST_F(pricing_registry_test, a_request_failing_twice_is_answered_503) {
-  auto reg = spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {},
-                                    metrics_);
+  auto reg =
+      spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {}, metrics_);
   log_->fail_next = 2;
   auto reply = ask(reg, query_for("C1", "A"));
   ASSERT_EQ(reply.answers.size(), 1u);
@@ -197,8 +195,8 @@ TEST_F(pricing_registry_test, a_request_failing_twice_is_answered_503) {
 }
 
 TEST_F(pricing_registry_test, invalidation_reaches_every_actor) {
-  auto reg = spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {},
-                                    metrics_);
+  auto reg =
+      spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {}, metrics_);
   ask(reg, query_for("C1", "A"));
   ask(reg, query_for("C2", "A"));
   caf::anon_send(reg, pricing_invalidate_atom::value, std::int64_t{7});
@@ -208,8 +206,8 @@ TEST_F(pricing_registry_test, invalidation_reaches_every_actor) {
 }
 
 TEST_F(pricing_registry_test, stopping_the_registry_stops_its_actors) {
-  auto reg = spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {},
-                                    metrics_);
+  auto reg =
+      spawn_pricing_registry(sys_, {}, fake_factory(log_, 60s), {}, metrics_);
   ask(reg, query_for("C1", "A"));
   ask(reg, query_for("C2", "A"));
   caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
@@ -228,28 +226,28 @@ struct loader_log {
 caf::actor fake_loader(caf::actor_system& sys, std::shared_ptr<loader_log> l) {
   return sys.spawn([l](caf::event_based_actor*) -> caf::behavior {
     return {
-      [l](price_load& load) {
-        ++l->loads;
-        if (load.customer.resolved)
-          l->resolved_seen = true;
-        price_load_result out;
-        out.customer.resolved = true;
-        out.customer.customer_no = "C1";
-        for (auto& item : load.query.items) {
-          ++l->items;
-          price_answer a;
-          a.sku = item.sku;
-          a.quantity = item.quantity;
-          if (item.sku == "NOPE") {
-            a.status = 404;
-            a.error = "unknown_sku";
-          } else {
-            a.quote.unit_price = money::from_minor(l->price);
+        [l](price_load& load) {
+          ++l->loads;
+          if (load.customer.resolved)
+            l->resolved_seen = true;
+          price_load_result out;
+          out.customer.resolved = true;
+          out.customer.customer_no = "C1";
+          for (auto& item : load.query.items) {
+            ++l->items;
+            price_answer a;
+            a.sku = item.sku;
+            a.quantity = item.quantity;
+            if (item.sku == "NOPE") {
+              a.status = 404;
+              a.error = "unknown_sku";
+            } else {
+              a.quote.unit_price = money::from_minor(l->price);
+            }
+            out.reply.answers.push_back(a);
           }
-          out.reply.answers.push_back(a);
-        }
-        return out;
-      },
+          return out;
+        },
     };
   });
 }
@@ -262,9 +260,9 @@ TEST_F(pricing_registry_test, pricing_actor_remembers_until_invalidated) {
   caf::scoped_actor self{sys_};
   auto ask_actor = [&](const price_query& q) {
     price_reply out;
-    self->request(actor, 30s, q).receive(
-      [&](price_reply& r) { out = std::move(r); },
-      [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+    self->request(actor, 30s, q)
+        .receive([&](price_reply& r) { out = std::move(r); },
+                 [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
     return out;
   };
   price_query q = query_for("C1", "A");
@@ -302,11 +300,11 @@ TEST_F(pricing_registry_test,
   pricing_registry_settings settings;
   settings.memory = memory;
   auto reg = spawn_pricing_registry(
-    sys_, settings,
-    [loader, actor_settings](caf::actor_system& s, const std::string& c) {
-      return spawn_pricing_actor(s, c, loader, actor_settings);
-    },
-    {}, metrics_);
+      sys_, settings,
+      [loader, actor_settings](caf::actor_system& s, const std::string& c) {
+        return spawn_pricing_actor(s, c, loader, actor_settings);
+      },
+      {}, metrics_);
   auto q = query_for("C1", "A");
   EXPECT_FALSE(ask(reg, q).answers.at(0).cache_hit);
   // What the API reads on its io threads without asking any actor.
@@ -336,8 +334,8 @@ TEST_F(pricing_registry_test, pricing_actor_memory_expires_after_the_ttl) {
   auto hit = [&] {
     bool out = false;
     self->request(actor, 30s, query_for("C1", "A"))
-      .receive([&](price_reply& r) { out = r.answers.at(0).cache_hit; },
-               [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
+        .receive([&](price_reply& r) { out = r.answers.at(0).cache_hit; },
+                 [&](caf::error& e) { ADD_FAILURE() << sys_.render(e); });
     return out;
   };
   EXPECT_FALSE(hit());

@@ -43,8 +43,8 @@ double sample(prometheus::Registry& registry, const std::string& name,
         match = match || (l.name == label && l.value == value);
       if (match)
         return family.type == prometheus::MetricType::Gauge
-                 ? metric.gauge.value
-                 : metric.counter.value;
+                   ? metric.gauge.value
+                   : metric.counter.value;
     }
   }
   return -1;
@@ -65,9 +65,8 @@ protected:
     c.price_group = "GOLD";
     ASSERT_TRUE(customers_.upsert(c));
     ASSERT_TRUE(lists_.upsert_lists({own_, gold_}));
-    ASSERT_TRUE(
-      lists_.upsert_base_prices({item("A", 2000), item("B", 3000),
-                                 item("C", 4000)}));
+    ASSERT_TRUE(lists_.upsert_base_prices(
+        {item("A", 2000), item("B", 3000), item("C", 4000)}));
   }
 
   static redis_options redis_of(int port) {
@@ -124,7 +123,7 @@ protected:
                              {unit_line("A", 1, 1800), unit_line("A", 10, 1500),
                               unit_line("B", 1, 2500)});
   erp_price_list gold_ =
-    list("PL-GOLD", "", "GOLD", {discount_line("C", 1, 10)});
+      list("PL-GOLD", "", "GOLD", {discount_line("C", 1, 10)});
 };
 
 } // namespace
@@ -148,7 +147,7 @@ TEST_F(pricing_source_redis, first_miss_stores_the_lists_second_reads_them) {
   auto version = cache_.lookup("x");
   ASSERT_TRUE(version);
   auto ttl = redis_.command(
-    {"PTTL", cache_.versioned_key(version->version, "l:C000001:GOLD")});
+      {"PTTL", cache_.versioned_key(version->version, "l:C000001:GOLD")});
   ASSERT_TRUE(ttl);
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 60000);
@@ -156,16 +155,15 @@ TEST_F(pricing_source_redis, first_miss_stores_the_lists_second_reads_them) {
   // Another SKU of the same customer, even on another node (a second
   // source sharing Redis): the lists come from Redis.
   prometheus::Registry other_registry;
-  pricing_source other(lists_, customers_, &cache_, other_registry,
-                       settings());
+  pricing_source other(lists_, customers_, &cache_, other_registry, settings());
   auto c = ask(other, "C", 1);
   EXPECT_EQ(c.quote.unit_price, money::from_minor(3600));
   EXPECT_EQ(c.quote.price_list_code, "PL-GOLD");
-  EXPECT_EQ(sample(other_registry, "ferry_pricing_lists_loads_total",
-                    "source", "redis"),
+  EXPECT_EQ(sample(other_registry, "ferry_pricing_lists_loads_total", "source",
+                   "redis"),
             1);
-  EXPECT_EQ(sample(other_registry, "ferry_pricing_lists_loads_total",
-                    "source", "postgresql"),
+  EXPECT_EQ(sample(other_registry, "ferry_pricing_lists_loads_total", "source",
+                   "postgresql"),
             0);
 
   // A cached price needs no lists at all.
@@ -203,7 +201,7 @@ TEST_F(pricing_source_redis, a_changed_list_is_seen_only_after_invalidate) {
   auto stored = cached_lists();
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->at(0).lines[2].unit_price, money::from_minor(2200))
-    << "the new lists are stored under the new version";
+      << "the new lists are stored under the new version";
 }
 
 TEST_F(pricing_source_redis, an_unreadable_cached_value_is_replaced) {
@@ -231,13 +229,13 @@ TEST_F(pricing_source_redis, a_price_from_cached_lists_expires_with_them) {
   // The lists have 20 s left: a price computed from them now must not be
   // answered from Redis after they are gone.
   ASSERT_TRUE(redis_.command(
-    {"PEXPIRE", cache_.versioned_key(version->version, "l:C000001:GOLD"),
-     "20000"}));
+      {"PEXPIRE", cache_.versioned_key(version->version, "l:C000001:GOLD"),
+       "20000"}));
   ask(source, "B", 1);
   EXPECT_EQ(lists_from("redis"), 1);
-  auto ttl = redis_.command({"PTTL", cache_.versioned_key(
-                                       version->version,
-                                       "q:C000001:GOLD:B:1:USD")});
+  auto ttl =
+      redis_.command({"PTTL", cache_.versioned_key(version->version,
+                                                   "q:C000001:GOLD:B:1:USD")});
   ASSERT_TRUE(ttl);
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 20000) << "not the cache's 60 s";
@@ -267,11 +265,11 @@ TEST_F(pricing_source_redis, redis_stopped_prices_come_from_postgresql) {
   // and read from Redis again.
   redis_server_.start();
   EXPECT_TRUE(test::wait_until(
-    [&] {
-      ask(source, "B", 1);
-      return source.redis_available() && cached_lists().has_value();
-    },
-    30s, 100ms));
+      [&] {
+        ask(source, "B", 1);
+        return source.redis_available() && cached_lists().has_value();
+      },
+      30s, 100ms));
   auto before = lists_from("redis");
   ask(source, "A", 50);
   EXPECT_EQ(lists_from("redis"), before + 1);
@@ -315,5 +313,5 @@ TEST_F(pricing_source_redis, a_batch_costs_one_lookup_and_one_store) {
   EXPECT_EQ(answers[4].quote.unit_price, money::from_minor(2500));
   EXPECT_EQ(lists_from("redis"), 1) << "the lists once for the batch";
   EXPECT_EQ(script_calls(), before + 2)
-    << "one lookup of everything, one store of what was computed";
+      << "one lookup of everything, one store of what was computed";
 }

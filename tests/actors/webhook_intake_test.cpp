@@ -1,20 +1,18 @@
 // The webhook intake handler on its own: every refusal, rotation, throttling
 // and the commit hand-off, with an in-memory inbox standing in for
 // PostgreSQL (the integration test uses the real one).
-#include <gtest/gtest.h>
-
-#include <condition_variable>
-#include <future>
-#include <mutex>
-#include <set>
-
-#include <prometheus/registry.h>
-
 #include "actors/backlog.hpp"
 #include "actors/webhook_intake.hpp"
 #include "persistence/errors.hpp"
 #include "protocols/webhook_signature.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <condition_variable>
+#include <future>
+#include <gtest/gtest.h>
+#include <mutex>
+#include <prometheus/registry.h>
+#include <set>
 
 using namespace ferry;
 using namespace std::chrono_literals;
@@ -22,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string order_json =
-  R"({"entity_id":1001,"increment_id":"000001001","grand_total":5412.40})";
+    R"({"entity_id":1001,"increment_id":"000001001","grand_total":5412.40})";
 
 /// An inbox in memory: unique on (source, event_id), like the table.
 struct memory_inbox {
@@ -48,8 +46,8 @@ struct memory_inbox {
 };
 
 http::request delivery(const std::string& body, const std::string& secret,
-                      const std::string& topic = "orders/create",
-                      const std::string& id = "3f1c9a52-1d2e-4c1b-9a7e-1") {
+                       const std::string& topic = "orders/create",
+                       const std::string& id = "3f1c9a52-1d2e-4c1b-9a7e-1") {
   http::request r;
   r.method = "POST";
   r.target = r.path = "/webhooks/shop";
@@ -72,9 +70,9 @@ struct intake_fixture {
     settings.secrets = std::move(secrets);
     settings.max_body_bytes = 4096;
     intake = std::make_unique<webhook_intake>(
-      settings,
-      [this](const persistence::inbox_event& e) { return inbox.insert(e); },
-      &gate, registry);
+        settings,
+        [this](const persistence::inbox_event& e) { return inbox.insert(e); },
+        &gate, registry);
   }
 
   http::response deliver(http::request r) {
@@ -131,17 +129,17 @@ TEST(webhook_intake, missing_or_wrong_signatures_are_401_and_store_nothing) {
 
 TEST(webhook_intake, both_secrets_are_accepted_during_a_rotation) {
   intake_fixture f{{"new-secret", "old-secret"}};
-  EXPECT_EQ(f.deliver(delivery(order_json, "old-secret", "orders/create",
-                              "e-1"))
-              .status,
-            200);
-  EXPECT_EQ(f.deliver(delivery(order_json, "new-secret", "orders/create",
-                              "e-2"))
-              .status,
-            200);
-  EXPECT_EQ(f.deliver(delivery(order_json, "retired", "orders/create", "e-3"))
-              .status,
-            401);
+  EXPECT_EQ(
+      f.deliver(delivery(order_json, "old-secret", "orders/create", "e-1"))
+          .status,
+      200);
+  EXPECT_EQ(
+      f.deliver(delivery(order_json, "new-secret", "orders/create", "e-2"))
+          .status,
+      200);
+  EXPECT_EQ(
+      f.deliver(delivery(order_json, "retired", "orders/create", "e-3")).status,
+      401);
   EXPECT_EQ(f.inbox.size(), 2u);
 }
 
@@ -211,21 +209,20 @@ TEST(webhook_intake, a_full_commit_queue_is_503_not_unbounded_memory) {
   std::condition_variable cv;
   bool release = false;
   std::atomic<int> entered{0};
-  webhook_intake intake{
-    s,
-    [&](const persistence::inbox_event& e) {
-      ++entered;
-      std::unique_lock<std::mutex> lock{m};
-      cv.wait(lock, [&] { return release; });
-      return inbox.insert(e);
-    },
-    nullptr, registry};
+  webhook_intake intake{s,
+                        [&](const persistence::inbox_event& e) {
+                          ++entered;
+                          std::unique_lock<std::mutex> lock{m};
+                          cv.wait(lock, [&] { return release; });
+                          return inbox.insert(e);
+                        },
+                        nullptr, registry};
   std::vector<std::future<http::response>> pending;
   auto send = [&](int i) {
     auto p = std::make_shared<std::promise<http::response>>();
     pending.push_back(p->get_future());
     intake.handler()(delivery(order_json, "current", "orders/create",
-                             "e-" + std::to_string(i)),
+                              "e-" + std::to_string(i)),
                      [p](http::response r) { p->set_value(r); });
   };
   send(0); // taken by the worker, which blocks
@@ -250,8 +247,8 @@ TEST(webhook_intake, refuses_to_start_without_a_secret) {
   prometheus::Registry registry;
   webhook_intake_settings s;
   EXPECT_THROW(webhook_intake(
-                 s, [](const persistence::inbox_event&) { return true; },
-                 nullptr, registry),
+                   s, [](const persistence::inbox_event&) { return true; },
+                   nullptr, registry),
                std::invalid_argument);
 }
 
@@ -266,7 +263,7 @@ struct memory_batch_inbox {
   bool held = false;
   std::set<std::pair<std::string, std::string>> keys;
   std::vector<persistence::inbox_event> rows;
-  std::vector<std::size_t> batches; // the size of each commit call
+  std::vector<std::size_t> batches;          // the size of each commit call
   std::optional<std::size_t> unavailable_at; // 1-based commit call that fails
 
   caf::expected<std::vector<bool>>
@@ -333,12 +330,12 @@ struct batch_fixture {
     s.secrets = {"current"};
     s.workers = 1;
     intake = std::make_unique<webhook_intake>(
-      s,
-      inbox_batch_commit{
-        [this](const std::vector<persistence::inbox_event>& events) {
-          return inbox.insert_all(events);
-        }},
-      nullptr, registry);
+        s,
+        inbox_batch_commit{
+            [this](const std::vector<persistence::inbox_event>& events) {
+              return inbox.insert_all(events);
+            }},
+        nullptr, registry);
   }
 
   std::future<answer> send(const std::string& event_id,
@@ -375,7 +372,8 @@ std::string status_of(const http::response& r) {
 
 } // namespace
 
-TEST(webhook_intake_batch, webhooks_waiting_together_are_one_commit_answered_after_it) {
+TEST(webhook_intake_batch,
+     webhooks_waiting_together_are_one_commit_answered_after_it) {
   batch_fixture f;
   auto first = f.occupy_the_writer("ev-0");
   std::vector<std::future<batch_fixture::answer>> waiting;

@@ -33,8 +33,7 @@ protected:
     config_path_ = dir_.path() + "/ferry.yaml";
     auto ports = shop_.connector_settings();
     std::ofstream(config_path_)
-        << "node:\n  id: reconcile-it\n  data_dir: " << dir_.path()
-        << "/data\n"
+        << "node:\n  id: reconcile-it\n  data_dir: " << dir_.path() << "/data\n"
         << "database:\n  url: " << db_.url() << "\n  pool_size: 4\n"
         << "redis:\n  host: " << test::redis_host()
         << "\n  port: " << test::redis_port()
@@ -100,12 +99,9 @@ protected:
 
   void shop_product(const std::string& sku, const std::string& price,
                     const std::string& name) {
-    json product{{"sku", sku},
-                 {"name", name},
-                 {"price", shop::exact_number(price)},
-                 {"weight", 1},
-                 {"status", 1},
-                 {"description", "Made in the shop"}};
+    json product{
+        {"sku", sku},  {"name", name}, {"price", shop::exact_number(price)},
+        {"weight", 1}, {"status", 1},  {"description", "Made in the shop"}};
     auto answer =
         shop_.admin("PUT", "/admin/products/" + sku, {{"product", product}});
     ASSERT_FALSE(answer.contains("error")) << answer.dump();
@@ -155,9 +151,9 @@ protected:
   test::shop_simulator shop_{{"--seed-products", "0", "--sources", "2"}};
 };
 
-std::size_t count_kind(
-    const std::vector<std::tuple<std::string, std::string, bool>>& rows,
-    const std::string& kind, bool fixed) {
+std::size_t
+count_kind(const std::vector<std::tuple<std::string, std::string, bool>>& rows,
+           const std::string& kind, bool fixed) {
   return static_cast<std::size_t>(
       std::count_if(rows.begin(), rows.end(), [&](const auto& r) {
         return std::get<0>(r) == kind && std::get<2>(r) == fixed;
@@ -251,28 +247,27 @@ TEST_F(reconcile_test, stock_the_shop_shows_wrongly_is_pushed_again) {
   {
     pqxx::connection conn(db_.url());
     pqxx::work tx(conn);
-    persistence::reservation_store::reserve(tx, "order-1",
-                                            {{"IT-00001", 2}});
+    persistence::reservation_store::reserve(tx, "order-1", {{"IT-00001", 2}});
     tx.commit();
   }
-  auto answer = shop_.admin(
-      "POST", "/admin/stock",
-      {{"sourceItems", json::array({{{"sku", "IT-00003"},
-                                     {"source_code", "us-west"},
-                                     {"quantity", 99},
-                                     {"status", 1}}})}});
+  auto answer =
+      shop_.admin("POST", "/admin/stock",
+                  {{"sourceItems", json::array({{{"sku", "IT-00003"},
+                                                 {"source_code", "us-west"},
+                                                 {"quantity", 99},
+                                                 {"status", 1}}})}});
   ASSERT_FALSE(answer.contains("error")) << answer.dump();
   ASSERT_EQ(shop_quantity("IT-00003", "us-west"), "99");
 
   auto drift = reconcile({"stock"});
   ASSERT_EQ(drift.status, 1) << drift.output;
-  EXPECT_NE(line_of(drift.output, "stock", "IT-00001")
-                .find("source us-east: shop "),
-            std::string::npos)
+  EXPECT_NE(
+      line_of(drift.output, "stock", "IT-00001").find("source us-east: shop "),
+      std::string::npos)
       << drift.output;
-  EXPECT_NE(line_of(drift.output, "stock", "IT-00001")
-                .find("expected 5 (status 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      line_of(drift.output, "stock", "IT-00001").find("expected 5 (status 1)"),
+      std::string::npos)
       << "Available 7 − 2 reserved\n"
       << drift.output;
   EXPECT_NE(drift.output.find("IT-00001     source us-west: shop 10 (status "

@@ -72,8 +72,7 @@ protected:
         << "    - id: operator\n      secret_sha256: "
         << oauth::sha256_hex(admin_secret) << "\n      scopes: [ops:admin]\n"
         << "    - id: storefront\n      secret_sha256: "
-        << oauth::sha256_hex(reader_secret)
-        << "\n      scopes: [prices:read]\n"
+        << oauth::sha256_hex(reader_secret) << "\n      scopes: [prices:read]\n"
         << "database:\n  url: " << db_.url() << "\n  pool_size: 4\n"
         << "redis:\n  host: " << test::redis_host()
         << "\n  port: " << test::redis_port() << "\n  key_prefix: 'sync-it-"
@@ -90,8 +89,7 @@ protected:
             {"FERRY_SHOP_CLIENT_SECRET", "ferry-secret"}};
   }
 
-  std::unique_ptr<test::child_process>
-  ferry(std::vector<std::string> args) {
+  std::unique_ptr<test::child_process> ferry(std::vector<std::string> args) {
     std::vector<std::string> argv{FERRY_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--config");

@@ -103,9 +103,8 @@ TEST(ferry_config, event_retry_is_read_and_checked) {
   EXPECT_EQ(shorter.key_path, "customers.retry");
   EXPECT_NE(shorter.message.find("max_delay"), std::string::npos)
       << shorter.message;
-  EXPECT_EQ(
-      only_error("customers:\n  retry:\n    max_attempt: 3\n").key_path,
-      "customers.retry.max_attempt");
+  EXPECT_EQ(only_error("customers:\n  retry:\n    max_attempt: 3\n").key_path,
+            "customers.retry.max_attempt");
 }
 
 TEST(ferry_config, order_concurrency_is_read_and_checked) {
@@ -132,8 +131,7 @@ TEST(ferry_config, example_mentions_every_key) {
     for (const auto& [key, value] : keys.items()) {
       EXPECT_NE(text.find(key + ":"), std::string::npos)
           << section << "." << key << " missing from the example";
-      if (key == "password" || key == "client_secret" ||
-          key == "signing_key") {
+      if (key == "password" || key == "client_secret" || key == "signing_key") {
         EXPECT_NE(text.find(key + "_file:"), std::string::npos)
             << section << "." << key << "_file missing from the example";
       }

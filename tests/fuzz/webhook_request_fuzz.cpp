@@ -3,17 +3,16 @@
 // raw body (with both rotation secrets), event id and topic validation and
 // JSON parsing, plus the codecs under them. Half of the inputs carry a
 // correct signature so that the fuzzer gets past the HMAC check into JSON.
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <string>
-
-#include <fuzzer/FuzzedDataProvider.h>
-#include <nlohmann/json.hpp>
-
 #include "actors/webhook_intake.hpp"
 #include "protocols/http/codec.hpp"
 #include "protocols/webhook_signature.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <fuzzer/FuzzedDataProvider.h>
+#include <nlohmann/json.hpp>
+#include <string>
 
 using namespace ferry;
 
@@ -52,14 +51,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     // Whatever passes must be authentic, small enough, of a known topic and
     // a JSON object: anything else reaching the inbox is a bug.
     if (!webhook::verify(r.body, *r.headers.get("X-Shop-Hmac-Sha256"),
-                         settings.secrets)
-        || r.body.size() > settings.max_body_bytes
-        || verdict.event.payload != r.body || verdict.event.event_id.empty()
-        || !nlohmann::json::parse(r.body, nullptr, false).is_object())
+                         settings.secrets) ||
+        r.body.size() > settings.max_body_bytes ||
+        verdict.event.payload != r.body || verdict.event.event_id.empty() ||
+        !nlohmann::json::parse(r.body, nullptr, false).is_object())
       std::abort();
-  } else if (verdict.reason.empty()
-             || (verdict.status != 400 && verdict.status != 401
-                 && verdict.status != 413)) {
+  } else if (verdict.reason.empty() ||
+             (verdict.status != 400 && verdict.status != 401 &&
+              verdict.status != 413)) {
     std::abort();
   }
   if (!signed_correctly && verdict.status == 0)
@@ -74,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     std::abort();
   if (*http::base64url_decode(http::base64url_encode(event_id)) != event_id)
     std::abort();
-  (void) http::form_decode(r.body);
-  (void) http::percent_decode(topic);
+  (void)http::form_decode(r.body);
+  (void)http::percent_decode(topic);
   return 0;
 }

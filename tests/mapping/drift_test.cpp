@@ -24,8 +24,7 @@ erp_stock_level level(const char* sku, const char* available,
   return l;
 }
 
-shop::shop_source_item item(const char* sku, const char* quantity,
-                            int status) {
+shop::shop_source_item item(const char* sku, const char* quantity, int status) {
   shop::shop_source_item i;
   i.sku = sku;
   i.source_code = "us-east";
@@ -58,12 +57,12 @@ TEST(expected_source_item, available_minus_reservations_never_below_zero) {
     int status;
   };
   const std::vector<row> rows{
-      {"7", 2, false, "5", 1},   // Available − open reservations
-      {"7", 0, false, "7", 1},   // nothing reserved
-      {"3", 3, false, "0", 0},   // all reserved: out of stock
-      {"3", 10, false, "0", 0},  // more reserved than available: 0, not −7
-      {"-4", 0, false, "0", 0},  // the ERP oversold already
-      {"0", 0, true, "0", 1},    // backorders keep it salable
+      {"7", 2, false, "5", 1},     // Available − open reservations
+      {"7", 0, false, "7", 1},     // nothing reserved
+      {"3", 3, false, "0", 0},     // all reserved: out of stock
+      {"3", 10, false, "0", 0},    // more reserved than available: 0, not −7
+      {"-4", 0, false, "0", 0},    // the ERP oversold already
+      {"0", 0, true, "0", 1},      // backorders keep it salable
       {"2.5", 1, false, "1.5", 1}, // fractional units stay exact
   };
   for (const auto& r : rows) {
@@ -127,12 +126,12 @@ TEST(product_drift, name_compared_when_the_erp_owns_it_and_long_text_cut) {
 
 TEST(stock_drift, compares_quantity_and_status_per_sku) {
   std::map<std::string, shop::shop_source_item> expected{
-      {"A", item("A", "5", 1)},  // agrees
-      {"B", item("B", "5", 1)},  // shop shows more than is free
-      {"C", item("C", "0", 1)},  // backorder status differs
-      {"D", item("D", "2", 1)},  // the shop has no item at this source
-      {"E", item("E", "0", 0)},  // none at the source and none expected
-      {"F", item("F", "1", 1)},  // the shop does not sell it
+      {"A", item("A", "5", 1)}, // agrees
+      {"B", item("B", "5", 1)}, // shop shows more than is free
+      {"C", item("C", "0", 1)}, // backorder status differs
+      {"D", item("D", "2", 1)}, // the shop has no item at this source
+      {"E", item("E", "0", 0)}, // none at the source and none expected
+      {"F", item("F", "1", 1)}, // the shop does not sell it
   };
   std::map<std::string, shop::shop_source_item> shop{
       {"A", item("A", "5", 1)},

@@ -12,11 +12,11 @@ struct parse_case {
 
 TEST(money_parse, accepts_at_most_two_fraction_digits) {
   const parse_case cases[] = {
-    {"12", 1200},        {"12.5", 1250},   {"12.50", 1250},
-    {"-0.99", -99},      {"+3.01", 301},   {"0", 0},
-    {"12.345", {}},      {"", {}},         {"12.", {}},
-    {".5", {}},          {"1e3", {}},      {"12,50", {}},
-    {" 12", {}},         {"-", {}},        {"9999999999999999999", {}},
+      {"12", 1200},   {"12.5", 1250}, {"12.50", 1250},
+      {"-0.99", -99}, {"+3.01", 301}, {"0", 0},
+      {"12.345", {}}, {"", {}},       {"12.", {}},
+      {".5", {}},     {"1e3", {}},    {"12,50", {}},
+      {" 12", {}},    {"-", {}},      {"9999999999999999999", {}},
   };
   for (const auto& c : cases) {
     auto parsed = money::parse(c.text);
@@ -31,9 +31,9 @@ TEST(money_parse, accepts_at_most_two_fraction_digits) {
 
 TEST(money_parse_rounded, rounds_half_away_from_zero) {
   const parse_case cases[] = {
-    {"2.345", 235},   {"-2.345", -235}, {"2.344", 234}, {"2.3449999", {}},
-    {"0.005", 1},     {"-0.005", -1},   {"0.004", 0},   {"1800.00", 180000},
-    {"12.999999", 1300},
+      {"2.345", 235},    {"-2.345", -235},    {"2.344", 234},
+      {"2.3449999", {}}, {"0.005", 1},        {"-0.005", -1},
+      {"0.004", 0},      {"1800.00", 180000}, {"12.999999", 1300},
   };
   for (const auto& c : cases) {
     auto parsed = money::parse_rounded(c.text);
@@ -65,14 +65,15 @@ TEST(money_arithmetic, times_quantity_rounds_half_away) {
 }
 
 TEST(money_arithmetic, less_percent) {
-  EXPECT_EQ(money::parse("100")->less_percent(*decimal::parse("15")).to_string(),
-            "85.00");
-  EXPECT_EQ(money::parse("9.99")->less_percent(*decimal::parse("12.5"))
-              .to_string(),
-            "8.74"); // 8.74125
-  EXPECT_EQ(money::parse("0.05")->less_percent(*decimal::parse("50"))
-              .to_string(),
-            "0.03"); // 0.025 rounds away from zero
+  EXPECT_EQ(
+      money::parse("100")->less_percent(*decimal::parse("15")).to_string(),
+      "85.00");
+  EXPECT_EQ(
+      money::parse("9.99")->less_percent(*decimal::parse("12.5")).to_string(),
+      "8.74"); // 8.74125
+  EXPECT_EQ(
+      money::parse("0.05")->less_percent(*decimal::parse("50")).to_string(),
+      "0.03"); // 0.025 rounds away from zero
 }
 
 TEST(decimal_text, round_trips_and_trims) {

@@ -84,7 +84,7 @@ TEST(price_lists_json, amounts_are_decimal_strings_never_numbers) {
   EXPECT_NE(text.find(R"("min":"2.5")"), std::string::npos) << text;
   EXPECT_NE(text.find(R"("discount":"12.5")"), std::string::npos) << text;
   EXPECT_NE(text.find(R"("to":"2026-12-31T23:59:59Z")"), std::string::npos)
-    << text;
+      << text;
 }
 
 TEST(price_lists_json, no_lists_is_an_empty_array_not_a_miss) {
@@ -104,18 +104,18 @@ TEST(price_lists_json, a_malformed_value_is_refused_whole) {
     return text.replace(at, from.size(), to);
   };
   const std::vector<std::pair<std::string, std::string>> bad = {
-    {"cut short", good.substr(0, good.size() / 2)},
-    {"not JSON", "PL-C1;C000001"},
-    {"an object, not an array", "{}"},
-    {"a list that is not an object", "[1]"},
-    {"a number amount", with(R"("unit":"19.99")", R"("unit":19.99)")},
-    {"three cent digits", with(R"("unit":"19.99")", R"("unit":"19.999")")},
-    {"a word for a tier", with(R"("min":"2.5")", R"("min":"lots")")},
-    {"a bad discount", with(R"("discount":"12.5")", R"("discount":"12%")")},
-    {"a line without a price", with(R"("discount":"12.5",)", "")},
-    {"a list without a currency", with(R"("currency":"EUR",)", "")},
-    {"a null code", with(R"("code":"PL-GOLD")", R"("code":null)")},
-    {"lines not an array", with(R"("lines":[)", R"("lines":"x","old":[)")},
+      {"cut short", good.substr(0, good.size() / 2)},
+      {"not JSON", "PL-C1;C000001"},
+      {"an object, not an array", "{}"},
+      {"a list that is not an object", "[1]"},
+      {"a number amount", with(R"("unit":"19.99")", R"("unit":19.99)")},
+      {"three cent digits", with(R"("unit":"19.99")", R"("unit":"19.999")")},
+      {"a word for a tier", with(R"("min":"2.5")", R"("min":"lots")")},
+      {"a bad discount", with(R"("discount":"12.5")", R"("discount":"12%")")},
+      {"a line without a price", with(R"("discount":"12.5",)", "")},
+      {"a list without a currency", with(R"("currency":"EUR",)", "")},
+      {"a null code", with(R"("code":"PL-GOLD")", R"("code":null)")},
+      {"lines not an array", with(R"("lines":[)", R"("lines":"x","old":[)")},
   };
   for (const auto& [what, text] : bad) {
     SCOPED_TRACE(what);

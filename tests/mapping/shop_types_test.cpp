@@ -27,14 +27,14 @@ TEST(shop_json, malformed_text_names_the_offset) {
   auto j = parse_exact(R"({"a":1,)");
   ASSERT_FALSE(j);
   EXPECT_NE(j.error.find("malformed JSON at byte"), std::string::npos)
-    << j.error;
+      << j.error;
   EXPECT_FALSE(parse_exact("1e999"));
 }
 
 TEST(shop_product, reads_price_without_a_double) {
   // 0.1 + 0.2 style values that a double would not hold exactly.
   auto p = product_from_json(must_parse(
-    R"({"id":17,"sku":"AB-1","name":"Bolt","description":"plain","price":12.5,
+      R"({"id":17,"sku":"AB-1","name":"Bolt","description":"plain","price":12.5,
         "weight":0.25,"status":1,"updated_at":"2026-01-02 03:04:05"})"));
   ASSERT_TRUE(p) << p.error;
   EXPECT_EQ(p->price, money::from_minor(1250));
@@ -52,18 +52,18 @@ TEST(shop_product, errors_name_the_field) {
     const char* error;
   };
   const row rows[] = {
-    {R"({"name":"x","price":1})", "product.sku: missing"},
-    {R"({"sku":"A","price":1})", "product.name: missing"},
-    {R"({"sku":"A","name":"x","price":"abc"})",
-     "product.price: not an amount with at most two decimals: abc"},
-    {R"({"sku":"A","name":"x","price":1.234})",
-     "product.price: not an amount with at most two decimals: 1.234"},
-    {R"({"sku":"A","name":"x","price":1,"status":3})",
-     "product.status: must be 1 (enabled) or 2 (disabled), not 3"},
-    {R"({"sku":"A","name":"x","price":1,"updated_at":"2026-02-30 00:00:00"})",
-     "product.updated_at: not a timestamp \"YYYY-MM-DD HH:MM:SS\": "
-     "2026-02-30 00:00:00"},
-    {R"([1])", "product: not an object"},
+      {R"({"name":"x","price":1})", "product.sku: missing"},
+      {R"({"sku":"A","price":1})", "product.name: missing"},
+      {R"({"sku":"A","name":"x","price":"abc"})",
+       "product.price: not an amount with at most two decimals: abc"},
+      {R"({"sku":"A","name":"x","price":1.234})",
+       "product.price: not an amount with at most two decimals: 1.234"},
+      {R"({"sku":"A","name":"x","price":1,"status":3})",
+       "product.status: must be 1 (enabled) or 2 (disabled), not 3"},
+      {R"({"sku":"A","name":"x","price":1,"updated_at":"2026-02-30 00:00:00"})",
+       "product.updated_at: not a timestamp \"YYYY-MM-DD HH:MM:SS\": "
+       "2026-02-30 00:00:00"},
+      {R"([1])", "product: not an object"},
   };
   for (auto& r : rows) {
     auto p = product_from_json(must_parse(r.body));
@@ -123,36 +123,38 @@ TEST(shop_customer, reads_custom_attributes) {
 
 TEST(shop_page, reads_items_and_total) {
   auto page = page_from_json<shop_source_item>(
-    must_parse(R"({"items":[{"sku":"A","source_code":"us-east","quantity":12,
+      must_parse(R"({"items":[{"sku":"A","source_code":"us-east","quantity":12,
       "status":1}],"total_count":1})"),
-    [](const nlohmann::json& j, const std::string& path) {
-      return source_item_from_json(j, path);
-    });
+      [](const nlohmann::json& j, const std::string& path) {
+        return source_item_from_json(j, path);
+      });
   ASSERT_TRUE(page) << page.error;
   EXPECT_EQ(page->total_count, 1);
   EXPECT_EQ(page->items.at(0).quantity, decimal::from_int(12));
   auto bad = page_from_json<shop_source_item>(
-    must_parse(R"({"items":[{"sku":"A"}],"total_count":1})"),
-    [](const nlohmann::json& j, const std::string& path) {
-      return source_item_from_json(j, path);
-    });
+      must_parse(R"({"items":[{"sku":"A"}],"total_count":1})"),
+      [](const nlohmann::json& j, const std::string& path) {
+        return source_item_from_json(j, path);
+      });
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error, "items[0].source_code: missing");
 }
 
 TEST(shop_errors, substitutes_parameters) {
-  EXPECT_EQ(error_message_from_body(
-              R"({"message":"Product with SKU \"%1\" not found","parameters":["AB-1"]})"),
-            "Product with SKU \"AB-1\" not found");
-  EXPECT_EQ(error_message_from_body(
-              R"({"message":"\"%fieldName\" is required","parameters":{"fieldName":"name"}})"),
-            "\"name\" is required");
+  EXPECT_EQ(
+      error_message_from_body(
+          R"({"message":"Product with SKU \"%1\" not found","parameters":["AB-1"]})"),
+      "Product with SKU \"AB-1\" not found");
+  EXPECT_EQ(
+      error_message_from_body(
+          R"({"message":"\"%fieldName\" is required","parameters":{"fieldName":"name"}})"),
+      "\"name\" is required");
   EXPECT_EQ(error_message_from_body("not json"), "not json");
 }
 
 TEST(shop_bulk, reads_per_item_results) {
   auto r = item_results_from_json(must_parse(
-    R"({"results":[{"sku":"AB-1","status":"ok"},{"sku":"X","status":"error","message":"bad"}]})"));
+      R"({"results":[{"sku":"AB-1","status":"ok"},{"sku":"X","status":"error","message":"bad"}]})"));
   ASSERT_TRUE(r) << r.error;
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[1].message, "bad");

@@ -1,6 +1,5 @@
-#include "monitoring/log.hpp"
-
 #include "config/ferry_config.hpp"
+#include "monitoring/log.hpp"
 
 #include <gtest/gtest.h>
 #include <mutex>
@@ -124,7 +123,8 @@ TEST_F(captured_log, effective_config_line_hides_secrets_and_stays_useful) {
   auto loaded = ferry::config::load_config_text(
       "smtp:\n  approver_emails: [boss@example.com, deputy@example.com]\n"
       "  password: smtp-pw\n"
-      "api:\n  signing_key: " + std::string(32, 'S') + "\n",
+      "api:\n  signing_key: " +
+          std::string(32, 'S') + "\n",
       {}, "test.yaml", ".");
   ASSERT_TRUE(loaded.ok());
   log_info("run", "effective config",

@@ -9,10 +9,10 @@
 #include <chrono>
 #include <future>
 #include <gtest/gtest.h>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -138,8 +138,13 @@ TEST(ops_server, readyz_is_503_until_the_probes_are_registered) {
   EXPECT_EQ(body["probes"][0]["detail"],
             "starting: no readiness checks registered yet");
 
-  server.add_probes({{"postgresql", [] { return probe_result{true, "ok"}; }},
-                     {"redis", [] { return probe_result{true, "ok"}; }}});
+  server.add_probes({{"postgresql",
+                      [] {
+                        return probe_result{true, "ok"};
+                      }},
+                     {"redis", [] {
+                        return probe_result{true, "ok"};
+                      }}});
   auto ready = http_get(server.port(), "/readyz");
   EXPECT_EQ(ready.status, 200);
   body = json::parse(ready.body);
@@ -244,8 +249,8 @@ TEST(ops_server, concurrent_readyz_requests_all_get_a_whole_answer) {
                    body.is_discarded() || body["probes"].size() != 2)
             problem = "not the whole report";
           if (!problem.empty())
-            problem += " (headers: " + answer.headers +
-                       ", body: " + answer.body + ")";
+            problem +=
+                " (headers: " + answer.headers + ", body: " + answer.body + ")";
         } catch (const std::exception& e) {
           problem = e.what();
         }

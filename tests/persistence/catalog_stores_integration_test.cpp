@@ -72,10 +72,10 @@ TEST_F(catalog_stores, reservations_of_several_orders_in_one_call) {
   // order-1 reserved already: its new lines change nothing; the others
   // add up per SKU as one at a time would.
   in_transaction([](auto& tx) {
-    reservation_store::reserve_all(
-      tx, {{"order-1", {{"A", 7}}},
-           {"order-2", {{"A", 1}, {"B", 2}, {"A", 1}}},
-           {"order-3", {{"B", 5}}}});
+    reservation_store::reserve_all(tx,
+                                   {{"order-1", {{"A", 7}}},
+                                    {"order-2", {{"A", 1}, {"B", 2}, {"A", 1}}},
+                                    {"order-3", {{"B", 5}}}});
   });
   EXPECT_EQ(open({"A", "B"}),
             (std::map<std::string, std::int64_t>{{"A", 4}, {"B", 7}}));

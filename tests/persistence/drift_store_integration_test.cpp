@@ -40,7 +40,8 @@ TEST_F(drift_store_test, a_run_keeps_its_drift_and_what_was_repaired) {
   auto run = new_run("reconcile_stock");
   auto other = new_run("reconcile_products");
   std::vector<ferry::mapping::drift> found{
-      {"stock", "A", "source us-east: shop 8 (status 1), expected 5 (status 1)"},
+      {"stock", "A",
+       "source us-east: shop 8 (status 1), expected 5 (status 1)"},
       {"missing_in_shop", "B", "in the ERP, not in the shop"},
       {"stock", "C", "source us-west: shop none, expected 2 (status 1)"}};
   auto recorded = store.record(run, found);

@@ -1,10 +1,9 @@
 #include "persistence/group_commit.hpp"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <gtest/gtest.h>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -54,7 +53,7 @@ bool wait_until(Predicate p) {
 TEST(group_commit, each_caller_gets_the_result_of_its_own_request) {
   recording_writer w;
   group_commit<int, std::string> commits{
-    [&](const std::vector<int>& rs) { return w.write(rs); }, 64};
+      [&](const std::vector<int>& rs) { return w.write(rs); }, 64};
   auto r = commits.commit(7);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, "done 7");
@@ -64,15 +63,16 @@ TEST(group_commit, callers_waiting_behind_a_write_share_the_next_batch) {
   recording_writer w;
   w.hold = true;
   group_commit<int, std::string> commits{
-    [&](const std::vector<int>& rs) { return w.write(rs); }, 64};
+      [&](const std::vector<int>& rs) { return w.write(rs); }, 64};
   // The first request occupies the writer...
-  auto first = std::async(std::launch::async, [&] { return commits.commit(0); });
+  auto first =
+      std::async(std::launch::async, [&] { return commits.commit(0); });
   ASSERT_TRUE(wait_until([&] { return w.entered == 1; }));
   // ...while ten more queue up behind it.
   std::vector<std::future<caf::expected<std::string>>> rest;
   for (int i = 1; i <= 10; ++i)
     rest.push_back(
-      std::async(std::launch::async, [&, i] { return commits.commit(i); }));
+        std::async(std::launch::async, [&, i] { return commits.commit(i); }));
   ASSERT_TRUE(wait_until([&] { return commits.waiting() == 10; }));
   w.release.set_value();
   ASSERT_EQ(*first.get(), "done 0");
@@ -92,13 +92,13 @@ TEST(group_commit, a_batch_never_exceeds_max_batch) {
   recording_writer w;
   w.hold = true;
   group_commit<int, std::string> commits{
-    [&](const std::vector<int>& rs) { return w.write(rs); }, 3};
+      [&](const std::vector<int>& rs) { return w.write(rs); }, 3};
   std::vector<std::future<caf::expected<std::string>>> all;
   for (int i = 0; i < 10; ++i)
     all.push_back(
-      std::async(std::launch::async, [&, i] { return commits.commit(i); }));
+        std::async(std::launch::async, [&, i] { return commits.commit(i); }));
   ASSERT_TRUE(wait_until(
-    [&] { return w.entered == 1 && commits.waiting() + 3 >= 10; }));
+      [&] { return w.entered == 1 && commits.waiting() + 3 >= 10; }));
   w.release.set_value();
   for (auto& f : all)
     ASSERT_TRUE(f.get());
@@ -113,10 +113,10 @@ TEST(group_commit, a_batch_never_exceeds_max_batch) {
 
 TEST(group_commit, an_unavailable_database_fails_every_caller_of_the_batch) {
   group_commit<int, std::string> commits{
-    [](const std::vector<int>&) -> caf::expected<std::vector<std::string>> {
-      return make_db_error(db_errc::unavailable, "connection refused");
-    },
-    64};
+      [](const std::vector<int>&) -> caf::expected<std::vector<std::string>> {
+        return make_db_error(db_errc::unavailable, "connection refused");
+      },
+      64};
   auto r = commits.commit(1);
   ASSERT_FALSE(r);
   EXPECT_EQ(ferry::persistence::db_error_code(r.error()), db_errc::unavailable);
@@ -131,24 +131,25 @@ TEST(group_commit, a_refused_batch_is_written_again_one_by_one) {
   auto released = release.get_future().share();
   std::atomic<int> entered{0};
   group_commit<int, std::string> commits{
-    [&](const std::vector<int>& rs)
-      -> caf::expected<std::vector<std::string>> {
-      if (++entered == 1)
-        released.wait();
-      {
-        std::lock_guard<std::mutex> guard{mutex};
-        sizes.push_back(rs.size());
-      }
-      for (auto r : rs)
-        if (r == 13)
-          return make_db_error(db_errc::rejected, "request 13 is invalid");
-      std::vector<std::string> out;
-      for (auto r : rs)
-        out.push_back("done " + std::to_string(r));
-      return out;
-    },
-    64};
-  auto first = std::async(std::launch::async, [&] { return commits.commit(1); });
+      [&](const std::vector<int>& rs)
+          -> caf::expected<std::vector<std::string>> {
+        if (++entered == 1)
+          released.wait();
+        {
+          std::lock_guard<std::mutex> guard{mutex};
+          sizes.push_back(rs.size());
+        }
+        for (auto r : rs)
+          if (r == 13)
+            return make_db_error(db_errc::rejected, "request 13 is invalid");
+        std::vector<std::string> out;
+        for (auto r : rs)
+          out.push_back("done " + std::to_string(r));
+        return out;
+      },
+      64};
+  auto first =
+      std::async(std::launch::async, [&] { return commits.commit(1); });
   ASSERT_TRUE(wait_until([&] { return entered == 1; }));
   auto good = std::async(std::launch::async, [&] { return commits.commit(2); });
   auto bad = std::async(std::launch::async, [&] { return commits.commit(13); });

@@ -73,8 +73,8 @@ TEST_F(job_store_test, committed_pages_keep_cursor_and_counts) {
   // The older columns of 0300 follow: done = written, failed = dead letters.
   pqxx::connection conn(db_.url());
   pqxx::read_transaction tx(conn);
-  auto row = tx.exec_params("SELECT done, failed FROM job WHERE id = $1",
-                            job.id)[0];
+  auto row =
+      tx.exec_params("SELECT done, failed FROM job WHERE id = $1", job.id)[0];
   EXPECT_EQ(row[0].as<std::int64_t>(), 1985);
   EXPECT_EQ(row[1].as<std::int64_t>(), 5);
   // No such job: nothing committed.
@@ -82,7 +82,8 @@ TEST_F(job_store_test, committed_pages_keep_cursor_and_counts) {
   EXPECT_FALSE(*jobs_.get(job.id + 100));
 }
 
-TEST_F(job_store_test, resume_finds_the_newest_unfinished_job_running_or_failed) {
+TEST_F(job_store_test,
+       resume_finds_the_newest_unfinished_job_running_or_failed) {
   EXPECT_FALSE(*jobs_.newest_unfinished(kind));
   auto first = started();
   ASSERT_TRUE(*jobs_.commit_page(first.id, "", {3, 3, 0, 0}));

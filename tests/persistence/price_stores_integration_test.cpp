@@ -58,16 +58,15 @@ protected:
         (void)cleanup.command({"DEL", k.text});
   }
 
-  std::string prefix_ =
-    "test:price_stores:" + std::to_string(::getpid()) + ":";
+  std::string prefix_ = "test:price_stores:" + std::to_string(::getpid()) + ":";
 };
 
 } // namespace
 
 TEST_F(price_stores, lists_round_trip_and_only_real_changes_count) {
   price_list_store store(pool_);
-  auto own = list("PL-C1", "C000001", "", {unit_line("A", 1, 1800),
-                                           unit_line("A", 10, 1500)});
+  auto own = list("PL-C1", "C000001", "",
+                  {unit_line("A", 1, 1800), unit_line("A", 10, 1500)});
   auto group = list("PL-GOLD", "", "GOLD", {discount_line("A", 5, 10)});
   auto other = list("PL-C2", "C000002", "", {unit_line("A", 1, 100)});
   auto changed = store.upsert_lists({own, group, other});
@@ -266,11 +265,11 @@ TEST_F(price_cache_redis, entries_expire_after_the_ttl) {
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 300);
   EXPECT_TRUE(test::wait_until(
-    [&] {
-      auto r = cache.lookup("k");
-      return r && !r->value;
-    },
-    10s, 50ms));
+      [&] {
+        auto r = cache.lookup("k");
+        return r && !r->value;
+      },
+      10s, 50ms));
 }
 
 TEST_F(price_cache_redis, lookup_all_reads_several_keys_under_one_version) {
@@ -286,8 +285,8 @@ TEST_F(price_cache_redis, lookup_all_reads_several_keys_under_one_version) {
   ASSERT_TRUE(cache.store(v, "b:A", "20.00"));
 
   // Missing keys between present ones keep their places.
-  auto found = cache.lookup_all({"q:C1:A:1:USD", "b:A", "q:C1:B:1:USD",
-                                 "l:C1:GOLD"});
+  auto found =
+      cache.lookup_all({"q:C1:A:1:USD", "b:A", "q:C1:B:1:USD", "l:C1:GOLD"});
   ASSERT_TRUE(found);
   EXPECT_EQ(found->version, v);
   ASSERT_EQ(found->entries.size(), 4u);
@@ -345,8 +344,8 @@ TEST_F(price_cache_redis, store_all_writes_every_value_in_one_call) {
                                            {"l:C1:GOLD", "[]", std::nullopt},
                                            {"q:C1:A:1:USD", "{}", 5s},
                                            {"q:C1:A:2:USD", "{}", 0ms}}));
-  auto found = cache.lookup_all({"b:A", "l:C1:GOLD", "q:C1:A:1:USD",
-                                 "q:C1:A:2:USD"});
+  auto found =
+      cache.lookup_all({"b:A", "l:C1:GOLD", "q:C1:A:1:USD", "q:C1:A:2:USD"});
   ASSERT_TRUE(found);
   ASSERT_EQ(found->entries.size(), 4u);
   ASSERT_TRUE(found->entries[0]);
@@ -365,11 +364,11 @@ TEST_F(price_cache_redis, listener_hears_every_published_version) {
   price_cache cache(redis, prefix_, 60s);
   std::mutex mtx;
   std::vector<std::optional<std::int64_t>> heard;
-  price_invalidation_listener listener(
-    options(), cache.channel(), [&](std::optional<std::int64_t> v) {
-      std::lock_guard<std::mutex> guard(mtx);
-      heard.push_back(v);
-    });
+  price_invalidation_listener listener(options(), cache.channel(),
+                                       [&](std::optional<std::int64_t> v) {
+                                         std::lock_guard<std::mutex> guard(mtx);
+                                         heard.push_back(v);
+                                       });
   ASSERT_TRUE(test::wait_until([&] { return listener.subscribed(); }));
   {
     // After subscribing it drops everything once: it may have missed some.

@@ -1,30 +1,31 @@
 // Bad input from the ERP gives a typed error, never a crash or a hang:
 // erp_client's response path fed with hostile answers.
 
-#include <gtest/gtest.h>
-
 #include "protocols/soap/erp_client.hpp"
+
+#include <gtest/gtest.h>
 
 namespace ferry {
 namespace {
 
 std::string http(const std::string& body, int status = 200) {
-  return "HTTP/1.1 " + std::to_string(status)
-         + (status == 200 ? " OK" : " Internal Server Error")
-         + "\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: "
-         + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) +
+         (status == 200 ? " OK" : " Internal Server Error") +
+         "\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 std::string envelope(const std::string& inner, const std::string& prolog = "") {
-  return prolog
-         + "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-           "xmlns:erp=\"urn:ferry:erp:v1\"><soap:Body>"
-         + inner + "</soap:Body></soap:Envelope>";
+  return prolog +
+         "<soap:Envelope "
+         "xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+         "xmlns:erp=\"urn:ferry:erp:v1\"><soap:Body>" +
+         inner + "</soap:Body></soap:Envelope>";
 }
 
 const std::string created =
-  "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
-  "<erp:Status>Open</erp:Status></erp:CreateSalesOrderResponse>";
+    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+    "<erp:Status>Open</erp:Status></erp:CreateSalesOrderResponse>";
 
 TEST(erp_response, a_contract_answer_decodes) {
   auto e = decode_erp_response("CreateSalesOrder", http(envelope(created)));
@@ -32,11 +33,13 @@ TEST(erp_response, a_contract_answer_decodes) {
 }
 
 TEST(erp_response, a_fault_carries_its_error_code_and_key) {
-  auto body = envelope(
-    "<soap:Fault><faultcode>soap:Client</faultcode><faultstring>dup</faultstring>"
-    "<detail><erp:ErpFault><erp:ErrorCode>DuplicateExternalOrderID</erp:ErrorCode>"
-    "<erp:Message>exists</erp:Message><erp:SalesOrderNo>SO-7</erp:SalesOrderNo>"
-    "</erp:ErpFault></detail></soap:Fault>");
+  auto body = envelope("<soap:Fault><faultcode>soap:Client</"
+                       "faultcode><faultstring>dup</faultstring>"
+                       "<detail><erp:ErpFault><erp:ErrorCode>"
+                       "DuplicateExternalOrderID</erp:ErrorCode>"
+                       "<erp:Message>exists</"
+                       "erp:Message><erp:SalesOrderNo>SO-7</erp:SalesOrderNo>"
+                       "</erp:ErpFault></detail></soap:Fault>");
   auto e = decode_erp_response("CreateSalesOrder", http(body, 500));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::client_fault);
@@ -56,8 +59,8 @@ TEST(erp_response, the_simulators_own_fault_decodes) {
 
 TEST(erp_response, malformed_xml_is_a_bad_response) {
   auto body = envelope(
-    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:Status>"
-    "</erp:CreateSalesOrderResponse>");
+      "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:Status>"
+      "</erp:CreateSalesOrderResponse>");
   auto e = decode_erp_response("CreateSalesOrder", http(body));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
@@ -66,9 +69,9 @@ TEST(erp_response, malformed_xml_is_a_bad_response) {
 
 TEST(erp_response, an_unexpected_element_is_a_bad_response) {
   auto body = envelope(
-    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
-    "<erp:Surprise>1</erp:Surprise><erp:Status>Open</erp:Status>"
-    "</erp:CreateSalesOrderResponse>");
+      "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+      "<erp:Surprise>1</erp:Surprise><erp:Status>Open</erp:Status>"
+      "</erp:CreateSalesOrderResponse>");
   auto e = decode_erp_response("CreateSalesOrder", http(body));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
@@ -82,18 +85,18 @@ TEST(erp_response, an_unexpected_element_is_a_bad_response) {
 // namespace (urn:ferry:erp:v1) for such changes. The order of the fields
 // carries no meaning, and gSOAP reads them in any order even when strict.
 TEST(erp_response, fields_out_of_contract_order_still_decode) {
-  auto body = envelope(
-    "<erp:CreateSalesOrderResponse><erp:Status>Open</erp:Status>"
-    "<erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
-    "</erp:CreateSalesOrderResponse>");
+  auto body =
+      envelope("<erp:CreateSalesOrderResponse><erp:Status>Open</erp:Status>"
+               "<erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+               "</erp:CreateSalesOrderResponse>");
   auto e = decode_erp_response("CreateSalesOrder", http(body));
   EXPECT_FALSE(e) << e->message;
 }
 
 TEST(erp_response, a_missing_required_field_is_a_bad_response) {
   auto body = envelope(
-    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
-    "</erp:CreateSalesOrderResponse>");
+      "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+      "</erp:CreateSalesOrderResponse>");
   auto e = decode_erp_response("CreateSalesOrder", http(body));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
@@ -101,10 +104,10 @@ TEST(erp_response, a_missing_required_field_is_a_bad_response) {
 
 TEST(erp_response, an_element_of_another_namespace_is_a_bad_response) {
   auto body = envelope(
-    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
-    "<erp:Status>Open</erp:Status>"
-    "<x:Extra xmlns:x=\"urn:vendor:extension\">1</x:Extra>"
-    "</erp:CreateSalesOrderResponse>");
+      "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>SO-1</erp:SalesOrderNo>"
+      "<erp:Status>Open</erp:Status>"
+      "<x:Extra xmlns:x=\"urn:vendor:extension\">1</x:Extra>"
+      "</erp:CreateSalesOrderResponse>");
   auto e = decode_erp_response("CreateSalesOrder", http(body));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
@@ -112,15 +115,18 @@ TEST(erp_response, an_element_of_another_namespace_is_a_bad_response) {
 
 TEST(erp_response, money_with_three_fraction_digits_is_a_bad_response) {
   auto body = envelope(
-    "<erp:GetSalesOrderResponse><erp:SalesOrder>"
-    "<erp:SalesOrderNo>SO-1</erp:SalesOrderNo><erp:Status>Open</erp:Status>"
-    "<erp:ExternalOrderID>WEB-1</erp:ExternalOrderID>"
-    "<erp:OrderDate>2026-11-28T22:15:00</erp:OrderDate>"
-    "<erp:CustomerNo>C1</erp:CustomerNo><erp:CustomerEmail>a@b.c</erp:CustomerEmail>"
-    "<erp:CurrencyCode>USD</erp:CurrencyCode><erp:TotalAmount>1.005</erp:TotalAmount>"
-    "<erp:Line><erp:ItemCode>A</erp:ItemCode><erp:Quantity>1</erp:Quantity>"
-    "<erp:BasePrice>1.00</erp:BasePrice><erp:LineAmount>1.00</erp:LineAmount></erp:Line>"
-    "</erp:SalesOrder></erp:GetSalesOrderResponse>");
+      "<erp:GetSalesOrderResponse><erp:SalesOrder>"
+      "<erp:SalesOrderNo>SO-1</erp:SalesOrderNo><erp:Status>Open</erp:Status>"
+      "<erp:ExternalOrderID>WEB-1</erp:ExternalOrderID>"
+      "<erp:OrderDate>2026-11-28T22:15:00</erp:OrderDate>"
+      "<erp:CustomerNo>C1</erp:CustomerNo><erp:CustomerEmail>a@b.c</"
+      "erp:CustomerEmail>"
+      "<erp:CurrencyCode>USD</erp:CurrencyCode><erp:TotalAmount>1.005</"
+      "erp:TotalAmount>"
+      "<erp:Line><erp:ItemCode>A</erp:ItemCode><erp:Quantity>1</erp:Quantity>"
+      "<erp:BasePrice>1.00</erp:BasePrice><erp:LineAmount>1.00</"
+      "erp:LineAmount></erp:Line>"
+      "</erp:SalesOrder></erp:GetSalesOrderResponse>");
   auto e = decode_erp_response("GetSalesOrder", http(body));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::bad_response);
@@ -129,10 +135,10 @@ TEST(erp_response, money_with_three_fraction_digits_is_a_bad_response) {
 
 TEST(erp_response, an_external_entity_is_never_resolved) {
   auto body = envelope(
-    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>&xxe;</erp:SalesOrderNo>"
-    "<erp:Status>Open</erp:Status></erp:CreateSalesOrderResponse>",
-    "<?xml version=\"1.0\"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "
-    "\"file:///etc/passwd\">]>");
+      "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>&xxe;</erp:SalesOrderNo>"
+      "<erp:Status>Open</erp:Status></erp:CreateSalesOrderResponse>",
+      "<?xml version=\"1.0\"?><!DOCTYPE foo [<!ENTITY xxe SYSTEM "
+      "\"file:///etc/passwd\">]>");
   auto e = decode_erp_response("CreateSalesOrder", http(body));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
@@ -141,10 +147,10 @@ TEST(erp_response, an_external_entity_is_never_resolved) {
 
 TEST(erp_response, a_huge_answer_is_refused) {
   std::string filler(17u << 20, 'x');
-  auto body = envelope(
-    "<erp:CreateSalesOrderResponse><erp:SalesOrderNo>" + filler
-    + "</erp:SalesOrderNo><erp:Status>Open</erp:Status>"
-      "</erp:CreateSalesOrderResponse>");
+  auto body =
+      envelope("<erp:CreateSalesOrderResponse><erp:SalesOrderNo>" + filler +
+               "</erp:SalesOrderNo><erp:Status>Open</erp:Status>"
+               "</erp:CreateSalesOrderResponse>");
   auto e = decode_erp_response("CreateSalesOrder", http(body));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->kind, erp_error_kind::bad_response) << e->message;
@@ -162,7 +168,8 @@ TEST(erp_response, deep_nesting_is_refused) {
 
 TEST(erp_response, garbage_and_empty_input_are_errors) {
   EXPECT_TRUE(decode_erp_response("GetItems", ""));
-  EXPECT_TRUE(decode_erp_response("GetItems", "HTTP/1.1 200 OK\r\n\r\n\x01\x02"));
+  EXPECT_TRUE(
+      decode_erp_response("GetItems", "HTTP/1.1 200 OK\r\n\r\n\x01\x02"));
   EXPECT_TRUE(decode_erp_response("GetPriceLists", http("not xml at all")));
 }
 

@@ -1,17 +1,16 @@
 // The HTTPS client against Ferry's own server over real TLS sockets:
 // verification, keep-alive pools, timeouts and error classes.
-#include <gtest/gtest.h>
-
-#include <atomic>
-#include <future>
-#include <mutex>
-#include <thread>
-#include <vector>
-
 #include "protocols/http/client.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/tls.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <atomic>
+#include <future>
+#include <gtest/gtest.h>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 using namespace ferry;
 using namespace std::chrono_literals;
@@ -21,7 +20,7 @@ namespace {
 const tls::certificate_files& certs() {
   static test::temp_dir dir;
   static tls::certificate_files files =
-    tls::ensure_self_signed_certificate(dir.path() + "/certs");
+      tls::ensure_self_signed_certificate(dir.path() + "/certs");
   return files;
 }
 
@@ -66,8 +65,8 @@ struct fixture {
     port = server->start();
   }
 
-  std::string url(const std::string& path, const std::string& host =
-                                              "localhost") const {
+  std::string url(const std::string& path,
+                  const std::string& host = "localhost") const {
     return "https://" + host + ":" + std::to_string(port) + path;
   }
 };
@@ -113,7 +112,7 @@ TEST(http_client, untrusted_certificate_fails_the_handshake) {
   ASSERT_TRUE(r.error);
   EXPECT_EQ(*r.error, http::client_error::tls_handshake_failed);
   EXPECT_NE(r.error_detail.find("certificate"), std::string::npos)
-    << r.error_detail;
+      << r.error_detail;
 }
 
 TEST(http_client, host_name_not_in_the_certificate_fails_the_handshake) {
@@ -122,7 +121,7 @@ TEST(http_client, host_name_not_in_the_certificate_fails_the_handshake) {
   auto r = c.send(get(f.url("/ping", "127.0.0.2")));
   ASSERT_TRUE(r.error);
   EXPECT_EQ(*r.error, http::client_error::tls_handshake_failed)
-    << r.error_detail;
+      << r.error_detail;
 }
 
 TEST(http_client, caps_connections_per_host_and_queues_the_rest) {
@@ -171,9 +170,9 @@ TEST(http_client, nothing_listening_is_connect_failed) {
 
 TEST(http_client, bad_urls_are_invalid_url) {
   http::client c{trusting()};
-  for (const char* u : {"ftp://x/", "https://", "https://host:99999/",
-                        "localhost:80/x", "https://host:/x",
-                        "https://user@host/"}) {
+  for (const char* u :
+       {"ftp://x/", "https://", "https://host:99999/", "localhost:80/x",
+        "https://host:/x", "https://user@host/"}) {
     auto r = c.send(get(u));
     ASSERT_TRUE(r.error) << u;
     EXPECT_EQ(*r.error, http::client_error::invalid_url) << u;
@@ -207,7 +206,7 @@ TEST(http_client, a_connection_the_server_closed_while_idle_is_replaced) {
   http::client c{trusting()};
   ASSERT_TRUE(c.send(get(f.url("/ping"))).response);
   ASSERT_TRUE(
-    test::wait_until([&] { return f.server->open_connections() == 0; }));
+      test::wait_until([&] { return f.server->open_connections() == 0; }));
   auto r = c.send(get(f.url("/ping")));
   ASSERT_TRUE(r.response) << r.error_detail;
   EXPECT_EQ(r.response->body, "pong");

@@ -1,20 +1,18 @@
 // The OAuth 2.0 client-credentials client against a real HTTPS token
 // endpoint (Ferry's own issuer, same contract as the shop's).
-#include <gtest/gtest.h>
-
-#include <atomic>
-#include <future>
-#include <set>
-#include <thread>
-
-#include <prometheus/registry.h>
-
 #include "protocols/http/client.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/oauth/client_credentials.hpp"
 #include "protocols/oauth/token_issuer.hpp"
 #include "protocols/tls.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <atomic>
+#include <future>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <set>
+#include <thread>
 
 using namespace ferry;
 using namespace std::chrono_literals;
@@ -24,7 +22,7 @@ namespace {
 const tls::certificate_files& certs() {
   static test::temp_dir dir;
   static tls::certificate_files files =
-    tls::ensure_self_signed_certificate(dir.path() + "/certs");
+      tls::ensure_self_signed_certificate(dir.path() + "/certs");
   return files;
 }
 
@@ -41,18 +39,19 @@ struct token_server {
 
   explicit token_server(std::chrono::seconds lifetime = 600s,
                         std::chrono::milliseconds d = 100ms)
-    : delay(d), issuer(
-                  [&] {
-                    oauth::token_issuer_settings s;
-                    s.clients.push_back({"ferry", oauth::sha256_hex("s3cret"),
-                                         {"catalog:write"}});
-                    s.token_lifetime = lifetime;
-                    return s;
-                  }(),
-                  [this] {
-                    return std::chrono::system_clock::now()
-                           + std::chrono::seconds(skew_seconds.load());
-                  }) {
+      : delay(d),
+        issuer(
+            [&] {
+              oauth::token_issuer_settings s;
+              s.clients.push_back(
+                  {"ferry", oauth::sha256_hex("s3cret"), {"catalog:write"}});
+              s.token_lifetime = lifetime;
+              return s;
+            }(),
+            [this] {
+              return std::chrono::system_clock::now() +
+                     std::chrono::seconds(skew_seconds.load());
+            }) {
     http::router r;
     r.add("POST", "/oauth/token",
           [this](http::request&& req, http::respond_fn respond) {
@@ -62,14 +61,14 @@ struct token_server {
               respond(issuer.issue(req));
             }).detach();
           });
-    r.add("PUT", "/rest/V1/products/{sku}",
-          issuer.require_scopes({"catalog:write"},
-                                [this](http::request&& req,
-                                       http::respond_fn respond) {
-                                  ++resource_calls;
-                                  respond(http::response::json(
-                                    200, {{"sku", req.params["sku"]}}));
-                                }));
+    r.add(
+        "PUT", "/rest/V1/products/{sku}",
+        issuer.require_scopes(
+            {"catalog:write"},
+            [this](http::request&& req, http::respond_fn respond) {
+              ++resource_calls;
+              respond(http::response::json(200, {{"sku", req.params["sku"]}}));
+            }));
     http::server_settings s;
     s.cert_file = certs().cert_file;
     s.key_file = certs().key_file;
@@ -147,8 +146,11 @@ TEST(oauth_client, token_expiry_mid_batch_costs_one_fetch_and_no_failed_call) {
   std::vector<oauth::authorized_result> results(60);
   auto put = [&](int i) {
     http::client_request req{
-      "PUT", srv.url("/rest/V1/products/SKU-" + std::to_string(i)), {},
-      "{\"product\":{}}", {}};
+        "PUT",
+        srv.url("/rest/V1/products/SKU-" + std::to_string(i)),
+        {},
+        "{\"product\":{}}",
+        {}};
     creds.async_send(req, [&, i](oauth::authorized_result r) {
       results[i] = std::move(r);
       ++done;
@@ -165,8 +167,7 @@ TEST(oauth_client, token_expiry_mid_batch_costs_one_fetch_and_no_failed_call) {
   ASSERT_TRUE(test::wait_until([&] { return done.load() == 60; }));
   for (int i = 0; i < 60; ++i) {
     ASSERT_TRUE(results[i].http.response)
-      << i << ": " << results[i].token_detail
-      << results[i].http.error_detail;
+        << i << ": " << results[i].token_detail << results[i].http.error_detail;
     EXPECT_EQ(results[i].http.response->status, 200) << i;
   }
   EXPECT_EQ(srv.token_hits.load(), 2);
@@ -181,8 +182,8 @@ TEST(oauth_client, a_token_is_replaced_shortly_before_expires_in) {
   auto first = creds.token();
   ASSERT_TRUE(first.access_token) << first.detail;
   ASSERT_TRUE(test::wait_until(
-    [&] { return creds.token().access_token != first.access_token; }, 10s,
-    100ms));
+      [&] { return creds.token().access_token != first.access_token; }, 10s,
+      100ms));
   EXPECT_EQ(srv.token_hits.load(), 2);
 }
 
@@ -212,7 +213,7 @@ TEST(oauth_client, an_unreachable_endpoint_is_unreachable) {
   prometheus::Registry registry;
   oauth::client_credentials_settings s;
   s.token_url =
-    "https://127.0.0.1:" + std::to_string(test::free_port()) + "/oauth/token";
+      "https://127.0.0.1:" + std::to_string(test::free_port()) + "/oauth/token";
   s.client_id = "ferry";
   s.client_secret = "s3cret";
   oauth::client_credentials creds{s, http, registry};

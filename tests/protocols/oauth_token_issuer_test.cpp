@@ -1,15 +1,14 @@
 // Ferry's token endpoint and scope middleware over real HTTPS: what a client
 // of Ferry's API sees for good and bad credentials and tokens.
-#include <gtest/gtest.h>
-
-#include <atomic>
-
 #include "protocols/http/client.hpp"
 #include "protocols/http/codec.hpp"
 #include "protocols/http/server.hpp"
 #include "protocols/oauth/token_issuer.hpp"
 #include "protocols/tls.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <atomic>
+#include <gtest/gtest.h>
 
 using namespace ferry;
 using namespace std::chrono_literals;
@@ -19,13 +18,14 @@ namespace {
 const tls::certificate_files& certs() {
   static test::temp_dir dir;
   static tls::certificate_files files =
-    tls::ensure_self_signed_certificate(dir.path() + "/certs");
+      tls::ensure_self_signed_certificate(dir.path() + "/certs");
   return files;
 }
 
 oauth::token_issuer_settings issuer_settings(std::string key = "") {
   oauth::token_issuer_settings s;
-  s.clients.push_back({"shop", oauth::sha256_hex("shop-secret"),
+  s.clients.push_back({"shop",
+                       oauth::sha256_hex("shop-secret"),
                        {"prices:read", "orders:read"}});
   s.clients.push_back({"ops", oauth::sha256_hex("ops-secret"), {"ops:admin"}});
   s.token_lifetime = 600s;
@@ -46,17 +46,17 @@ struct api {
   uint16_t port = 0;
 
   explicit api(std::string key = std::string(32, 'k'))
-    : issuer(issuer_settings(std::move(key)), [this] {
-        return std::chrono::system_clock::now()
-               + std::chrono::seconds(skew_seconds.load());
-      }) {
+      : issuer(issuer_settings(std::move(key)), [this] {
+          return std::chrono::system_clock::now() +
+                 std::chrono::seconds(skew_seconds.load());
+        }) {
     http::router r;
     issuer.add_routes(r);
     r.add("GET", "/api/v1/prices",
-          issuer.require_scopes(
-            {"prices:read"}, [](http::request&& req, http::respond_fn respond) {
-              respond(http::response::json(200, {{"caller", req.principal}}));
-            }));
+          issuer.require_scopes({"prices:read"}, [](http::request&& req,
+                                                    http::respond_fn respond) {
+            respond(http::response::json(200, {{"caller", req.principal}}));
+          }));
     http::server_settings s;
     s.cert_file = certs().cert_file;
     s.key_file = certs().key_file;
@@ -69,8 +69,8 @@ struct api {
   }
 
   http::response post_token(const std::map<std::string, std::string>& form) {
-    http::client_request req{"POST", url("/oauth/token"), {},
-                             http::form_encode(form), {}};
+    http::client_request req{
+        "POST", url("/oauth/token"), {}, http::form_encode(form), {}};
     req.headers.set("Content-Type", "application/x-www-form-urlencoded");
     auto r = client.send(req);
     EXPECT_TRUE(r.response) << r.error_detail;
@@ -79,10 +79,10 @@ struct api {
 
   std::string token_for(const std::string& id, const std::string& secret,
                         const std::string& scope = "") {
-    std::map<std::string, std::string> form{{"grant_type",
-                                             "client_credentials"},
-                                            {"client_id", id},
-                                            {"client_secret", secret}};
+    std::map<std::string, std::string> form{
+        {"grant_type", "client_credentials"},
+        {"client_id", id},
+        {"client_secret", secret}};
     if (!scope.empty())
       form["scope"] = scope;
     auto res = post_token(form);
@@ -138,7 +138,7 @@ TEST(oauth_token_endpoint, rejects_bad_credentials_with_invalid_client) {
 TEST(oauth_token_endpoint, malformed_requests_say_what_is_wrong) {
   api a;
   auto missing = a.post_token(
-    {{"grant_type", "client_credentials"}, {"client_id", "shop"}});
+      {{"grant_type", "client_credentials"}, {"client_id", "shop"}});
   EXPECT_EQ(missing.status, 400);
   EXPECT_EQ(error_of(missing), "invalid_request");
   EXPECT_NE(missing.body.find("client_secret"), std::string::npos);
@@ -188,7 +188,7 @@ TEST(oauth_middleware, an_expired_token_is_401_invalid_token) {
   EXPECT_EQ(res.status, 401);
   auto header = res.headers.get("WWW-Authenticate").value_or("");
   EXPECT_NE(header.find("error=\"invalid_token\""), std::string::npos)
-    << header;
+      << header;
   EXPECT_NE(header.find("expired"), std::string::npos) << header;
 }
 
@@ -229,10 +229,10 @@ TEST(oauth_middleware, a_token_with_an_edited_scope_is_401_invalid_token) {
   auto first = token.find('.');
   auto last = token.rfind('.');
   auto payload = nlohmann::json::parse(
-    *http::base64url_decode(token.substr(first + 1, last - first - 1)));
+      *http::base64url_decode(token.substr(first + 1, last - first - 1)));
   payload["scp"] = "prices:read";
-  auto forged = token.substr(0, first + 1)
-                + http::base64url_encode(payload.dump()) + token.substr(last);
+  auto forged = token.substr(0, first + 1) +
+                http::base64url_encode(payload.dump()) + token.substr(last);
   auto res = a.get_prices("Bearer " + forged);
   EXPECT_EQ(res.status, 401);
   EXPECT_NE(res.headers.get("WWW-Authenticate")->find("invalid_token"),
@@ -310,10 +310,10 @@ TEST(oauth_token_issuer, an_edited_copy_of_a_remembered_token_is_forged) {
   auto first = token.find('.');
   auto last = token.rfind('.');
   auto payload = nlohmann::json::parse(
-    *http::base64url_decode(token.substr(first + 1, last - first - 1)));
+      *http::base64url_decode(token.substr(first + 1, last - first - 1)));
   payload["scp"] = "prices:read";
-  auto forged = token.substr(0, first + 1)
-                + http::base64url_encode(payload.dump()) + token.substr(last);
+  auto forged = token.substr(0, first + 1) +
+                http::base64url_encode(payload.dump()) + token.substr(last);
   EXPECT_EQ(issuer.verify(forged).outcome, oauth::token_check::forged);
   EXPECT_NE(issuer.verify(token.substr(0, token.size() - 1)).outcome,
             oauth::token_check::valid);

@@ -1,15 +1,6 @@
 // ferry-sim-shop as a process over TLS, driven with a plain HTTPS client:
 // the contract's calls and error classes, OAuth, the rate limit, webhooks
 // with their signature and fault knobs, and durability across a restart.
-#include <gtest/gtest.h>
-
-#include <atomic>
-#include <fstream>
-#include <mutex>
-#include <set>
-
-#include <nlohmann/json.hpp>
-
 #include "mapping/shop_types.hpp"
 #include "protocols/http/client.hpp"
 #include "protocols/http/codec.hpp"
@@ -17,6 +8,13 @@
 #include "protocols/webhook_signature.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <atomic>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
 
 using namespace ferry;
 using namespace std::chrono_literals;
@@ -29,28 +27,28 @@ class sim_process {
 public:
   explicit sim_process(const std::string& data_dir,
                        std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{FERRY_SIM_SHOP_BIN, "--data-dir", data_dir,
-                                  "--seed",           "7",        "--seed-products",
-                                  "30",               "--sources", "2"};
+    std::vector<std::string> argv{
+        FERRY_SIM_SHOP_BIN, "--data-dir", data_dir,    "--seed", "7",
+        "--seed-products",  "30",         "--sources", "2"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<test::child_process>(argv);
     EXPECT_TRUE(test::wait_until(
-      [&] {
-        auto log = process_->log();
-        auto at = log.find("{\"admin_port\"");
-        if (at == std::string::npos)
-          return false;
-        auto end = log.find('\n', at);
-        if (end == std::string::npos)
-          return false;
-        auto j = json::parse(log.substr(at, end - at));
-        https_port_ = j["https_port"];
-        admin_port_ = j["admin_port"];
-        ca_file_ = j["ca_file"];
-        return true;
-      },
-      60s))
-      << process_->log();
+        [&] {
+          auto log = process_->log();
+          auto at = log.find("{\"admin_port\"");
+          if (at == std::string::npos)
+            return false;
+          auto end = log.find('\n', at);
+          if (end == std::string::npos)
+            return false;
+          auto j = json::parse(log.substr(at, end - at));
+          https_port_ = j["https_port"];
+          admin_port_ = j["admin_port"];
+          ca_file_ = j["ca_file"];
+          return true;
+        },
+        60s))
+        << process_->log();
     http::client_settings cs;
     cs.ca_file = ca_file_;
     client_ = std::make_unique<http::client>(cs);
@@ -194,7 +192,7 @@ TEST(shop_sim, products_customers_orders_and_stock_over_tls) {
                           R"({"product":{"name":"x","price":"cheap"}})");
   EXPECT_EQ(status_of(invalid), 400);
   EXPECT_NE(shop::error_message_from_body(invalid.response->body)
-              .find("product.price"),
+                .find("product.price"),
             std::string::npos);
   EXPECT_EQ(status_of(sim.call("PUT", "/products/NEW-2", "{broken")), 400);
   auto bulk = sim.call("POST", "/products/bulk",
@@ -207,14 +205,14 @@ TEST(shop_sim, products_customers_orders_and_stock_over_tls) {
   auto list = body_of(sim.call("GET", "/products?page_size=500"));
   EXPECT_EQ(list["total_count"], 32); // 30 seeded, NEW-1, B-1
   auto since = body_of(sim.call(
-    "GET", "/products?updated_since=2999-01-01%2000:00:00&page_size=5"));
+      "GET", "/products?updated_since=2999-01-01%2000:00:00&page_size=5"));
   EXPECT_EQ(since["total_count"], 0);
   EXPECT_EQ(status_of(sim.call("GET", "/products?page_size=501")), 400);
   EXPECT_EQ(status_of(sim.call("GET", "/products?updated_since=yesterday")),
             400);
-  EXPECT_EQ(body_of(sim.call("PUT", "/products/NEW-1/stock",
-                             R"({"backorders":1})")),
-            true);
+  EXPECT_EQ(
+      body_of(sim.call("PUT", "/products/NEW-1/stock", R"({"backorders":1})")),
+      true);
 
   // Customers: search case-insensitively, partial update, email fixed.
   auto c = sim.admin("POST", "/admin/customers",
@@ -222,7 +220,8 @@ TEST(shop_sim, products_customers_orders_and_stock_over_tls) {
                       {"firstname", "Zed"},
                       {"lastname", "Ray"}});
   auto id = c["id"].get<int>();
-  auto found = body_of(sim.call("GET", "/customers/search?email=zed%40example.com"));
+  auto found =
+      body_of(sim.call("GET", "/customers/search?email=zed%40example.com"));
   EXPECT_EQ(found["total_count"], 1);
   auto upd = sim.call("PUT", "/customers/" + std::to_string(id),
                       R"({"customer":{"lastname":"Roy","custom_attributes":[
@@ -252,13 +251,13 @@ TEST(shop_sim, products_customers_orders_and_stock_over_tls) {
   EXPECT_EQ(status_of(sim.call("POST", "/orders/" + oid + "/hold")), 200);
   EXPECT_EQ(status_of(sim.call("POST", "/orders/" + oid + "/cancel")), 409);
   EXPECT_EQ(status_of(sim.call("POST", "/orders/" + oid + "/unhold")), 200);
-  EXPECT_EQ(body_of(sim.call("GET", "/orders/" + oid))["status"],
-            "processing");
+  EXPECT_EQ(body_of(sim.call("GET", "/orders/" + oid))["status"], "processing");
   EXPECT_EQ(status_of(sim.call("POST", "/orders/" + oid + "/cancel")), 200);
   EXPECT_EQ(status_of(sim.call("GET", "/orders/424242")), 404);
-  EXPECT_EQ(body_of(sim.call("GET", "/orders?created_since=2000-01-01%2000:00:00"))
-              ["total_count"],
-            1);
+  EXPECT_EQ(
+      body_of(sim.call(
+          "GET", "/orders?created_since=2000-01-01%2000:00:00"))["total_count"],
+      1);
 
   // Inventory.
   EXPECT_EQ(body_of(sim.call("GET", "/inventory/sources"))["total_count"], 2);
@@ -329,11 +328,10 @@ TEST(shop_sim, webhooks_are_signed_retried_and_faulted_by_share) {
   auto port = receiver.start();
 
   test::temp_dir dir;
-  sim_process sim{dir.path(),
-                  {"--webhook-url",
-                   "http://127.0.0.1:" + std::to_string(port) + "/hooks",
-                   "--webhook-secret", "s3cret", "--webhook-time-scale",
-                   "0.01"}};
+  sim_process sim{
+      dir.path(),
+      {"--webhook-url", "http://127.0.0.1:" + std::to_string(port) + "/hooks",
+       "--webhook-secret", "s3cret", "--webhook-time-scale", "0.01"}};
   sim.login();
   ASSERT_EQ(status_of(sim.call("PUT", "/products/H-1",
                                R"({"product":{"name":"h","price":1}})")),
@@ -412,9 +410,9 @@ TEST(shop_sim, paused_webhooks_wait_and_then_all_go_out) {
   http::server receiver{ss, std::move(r)};
   auto port = receiver.start();
   test::temp_dir dir;
-  sim_process sim{dir.path(),
-                  {"--webhook-url",
-                   "http://127.0.0.1:" + std::to_string(port) + "/hooks"}};
+  sim_process sim{
+      dir.path(),
+      {"--webhook-url", "http://127.0.0.1:" + std::to_string(port) + "/hooks"}};
   sim.admin("POST", "/admin/webhooks", {{"paused", true}});
   EXPECT_EQ(sim.admin("GET", "/admin/webhooks")["paused"], true);
   for (int i = 0; i < 3; ++i)
@@ -466,7 +464,9 @@ void survives_a_kill(const std::vector<std::string>& flags) {
             31);
 }
 
-TEST(shop_sim, state_survives_a_restart) { survives_a_kill({}); }
+TEST(shop_sim, state_survives_a_restart) {
+  survives_a_kill({});
+}
 
 // Without fdatasync the journal is still written before the answer: only a
 // crash of the machine, not of the process, could lose a change.
@@ -481,7 +481,7 @@ TEST(shop_sim, traffic_generator_places_orders_from_what_it_holds) {
                    "--customers-per-second", "5", "--high-value-share", "0.5",
                    "--approval-threshold", "1000.00"}};
   ASSERT_TRUE(test::wait_until(
-    [&] { return sim.admin("GET", "/admin/traffic")["orders"] >= 20; }));
+      [&] { return sim.admin("GET", "/admin/traffic")["orders"] >= 20; }));
   sim.admin("POST", "/admin/traffic", {{"enabled", false}});
   auto orders = sim.admin("GET", "/admin/orders")["items"];
   int high = 0;

@@ -1,10 +1,6 @@
 // Unit tests of ferry-sim-shop's parts, without sockets: the domain rules,
 // durability through the journal, the rate limiter, the token endpoint, the
 // webhook schedule with its faults and the traffic generator.
-#include <gtest/gtest.h>
-
-#include <chrono>
-
 #include "simulators/shop/journal.hpp"
 #include "simulators/shop/rate_limiter.hpp"
 #include "simulators/shop/shop_state.hpp"
@@ -12,6 +8,9 @@
 #include "simulators/shop/traffic_generator.hpp"
 #include "simulators/shop/webhook_queue.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <chrono>
+#include <gtest/gtest.h>
 
 using namespace ferry;
 using namespace ferry::sim_shop;
@@ -45,8 +44,7 @@ TEST(shop_state, order_state_machine_follows_the_contract) {
   ASSERT_TRUE(o) << o.error.message;
   auto id = o.value->entity_id;
   EXPECT_EQ(o.value->status, "pending");
-  EXPECT_EQ(o.value->grand_total,
-            o.value->subtotal + money::from_minor(1240));
+  EXPECT_EQ(o.value->grand_total, o.value->subtotal + money::from_minor(1240));
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].topic, "orders/create");
 
@@ -81,8 +79,7 @@ TEST(shop_state, emails_are_unique_ignoring_case_and_cannot_change) {
   shop_state s{clock.fn(), nullptr};
   auto ann = s.register_customer("Ann@Example.com", "Ann", "Lee");
   ASSERT_TRUE(ann);
-  EXPECT_EQ(s.register_customer("ann@example.COM", "A", "L").error.status,
-            409);
+  EXPECT_EQ(s.register_customer("ann@example.COM", "A", "L").error.status, 409);
   EXPECT_EQ(s.search_customers("ANN@example.com").total_count, 1);
   auto id = ann.value->id;
   auto bad = s.update_customer(id, j(R"({"email":"other@example.com"})"));
@@ -148,8 +145,8 @@ TEST(shop_state, survives_a_restart_through_the_journal) {
     shop_state s{clock.fn(), std::make_unique<journal>(path)};
     s.load();
     s.seed_if_empty(3, 2, 1, 1);
-    auto o = s.place_order(std::nullopt, "g@example.org", {{"SKU-00002", 1}},
-                           0);
+    auto o =
+        s.place_order(std::nullopt, "g@example.org", {{"SKU-00002", 1}}, 0);
     order_id = o.value->entity_id;
     EXPECT_TRUE(s.hold(order_id));
     EXPECT_TRUE(s.set_backorders("SKU-00001", 1));
@@ -168,8 +165,8 @@ TEST(shop_state, survives_a_restart_through_the_journal) {
   EXPECT_TRUE(s.unhold(order_id));
   EXPECT_EQ(s.get_order(order_id).value->status, "pending");
   EXPECT_EQ(s.backorders("SKU-00001"), 1);
-  auto next = s.place_order(std::nullopt, "h@example.org", {{"SKU-00001", 1}},
-                            0);
+  auto next =
+      s.place_order(std::nullopt, "h@example.org", {{"SKU-00001", 1}}, 0);
   EXPECT_EQ(next.value->entity_id, order_id + 1);
 }
 
@@ -216,8 +213,7 @@ TEST(shop_token_store, issues_checks_and_expires_tokens) {
   http::request call;
   http::response challenge;
   EXPECT_FALSE(ts.authenticate(call, now, challenge));
-  EXPECT_EQ(challenge.headers.get("WWW-Authenticate"),
-            "Bearer realm=\"shop\"");
+  EXPECT_EQ(challenge.headers.get("WWW-Authenticate"), "Bearer realm=\"shop\"");
   call.headers.set("Authorization",
                    "Bearer " + body["access_token"].get<std::string>());
   EXPECT_EQ(ts.authenticate(call, now, challenge), "ferry");
@@ -242,8 +238,8 @@ TEST(shop_webhook_queue, retries_eight_times_over_about_four_hours) {
 
   webhook_queue q{webhook_schedule{}, 5};
   auto t = webhook_queue::clock::now();
-  auto id = q.enqueue("orders/create", "1001", "{}", "2026-05-01 12:00:00", t,
-                      {});
+  auto id =
+      q.enqueue("orders/create", "1001", "{}", "2026-05-01 12:00:00", t, {});
   auto due = q.take_due(t);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].event_id, id);
@@ -290,9 +286,9 @@ TEST(shop_webhook_queue, faults_lose_duplicate_and_reorder_by_share) {
 
 TEST(shop_traffic, same_seed_same_orders_and_share_above_threshold) {
   std::vector<std::pair<std::string, money>> catalog{
-    {"A", money::from_minor(1999)},
-    {"B", money::from_minor(25000)},
-    {"C", money::from_minor(990000)}};
+      {"A", money::from_minor(1999)},
+      {"B", money::from_minor(25000)},
+      {"C", money::from_minor(990000)}};
   traffic_settings s;
   s.high_value_share = 0.25;
   s.threshold = money::from_minor(500000);

@@ -1,23 +1,22 @@
 #include "tests/support/child_process.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ferry::test {
 
 child_process::child_process(std::vector<std::string> argv,
                              std::map<std::string, std::string> env,
                              std::string log_path)
-  : log_path_(std::move(log_path)) {
+    : log_path_(std::move(log_path)) {
   if (argv.empty())
     throw std::invalid_argument("child_process: empty argv");
   if (log_path_.empty()) {
@@ -25,12 +24,13 @@ child_process::child_process(std::vector<std::string> argv,
     if (const char* state = std::getenv("FERRY_TEST_STATE_DIR"))
       base = state;
     auto slash = argv[0].find_last_of('/');
-    auto name = slash == std::string::npos ? argv[0] : argv[0].substr(slash + 1);
-    log_path_ = base + "/" + name + "." + std::to_string(::getpid()) + "."
-                + std::to_string(std::chrono::steady_clock::now()
-                                   .time_since_epoch()
-                                   .count())
-                + ".log";
+    auto name =
+        slash == std::string::npos ? argv[0] : argv[0].substr(slash + 1);
+    log_path_ =
+        base + "/" + name + "." + std::to_string(::getpid()) + "." +
+        std::to_string(
+            std::chrono::steady_clock::now().time_since_epoch().count()) +
+        ".log";
   }
   std::vector<char*> args;
   for (auto& a : argv)
@@ -69,8 +69,7 @@ bool child_process::running() {
   int status = 0;
   auto r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                : 128 + WTERMSIG(status);
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     pid_ = -1;
     return false;
   }

@@ -1,10 +1,10 @@
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include "tests/support/child_process.hpp"
 #include "tests/support/test_env.hpp"
+
+#include <memory>
+#include <string>
 
 namespace ferry::test {
 

@@ -1,14 +1,13 @@
 #include "tests/support/test_env.hpp"
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
+#include <netinet/in.h>
 #include <stdexcept>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ferry::test {
 
@@ -20,11 +19,21 @@ std::string required_env(const std::string& name) {
   return value;
 }
 
-std::string admin_pg_url() { return required_env("FERRY_TEST_PG_URL"); }
-std::string redis_host() { return required_env("FERRY_TEST_REDIS_HOST"); }
-int redis_port() { return std::stoi(required_env("FERRY_TEST_REDIS_PORT")); }
-int smtp_port() { return std::stoi(required_env("FERRY_TEST_SMTP_PORT")); }
-std::string maildir() { return required_env("FERRY_TEST_MAILDIR"); }
+std::string admin_pg_url() {
+  return required_env("FERRY_TEST_PG_URL");
+}
+std::string redis_host() {
+  return required_env("FERRY_TEST_REDIS_HOST");
+}
+int redis_port() {
+  return std::stoi(required_env("FERRY_TEST_REDIS_PORT"));
+}
+int smtp_port() {
+  return std::stoi(required_env("FERRY_TEST_SMTP_PORT"));
+}
+std::string maildir() {
+  return required_env("FERRY_TEST_MAILDIR");
+}
 
 int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -35,8 +44,8 @@ int free_port() {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0
-      || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     ::close(fd);
     throw std::runtime_error("free_port: bind() failed");
   }
