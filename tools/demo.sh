@@ -136,7 +136,6 @@ EOF
   cat <<EOF
 
   Ferry is running.
-    dashboard       http://127.0.0.1:$ops_port/dashboard
     ops             http://127.0.0.1:$ops_port/metrics   /healthz   /readyz
     Ferry API       https://127.0.0.1:$api_port
     shop simulator  https://localhost:$shop_port/rest/V1   admin http://127.0.0.1:$shop_admin
