@@ -1,10 +1,9 @@
 #include "app/commands.hpp"
+#include "monitoring/metrics.hpp"
 
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include "monitoring/metrics.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -97,7 +97,7 @@ struct order_event_reading {
 /// again when the batch's transaction is retried on a fresh connection,
 /// so it must not change anything itself.
 using order_event_reader = std::function<std::vector<order_event_reading>(
-  const std::vector<claimed_event>&)>;
+    const std::vector<claimed_event>&)>;
 
 /// What `take_arrivals` committed.
 struct taken_orders {
@@ -107,8 +107,7 @@ struct taken_orders {
   std::size_t unreadable = 0;
   /// Each arrival, with its new row (empty for an order that has a saga
   /// already: a duplicate or replayed webhook).
-  std::vector<std::pair<order_arrival, std::optional<order_saga_row>>>
-    arrivals;
+  std::vector<std::pair<order_arrival, std::optional<order_saga_row>>> arrivals;
 };
 
 /// What Ferry does with a shop webhook in the transaction that inserts it
@@ -173,8 +172,7 @@ public:
   /// Commits `a` (see order_arrival); the new row when this call created
   /// it, nothing for an order that has a saga already (a duplicate or
   /// replayed webhook: only the inbox event is completed).
-  caf::expected<std::optional<order_saga_row>>
-  arrive(const order_arrival& a);
+  caf::expected<std::optional<order_saga_row>> arrive(const order_arrival& a);
 
   /// Takes up to `limit` open inbox events of `topic` and commits what
   /// `read` makes of them in one transaction, with no claim committed

@@ -5,7 +5,6 @@
 #include "tests/actors/order_sim_env.hpp"
 
 #include <gtest/gtest.h>
-
 #include <pqxx/pqxx>
 #include <set>
 
@@ -34,8 +33,8 @@ json order_body(int i, const std::vector<std::int64_t>& customers) {
   if (i % 4 == 0)
     body["guest_email"] = "guest" + std::to_string(i) + "@example.com";
   else
-    body["customer_id"] = customers[static_cast<std::size_t>(i)
-                                    % customers.size()];
+    body["customer_id"] =
+        customers[static_cast<std::size_t>(i) % customers.size()];
   return body;
 }
 
@@ -50,19 +49,20 @@ std::int64_t count(const std::string& url, const std::string& sql) {
 std::string diagnosis(order_sim_env& env) {
   pqxx::connection conn{env.database_url()};
   pqxx::read_transaction tx{conn};
-  auto sagas = tx.exec1(
-    "SELECT coalesce(string_agg(key || ' ' || state || ' claimed_by=' || "
-    "coalesce(claimed_by, '-') || ' parked=' || coalesce(data->>'parked', "
-    "'-'), '; ' ORDER BY id), 'none') FROM saga")[0]
-                 .as<std::string>();
-  auto open = tx.exec1(
-    "SELECT coalesce(string_agg(topic || ' ' || event_id || ' ' || status, "
-    "'; '), 'none') FROM inbox WHERE status <> 'done'")[0]
-                .as<std::string>();
+  auto sagas = tx.exec1("SELECT coalesce(string_agg(key || ' ' || state || ' "
+                        "claimed_by=' || "
+                        "coalesce(claimed_by, '-') || ' parked=' || "
+                        "coalesce(data->>'parked', "
+                        "'-'), '; ' ORDER BY id), 'none') FROM saga")[0]
+                   .as<std::string>();
+  auto open = tx.exec1("SELECT coalesce(string_agg(topic || ' ' || event_id || "
+                       "' ' || status, "
+                       "'; '), 'none') FROM inbox WHERE status <> 'done'")[0]
+                  .as<std::string>();
   auto log = env.ferry().log();
-  return "sagas: " + sagas + "\nopen inbox events: " + open
-         + "\nend of Ferry's log:\n"
-         + log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+  return "sagas: " + sagas + "\nopen inbox events: " + open +
+         "\nend of Ferry's log:\n" +
+         log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
 }
 
 } // namespace
@@ -74,13 +74,12 @@ TEST(order_saga_integration, every_order_reaches_the_erp_exactly_once) {
     env.add_product(skus[i], prices[i]);
   std::vector<std::int64_t> customers;
   for (int i = 0; i < 10; ++i)
-    customers.push_back(env
-                          .shop_admin("POST", "/admin/customers",
-                                      {{"email", "Buyer" + std::to_string(i)
-                                                   + "@Example.com"},
-                                       {"firstname", "Buyer"},
-                                       {"lastname", std::to_string(i)}})
-                          .value("id", std::int64_t{0}));
+    customers.push_back(
+        env.shop_admin("POST", "/admin/customers",
+                       {{"email", "Buyer" + std::to_string(i) + "@Example.com"},
+                        {"firstname", "Buyer"},
+                        {"lastname", std::to_string(i)}})
+            .value("id", std::int64_t{0}));
   env.shop_admin("POST", "/admin/faults",
                  {{"webhook_duplicate", 0.3},
                   {"webhook_reorder", 0.2},
@@ -99,46 +98,44 @@ TEST(order_saga_integration, every_order_reaches_the_erp_exactly_once) {
 
   // "Commit but drop the response": the ERP creates the order and never
   // answers, for a stretch of orders.
-  env.erp_admin("POST", "/admin/faults",
-                {{"drop_response", {"CreateSalesOrder"}},
-                 {"drop_hold_ms", 500}});
+  env.erp_admin(
+      "POST", "/admin/faults",
+      {{"drop_response", {"CreateSalesOrder"}}, {"drop_hold_ms", 500}});
   place(orders_with_lost_answers);
   ASSERT_TRUE(ferry::test::wait_until(
-    [&] {
-      return count(env.database_url(),
-                   "SELECT count(*) FROM sync_log WHERE message LIKE "
-                   "'%looking it up with GetSalesOrder%'")
-             >= 5;
-    },
-    120s))
-    << "no lost answer was settled";
+      [&] {
+        return count(env.database_url(),
+                     "SELECT count(*) FROM sync_log WHERE message LIKE "
+                     "'%looking it up with GetSalesOrder%'") >= 5;
+      },
+      120s))
+      << "no lost answer was settled";
   env.erp_admin("POST", "/admin/faults", {{"drop_response", json::array()}});
 
   // The ERP goes away (connections refused) while orders keep coming.
   env.erp_admin("POST", "/admin/faults", {{"outage", "refuse"}});
   place(orders_during_outage);
   ASSERT_TRUE(ferry::test::wait_until(
-    [&] {
-      return count(env.database_url(),
-                   "SELECT count(*) FROM sync_log WHERE outcome = 'retry' "
-                   "AND message LIKE '%ERP%'")
-             >= 10;
-    },
-    60s));
+      [&] {
+        return count(env.database_url(),
+                     "SELECT count(*) FROM sync_log WHERE outcome = 'retry' "
+                     "AND message LIKE '%ERP%'") >= 10;
+      },
+      60s));
   auto during = count(env.database_url(),
                       "SELECT count(*) FROM saga WHERE kind = 'order' AND "
                       "state <> 'submitted'");
   EXPECT_GT(during, 0) << "orders wait while the ERP is down";
   env.erp_admin("POST", "/admin/faults", {{"outage", "none"}});
 
-  const auto total = static_cast<std::size_t>(
-    orders_with_webhook_faults + orders_with_lost_answers
-    + orders_during_outage);
+  const auto total =
+      static_cast<std::size_t>(orders_with_webhook_faults +
+                               orders_with_lost_answers + orders_during_outage);
   ASSERT_EQ(placed.size(), total);
-  EXPECT_TRUE(ferry::test::wait_until([&] { return in_erp() >= total; },
-                                      150s, 500ms))
-    << in_erp() << " of " << total << " in the ERP\n"
-    << diagnosis(env);
+  EXPECT_TRUE(
+      ferry::test::wait_until([&] { return in_erp() >= total; }, 150s, 500ms))
+      << in_erp() << " of " << total << " in the ERP\n"
+      << diagnosis(env);
   int duplicates = 0;
   auto erp = env.erp_orders(&duplicates);
   EXPECT_EQ(duplicates, 0);
@@ -148,7 +145,7 @@ TEST(order_saga_integration, every_order_reaches_the_erp_exactly_once) {
     ASSERT_NE(it, erp.end()) << increment_id << " is not in the ERP";
     EXPECT_EQ(json::parse(it->second.value("TotalAmount", "\"\"")).dump(),
               json::parse(shop_order["grand_total"].dump()).dump())
-      << increment_id;
+        << increment_id;
   }
   EXPECT_EQ(count(env.database_url(),
                   "SELECT count(*) FROM saga WHERE kind = 'order' AND state "
@@ -159,23 +156,23 @@ TEST(order_saga_integration, every_order_reaches_the_erp_exactly_once) {
   std::set<std::string> emails;
   for (auto& c : state.value("customers", json::array()))
     EXPECT_TRUE(emails.insert(c.value("Email", "")).second)
-      << c.value("Email", "") << " twice";
+        << c.value("Email", "") << " twice";
   json shop_customer;
-  for (auto& c : env.shop_admin("GET", "/admin/customers")
-                   .value("items", json::array()))
+  for (auto& c :
+       env.shop_admin("GET", "/admin/customers").value("items", json::array()))
     if (c.value("id", std::int64_t{0}) == customers[1])
       shop_customer = c;
   bool numbered = false;
   for (auto& a : shop_customer.value("custom_attributes", json::array()))
-    numbered = numbered
-               || (a.value("attribute_code", "") == "erp_customer_no"
-                   && !a.value("value", "").empty());
+    numbered =
+        numbered || (a.value("attribute_code", "") == "erp_customer_no" &&
+                     !a.value("value", "").empty());
   EXPECT_TRUE(numbered) << shop_customer.dump();
   // The shop order carries the ERP number.
   auto first = placed.begin()->second;
   ASSERT_TRUE(ferry::test::wait_until([&] {
     auto o = env.shop_admin(
-      "GET", "/admin/orders/" + std::to_string(first.value("entity_id", 0)));
+        "GET", "/admin/orders/" + std::to_string(first.value("entity_id", 0)));
     return o.dump().find("Ferry: ERP sales order SO-") != std::string::npos;
   }));
 }
@@ -184,72 +181,79 @@ TEST(order_saga_integration, high_value_orders_wait_for_a_decision) {
   order_sim_env env{"100.00"};
   ASSERT_TRUE(env.wait_ready()) << env.ferry().log();
   env.add_product("IT-00001", "60.00");
-  auto small = env.place_order(
-    {{"guest_email", "small@example.com"},
-     {"lines", {{{"sku", "IT-00001"}, {"qty", 1}}}}});
-  auto approve_me = env.place_order(
-    {{"guest_email", "big@example.com"},
-     {"lines", {{{"sku", "IT-00001"}, {"qty", 2}}}}});
-  auto reject_me = env.place_order(
-    {{"guest_email", "bigger@example.com"},
-     {"lines", {{{"sku", "IT-00001"}, {"qty", 3}}}}});
+  auto small =
+      env.place_order({{"guest_email", "small@example.com"},
+                       {"lines", {{{"sku", "IT-00001"}, {"qty", 1}}}}});
+  auto approve_me =
+      env.place_order({{"guest_email", "big@example.com"},
+                       {"lines", {{{"sku", "IT-00001"}, {"qty", 2}}}}});
+  auto reject_me =
+      env.place_order({{"guest_email", "bigger@example.com"},
+                       {"lines", {{{"sku", "IT-00001"}, {"qty", 3}}}}});
   auto id_of = [](const json& o) { return o.value("increment_id", ""); };
   auto shop_order = [&](const json& o) {
-    return env.shop_admin("GET", "/admin/orders/"
-                                   + std::to_string(o.value("entity_id", 0)));
+    return env.shop_admin("GET", "/admin/orders/" +
+                                     std::to_string(o.value("entity_id", 0)));
   };
-  ASSERT_TRUE(ferry::test::wait_until([&] {
-    return env.erp_orders().count("WEB-" + id_of(small)) == 1
-           && shop_order(approve_me).value("status", "") == "holded"
-           && shop_order(reject_me).value("status", "") == "holded"
-           // The hold and its comment are two shop calls.
-           && shop_order(approve_me).dump().find("held for approval")
-                != std::string::npos;
-  }, 90s)) << shop_order(approve_me).dump() << "\n" << diagnosis(env);
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] {
+        return env.erp_orders().count("WEB-" + id_of(small)) == 1 &&
+               shop_order(approve_me).value("status", "") == "holded" &&
+               shop_order(reject_me).value("status", "") == "holded"
+               // The hold and its comment are two shop calls.
+               && shop_order(approve_me).dump().find("held for approval") !=
+                      std::string::npos;
+      },
+      90s))
+      << shop_order(approve_me).dump() << "\n"
+      << diagnosis(env);
   EXPECT_EQ(env.erp_orders().size(), 1u) << "held orders are not in the ERP";
 
   auto token = env.token();
   ASSERT_FALSE(token.empty());
   // The decision needs a token with the scope.
-  auto [no_token, no_token_body] =
-    env.api("POST", "/api/v1/approvals/" + id_of(approve_me) + "/approve", "");
+  auto [no_token, no_token_body] = env.api(
+      "POST", "/api/v1/approvals/" + id_of(approve_me) + "/approve", "");
   EXPECT_EQ(no_token, 401);
   auto [reject_without_reason, body1] =
-    env.api("POST", "/api/v1/approvals/" + id_of(reject_me) + "/reject",
-            token, json::object());
+      env.api("POST", "/api/v1/approvals/" + id_of(reject_me) + "/reject",
+              token, json::object());
   EXPECT_EQ(reject_without_reason, 400);
 
   auto [approved, approved_body] =
-    env.api("POST", "/api/v1/approvals/" + id_of(approve_me) + "/approve",
-            token, {{"approver", "sales.manager@example.com"}});
+      env.api("POST", "/api/v1/approvals/" + id_of(approve_me) + "/approve",
+              token, {{"approver", "sales.manager@example.com"}});
   EXPECT_EQ(approved, 200) << approved_body.dump();
   EXPECT_EQ(approved_body.value("state", ""), "approved");
   auto [rejected, rejected_body] =
-    env.api("POST", "/api/v1/approvals/" + id_of(reject_me) + "/reject",
-            token, {{"reason", "credit limit exceeded"}});
+      env.api("POST", "/api/v1/approvals/" + id_of(reject_me) + "/reject",
+              token, {{"reason", "credit limit exceeded"}});
   EXPECT_EQ(rejected, 200) << rejected_body.dump();
   auto [again, again_body] =
-    env.api("POST", "/api/v1/approvals/" + id_of(reject_me) + "/approve",
-            token, json::object());
+      env.api("POST", "/api/v1/approvals/" + id_of(reject_me) + "/approve",
+              token, json::object());
   EXPECT_EQ(again, 409);
   EXPECT_EQ(again_body["first_decision"].value("decision", ""), "reject")
-    << again_body.dump();
-  auto [unknown, unknown_body] =
-    env.api("POST", "/api/v1/approvals/999999999/approve", token,
-            json::object());
+      << again_body.dump();
+  auto [unknown, unknown_body] = env.api(
+      "POST", "/api/v1/approvals/999999999/approve", token, json::object());
   EXPECT_EQ(unknown, 404);
 
-  ASSERT_TRUE(ferry::test::wait_until([&] {
-    return env.erp_orders().count("WEB-" + id_of(approve_me)) == 1
-           && shop_order(reject_me).value("status", "") == "canceled";
-  }, 60s)) << diagnosis(env);
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] {
+        return env.erp_orders().count("WEB-" + id_of(approve_me)) == 1 &&
+               shop_order(reject_me).value("status", "") == "canceled";
+      },
+      60s))
+      << diagnosis(env);
   EXPECT_EQ(env.erp_orders().count("WEB-" + id_of(reject_me)), 0u);
   EXPECT_NE(shop_order(reject_me).dump().find("credit limit exceeded"),
             std::string::npos);
-  EXPECT_EQ(count(env.database_url(),
-                  "SELECT count(*) FROM outbox WHERE topic = "
-                  "'order.rejected' AND key = '" + id_of(reject_me) + "'"),
-            1);
+  EXPECT_EQ(
+      count(env.database_url(), "SELECT count(*) FROM outbox WHERE topic = "
+                                "'order.rejected' AND key = '" +
+                                    id_of(reject_me) + "'"),
+      1);
   EXPECT_EQ(count(env.database_url(),
                   "SELECT count(*) FROM audit WHERE entity = 'order' AND "
                   "action IN ('approve', 'reject')"),
@@ -257,22 +261,22 @@ TEST(order_saga_integration, high_value_orders_wait_for_a_decision) {
 
   // What an operator sees of an order and its sync log.
   auto [status, order] =
-    env.api("GET", "/api/v1/orders/" + id_of(approve_me), token);
+      env.api("GET", "/api/v1/orders/" + id_of(approve_me), token);
   ASSERT_EQ(status, 200);
   ASSERT_TRUE(ferry::test::wait_until([&] {
     auto r = env.api("GET", "/api/v1/orders/" + id_of(approve_me), token);
     return r.second.value("state", "") == "submitted";
   }));
   std::tie(status, order) =
-    env.api("GET", "/api/v1/orders/" + id_of(approve_me), token);
+      env.api("GET", "/api/v1/orders/" + id_of(approve_me), token);
   EXPECT_EQ(order.value("external_order_id", ""), "WEB-" + id_of(approve_me));
   EXPECT_EQ(order.value("sales_order_no", "").rfind("SO-", 0), 0u);
   EXPECT_GE(order["history"].size(), 5u) << order.dump();
   auto [log_status, log] = env.api(
-    "GET", "/api/v1/sync-log?entity=order&id=" + id_of(approve_me), token);
+      "GET", "/api/v1/sync-log?entity=order&id=" + id_of(approve_me), token);
   EXPECT_EQ(log_status, 200);
   EXPECT_EQ(log["entries"].size(), order["history"].size());
   auto [missing_status, missing] =
-    env.api("GET", "/api/v1/sync-log?entity=order", token);
+      env.api("GET", "/api/v1/sync-log?entity=order", token);
   EXPECT_EQ(missing_status, 400);
 }
