@@ -40,6 +40,16 @@ std::string input_column(const std::string& alias) {
          ".key AND i.kind = " + alias + ".kind) AS input";
 }
 
+/// The saga's input as stored (the order's JSON as received), else
+/// `fallback`: what the order's dead letter keeps, whole, for a replay.
+std::string input_of(pqxx::transaction_base& tx, const std::string& key,
+                     const std::string& fallback) {
+  auto rows = tx.exec_params(
+      "SELECT input FROM saga_input WHERE kind = $1 AND key = $2",
+      std::string{kind}, key);
+  return rows.empty() ? fallback : rows[0][0].as<std::string>();
+}
+
 constexpr const char* row_columns =
     "key, state, data::text AS data, version,"
     " to_char(created_at AT TIME ZONE 'UTC',"
@@ -461,9 +471,9 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
         if (t.release)
           reservation_store::release(tx, from.key);
         if (t.dead_letter_reason)
-          dead_letter_store::put(
-              tx, "order_saga", kind, from.key, *t.dead_letter_reason,
-              t.data.value("order", nlohmann::json{}).dump());
+          dead_letter_store::put(tx, "order_saga", kind, from.key,
+                                 *t.dead_letter_reason,
+                                 input_of(tx, from.key, from.input));
         if (t.outbox)
           tx.exec_params("INSERT INTO outbox (topic, key, payload) "
                          "VALUES ($1, $2, $3::jsonb)",
