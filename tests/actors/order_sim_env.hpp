@@ -29,19 +29,19 @@ inline json wait_for_json_line(child_process& process,
                                const std::string& prefix) {
   json out;
   bool found = wait_until(
-    [&] {
-      auto log = process.log();
-      auto at = log.find(prefix);
-      auto end = at == std::string::npos ? at : log.find('\n', at);
-      if (end == std::string::npos)
-        return false;
-      out = json::parse(log.substr(at, end - at), nullptr, false);
-      return !out.is_discarded();
-    },
-    std::chrono::seconds(60));
+      [&] {
+        auto log = process.log();
+        auto at = log.find(prefix);
+        auto end = at == std::string::npos ? at : log.find('\n', at);
+        if (end == std::string::npos)
+          return false;
+        out = json::parse(log.substr(at, end - at), nullptr, false);
+        return !out.is_discarded();
+      },
+      std::chrono::seconds(60));
   if (!found)
-    throw std::runtime_error("no start-up line " + prefix + " in:\n"
-                             + process.log());
+    throw std::runtime_error("no start-up line " + prefix + " in:\n" +
+                             process.log());
   return out;
 }
 
@@ -50,7 +50,7 @@ inline json wait_for_json_line(child_process& process,
 constexpr const char* approver_client = "approver";
 constexpr const char* approver_secret = "change-me";
 constexpr const char* approver_secret_sha256 =
-  "e2186dbdb1bb4193608605e84f33208765b5693b55edd4f730a719a100eeea6f";
+    "e2186dbdb1bb4193608605e84f33208765b5693b55edd4f730a719a100eeea6f";
 
 /// ERP simulator + shop simulator + a Ferry process on a scratch database.
 class order_sim_env {
@@ -59,24 +59,23 @@ public:
   /// `shop_poll_interval`: of the lost-webhook poller (a config duration).
   explicit order_sim_env(std::string approval_threshold = "1000000.00",
                          std::string shop_poll_interval = "2s")
-    : threshold_(std::move(approval_threshold)),
-      shop_poll_interval_(std::move(shop_poll_interval)) {
+      : threshold_(std::move(approval_threshold)),
+        shop_poll_interval_(std::move(shop_poll_interval)) {
     api_port_ = free_port();
     ops_port_ = free_port();
     erp_ = std::make_unique<child_process>(
-      std::vector<std::string>{FERRY_SIM_ERP_BIN, "--data-dir",
-                               dir_.path() + "/erp", "--seed-items", "10",
-                               "--seed-customers", "0", "--no-fsync"},
-      std::map<std::string, std::string>{
-        {"FERRY_SIM_ERP_PASSWORD", erp_password}});
+        std::vector<std::string>{FERRY_SIM_ERP_BIN, "--data-dir",
+                                 dir_.path() + "/erp", "--seed-items", "10",
+                                 "--seed-customers", "0", "--no-fsync"},
+        std::map<std::string, std::string>{
+            {"FERRY_SIM_ERP_PASSWORD", erp_password}});
     erp_info_ = wait_for_json_line(*erp_, "{\"admin\"");
     shop_ = std::make_unique<child_process>(std::vector<std::string>{
-      FERRY_SIM_SHOP_BIN, "--data-dir", dir_.path() + "/shop", "--no-fsync",
-      "--seed-products", "0", "--seed-customers", "0", "--rate", "2000",
-      "--burst", "2000", "--webhook-secret", webhook_secret,
-      "--webhook-url",
-      "https://127.0.0.1:" + std::to_string(api_port_) + "/webhooks/shop",
-      "--webhook-insecure", "--webhook-time-scale", "0.005"});
+        FERRY_SIM_SHOP_BIN, "--data-dir", dir_.path() + "/shop", "--no-fsync",
+        "--seed-products", "0", "--seed-customers", "0", "--rate", "2000",
+        "--burst", "2000", "--webhook-secret", webhook_secret, "--webhook-url",
+        "https://127.0.0.1:" + std::to_string(api_port_) + "/webhooks/shop",
+        "--webhook-insecure", "--webhook-time-scale", "0.005"});
     shop_info_ = wait_for_json_line(*shop_, "{\"");
     config_ = write_config();
     start_ferry();
@@ -91,16 +90,15 @@ public:
 
   void start_ferry() {
     ferry_ = std::make_unique<child_process>(
-      std::vector<std::string>{FERRY_BIN, "run", "--config", config_},
-      std::map<std::string, std::string>{{"FERRY_ERP_PASSWORD",
-                                          erp_password}});
+        std::vector<std::string>{FERRY_BIN, "run", "--config", config_},
+        std::map<std::string, std::string>{
+            {"FERRY_ERP_PASSWORD", erp_password}});
   }
 
   /// Waits until Ferry's API answers its token endpoint.
   bool wait_ready() {
-    return wait_until(
-      [&] { return !token().empty(); }, std::chrono::seconds(60),
-      std::chrono::milliseconds(200));
+    return wait_until([&] { return !token().empty(); },
+                      std::chrono::seconds(60), std::chrono::milliseconds(200));
   }
 
   /// How to call the ERP simulator directly, as Ferry does.
@@ -128,9 +126,8 @@ public:
   json shop_admin(const std::string& method, const std::string& path,
                   const json& body = nullptr) {
     return plain(method,
-                 "http://127.0.0.1:"
-                   + std::to_string(shop_info_["admin_port"].get<int>())
-                   + path,
+                 "http://127.0.0.1:" +
+                     std::to_string(shop_info_["admin_port"].get<int>()) + path,
                  body);
   }
 
@@ -171,8 +168,8 @@ public:
     req.method = "POST";
     req.url = api_url("/oauth/token");
     req.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    req.body = std::string{"grant_type=client_credentials&client_id="}
-               + approver_client + "&client_secret=" + approver_secret;
+    req.body = std::string{"grant_type=client_credentials&client_id="} +
+               approver_client + "&client_secret=" + approver_secret;
     auto res = api_client_.send(req);
     if (!res.response || res.response->status != 200)
       return "";
@@ -220,8 +217,8 @@ private:
     auto res = admin_client_.send(req);
     if (!res.response || res.response->status / 100 != 2)
       throw std::runtime_error(
-        method + " " + url + ": "
-        + (res.response ? res.response->body : res.error_detail));
+          method + " " + url + ": " +
+          (res.response ? res.response->body : res.error_detail));
     auto j = json::parse(res.response->body, nullptr, false);
     return j.is_discarded() ? json{} : j;
   }
@@ -229,33 +226,32 @@ private:
   std::string write_config() {
     auto path = dir_.path() + "/ferry.yaml";
     std::ofstream(path)
-      << "node:\n  id: order-test\n  data_dir: " << dir_.path()
-      << "/ferry\n"
-      << "ops:\n  listen: 127.0.0.1:" << ops_port_ << "\n"
-      << "api:\n  listen: 127.0.0.1:" << api_port_ << "\n"
-      << "  signing_key: order-test-signing-key-0123456789abcdef0123\n"
-      << "  clients:\n    - id: " << approver_client
-      << "\n      secret_sha256: " << approver_secret_sha256
-      << "\n      scopes: [orders:read, approvals:decide]\n"
-      << "    - id: reader\n      secret_sha256: " << approver_secret_sha256
-      << "\n      scopes: [orders:read]\n"
-      << "database:\n  url: " << db_.url() << "\n  pool_size: 16\n"
-      << "redis:\n  host: " << redis_host() << "\n  port: " << redis_port()
-      << "\n  key_prefix: \"order-test-" << api_port_ << ":\"\n"
-      << "smtp:\n  port: " << smtp_port() << "\n"
-      << "shop:\n  base_url: https://localhost:"
-      << shop_info_["https_port"].get<int>()
-      << "\n  client_id: ferry\n  client_secret: ferry-secret\n"
-      << "  ca_file: " << shop_info_["ca_file"].get<std::string>() << "\n"
-      << "  webhook_secrets: [" << webhook_secret << "]\n"
-      << "  rate_limit:\n    requests_per_second: 1000\n    burst: 1000\n"
-      << "  poll_interval: " << shop_poll_interval_
-      << "\n  poll_overlap: 600s\n"
-      << "erp:\n  endpoint: " << erp_info_["endpoint"].get<std::string>()
-      << "\n  ca_file: " << erp_info_["ca_file"].get<std::string>() << "\n"
-      << "  call_timeout: 3s\n  status_poll_interval: 1s\n"
-      << "  breaker:\n    cool_down: 2s\n"
-      << "approvals:\n  thresholds:\n    USD: \"" << threshold_ << "\"\n";
+        << "node:\n  id: order-test\n  data_dir: " << dir_.path() << "/ferry\n"
+        << "ops:\n  listen: 127.0.0.1:" << ops_port_ << "\n"
+        << "api:\n  listen: 127.0.0.1:" << api_port_ << "\n"
+        << "  signing_key: order-test-signing-key-0123456789abcdef0123\n"
+        << "  clients:\n    - id: " << approver_client
+        << "\n      secret_sha256: " << approver_secret_sha256
+        << "\n      scopes: [orders:read, approvals:decide]\n"
+        << "    - id: reader\n      secret_sha256: " << approver_secret_sha256
+        << "\n      scopes: [orders:read]\n"
+        << "database:\n  url: " << db_.url() << "\n  pool_size: 16\n"
+        << "redis:\n  host: " << redis_host() << "\n  port: " << redis_port()
+        << "\n  key_prefix: \"order-test-" << api_port_ << ":\"\n"
+        << "smtp:\n  port: " << smtp_port() << "\n"
+        << "shop:\n  base_url: https://localhost:"
+        << shop_info_["https_port"].get<int>()
+        << "\n  client_id: ferry\n  client_secret: ferry-secret\n"
+        << "  ca_file: " << shop_info_["ca_file"].get<std::string>() << "\n"
+        << "  webhook_secrets: [" << webhook_secret << "]\n"
+        << "  rate_limit:\n    requests_per_second: 1000\n    burst: 1000\n"
+        << "  poll_interval: " << shop_poll_interval_
+        << "\n  poll_overlap: 600s\n"
+        << "erp:\n  endpoint: " << erp_info_["endpoint"].get<std::string>()
+        << "\n  ca_file: " << erp_info_["ca_file"].get<std::string>() << "\n"
+        << "  call_timeout: 3s\n  status_poll_interval: 1s\n"
+        << "  breaker:\n    cool_down: 2s\n"
+        << "approvals:\n  thresholds:\n    USD: \"" << threshold_ << "\"\n";
     return path;
   }
 
