@@ -5,11 +5,10 @@
 #include "persistence/order_saga_store.hpp"
 #include "tests/support/services.hpp"
 
+#include <future>
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 #include <prometheus/registry.h>
-
-#include <future>
 #include <thread>
 
 using namespace ferry::persistence;
@@ -101,9 +100,10 @@ TEST_F(order_saga_store_test, concurrent_transitions_commit_each_exactly_once) {
     ASSERT_TRUE(r) << db_error_text(r.error());
     EXPECT_TRUE(*r) << rows[i].key;
   }
-  EXPECT_EQ(count("SELECT count(*) FROM saga WHERE state = 'customer_ensured'"
-                  " AND version = 2 AND data->>'erp_customer_no' = 'C-' || key"),
-            sagas);
+  EXPECT_EQ(
+      count("SELECT count(*) FROM saga WHERE state = 'customer_ensured'"
+            " AND version = 2 AND data->>'erp_customer_no' = 'C-' || key"),
+      sagas);
   EXPECT_EQ(count("SELECT count(*) FROM sync_log"
                   " WHERE message = 'validated -> customer_ensured'"
                   " AND payload->>'state' = 'customer_ensured'"),
@@ -122,8 +122,8 @@ TEST_F(order_saga_store_test, a_stale_version_writes_nothing_and_others_go_on) {
   auto fresh = arrive("F1");
   auto stale = arrive("S1");
   // Another node moved S1 meanwhile.
-  auto moved = store_.apply(stale, to_customer_ensured("S1", false), "node-b",
-                            120s);
+  auto moved =
+      store_.apply(stale, to_customer_ensured("S1", false), "node-b", 120s);
   ASSERT_TRUE(moved && *moved);
   std::promise<void> go;
   auto start = go.get_future().share();
@@ -255,8 +255,8 @@ TEST_F(order_saga_store_test, webhooks_commit_with_the_work_they_create) {
 // One refused payload refuses the batch: nothing of it is stored.
 TEST_F(order_saga_store_test, a_refused_webhook_batch_stores_nothing) {
   std::vector<inbox_event> events = {
-    {"shop", "e1", "orders/create", R"({"increment_id":"W1"})"},
-    {"shop", "e2", "orders/create", "not json"}};
+      {"shop", "e1", "orders/create", R"({"increment_id":"W1"})"},
+      {"shop", "e2", "orders/create", "not json"}};
   std::vector<webhook_work> work(2);
   order_arrival a;
   a.key = "W1";
