@@ -30,6 +30,11 @@ int sync_command(const std::vector<std::string>& args);
 /// comparison could not be finished.
 int reconcile_command(const std::vector<std::string>& args);
 
+/// `ferry replay dead-letter ID [--config FILE]`: a failed order's dead
+/// letter back into its saga, keyed by the same shop order
+/// (app/replay_command.cpp). Exit 0 replayed, 1 refused or failed.
+int replay_command(const std::vector<std::string>& args);
+
 /// The usage text of `ferry help`.
 std::string usage_text();
 

@@ -25,6 +25,12 @@ commands:
                            drift and stores it (reconcile_drift); --fix
                            repairs it through the sync and checks again.
                            Exit 0 no drift, 1 drift found, 3 not finished
+  replay dead-letter ID [--config FILE]
+                           send a failed order (a dead letter of source
+                           order_saga) through its saga again, keyed by the
+                           same shop order, so the ERP never gets it twice;
+                           a running node takes it up. Exit 1 when the ID
+                           does not exist, was replayed or is no failed order
   check-config FILE        check a config file; prints each error as
                            FILE:LINE: key.path: message
   version                  print the version

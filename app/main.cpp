@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     return ferry::app::run_command(args);
   if (command == "reconcile")
     return ferry::app::reconcile_command(args);
+  if (command == "replay")
+    return ferry::app::replay_command(args);
   if (command == "sync")
     return ferry::app::sync_command(args);
   if (command == "version" || command == "--version") {

@@ -40,6 +40,16 @@ std::string input_column(const std::string& alias) {
          ".key AND i.kind = " + alias + ".kind) AS input";
 }
 
+/// The saga's input as stored (the order's JSON as received), else
+/// `fallback`: what the order's dead letter keeps, whole, for a replay.
+std::string input_of(pqxx::transaction_base& tx, const std::string& key,
+                     const std::string& fallback) {
+  auto rows = tx.exec_params(
+      "SELECT input FROM saga_input WHERE kind = $1 AND key = $2",
+      std::string{kind}, key);
+  return rows.empty() ? fallback : rows[0][0].as<std::string>();
+}
+
 constexpr const char* row_columns =
     "key, state, data::text AS data, version,"
     " to_char(created_at AT TIME ZONE 'UTC',"
@@ -461,9 +471,9 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
         if (t.release)
           reservation_store::release(tx, from.key);
         if (t.dead_letter_reason)
-          dead_letter_store::put(
-              tx, "order_saga", kind, from.key, *t.dead_letter_reason,
-              t.data.value("order", nlohmann::json{}).dump());
+          dead_letter_store::put(tx, "order_saga", kind, from.key,
+                                 *t.dead_letter_reason,
+                                 input_of(tx, from.key, from.input));
         if (t.outbox)
           tx.exec_params("INSERT INTO outbox (topic, key, payload) "
                          "VALUES ($1, $2, $3::jsonb)",
@@ -635,6 +645,110 @@ order_saga_store::decide(const std::string& key, const std::string& decision,
         out.decided_at = at;
         out.reason = reason;
         out.state = to;
+        return out;
+      });
+}
+
+caf::expected<dead_letter_replay>
+order_saga_store::replay(std::int64_t id, const std::string& by) {
+  return pool_.with_connection(
+      "dead letter " + std::to_string(id) + ": replay",
+      [&](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        dead_letter_replay out;
+        // FOR UPDATE: of two replays at once, the second sees the first.
+        auto letters =
+            tx.exec_params("SELECT source, entity, entity_id,"
+                           " coalesce(to_char(replayed_at AT TIME ZONE 'UTC',"
+                           " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), ''),"
+                           " coalesce(payload::text, payload_text), reason"
+                           " FROM dead_letter WHERE id = $1 FOR UPDATE",
+                           id);
+        if (letters.empty())
+          return out;
+        const auto& letter = letters[0];
+        out.source = letter[0].as<std::string>();
+        out.entity = letter[1].as<std::string>();
+        out.entity_id = letter[2].as<std::string>();
+        out.replayed_at = letter[3].as<std::string>();
+        if (!out.replayed_at.empty()) {
+          out.kind = dead_letter_replay::already_replayed;
+          return out;
+        }
+        if (out.source != "order_saga" || out.entity != kind) {
+          out.kind = dead_letter_replay::not_replayable;
+          return out;
+        }
+        const auto& key = out.entity_id;
+        auto rows = tx.exec_params(std::string{"SELECT "} + row_columns +
+                                       " FROM saga WHERE kind = $1 AND key = $2"
+                                       " FOR UPDATE",
+                                   std::string{kind}, key);
+        if (rows.empty()) {
+          out.kind = dead_letter_replay::no_saga;
+          return out;
+        }
+        auto saga = row_from(rows[0]);
+        out.state = saga.state;
+        if (saga.state != "failed") {
+          out.kind = dead_letter_replay::not_failed;
+          return out;
+        }
+        // The saga starts from its input; a dead letter from before the
+        // input had a table of its own may be the only copy.
+        auto input = input_of(tx, key, "");
+        if (input.empty()) {
+          // Dead letters from before the fix keep a JSON null.
+          if (letter[4].is_null() || letter[4].as<std::string>() == "null") {
+            out.kind = dead_letter_replay::no_order;
+            return out;
+          }
+          tx.exec_params("INSERT INTO saga_input (kind, key, input)"
+                         " VALUES ($1, $2, $3)",
+                         std::string{kind}, key, letter[4].as<std::string>());
+        }
+        // What the order arrived with; what later steps added (the ERP
+        // customer, a decision, the reason of the failure) is done again:
+        // an order over the approval threshold waits for a new decision.
+        nlohmann::json data = {{"parked", false}};
+        for (const char* field : {"entity_id", "grand_total", "currency",
+                                  "event_id", "customer_id"})
+          if (auto it = saga.data.find(field); it != saga.data.end())
+            data[field] = *it;
+        tx.exec_params("UPDATE saga SET state = 'received', data = $3::jsonb,"
+                       " version = version + 1, updated_at = now(),"
+                       " claimed_by = NULL, lease_until = NULL "
+                       "WHERE kind = $1 AND key = $2",
+                       std::string{kind}, key, data.dump());
+        out.replayed_at =
+            tx.exec_params1("UPDATE dead_letter SET replayed_at = now(),"
+                            " replay_count = replay_count + 1 WHERE id = $1"
+                            " RETURNING to_char(replayed_at AT TIME ZONE"
+                            " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+                            id)[0]
+                .as<std::string>();
+        sync_log_entry log;
+        log.entity = kind;
+        log.direction = sync_direction::internal;
+        log.entity_id = key;
+        log.outcome = sync_outcome::ok;
+        log.message = "failed -> received: dead letter " + std::to_string(id) +
+                      " replayed by " + by;
+        log.payload = {{"state", "received"}, {"dead_letter", id}};
+        sync_log_store::write(tx, log);
+        audit_entry audit;
+        audit.actor = by;
+        audit.action = "replay";
+        audit.entity = "dead_letter";
+        audit.entity_id = std::to_string(id);
+        audit.detail = {{"source", out.source},
+                        {"entity", out.entity},
+                        {"entity_id", key},
+                        {"reason", letter[5].as<std::string>()}};
+        audit_store::record(tx, audit);
+        tx.commit();
+        out.kind = dead_letter_replay::replayed;
+        out.state = "received";
         return out;
       });
 }

@@ -149,6 +149,34 @@ struct approval_outcome {
   std::string state;
 };
 
+/// What a replay of a dead letter came to (order_saga_store::replay).
+struct dead_letter_replay {
+  enum kind_t {
+    /// The order's saga starts again from `received`.
+    replayed,
+    not_found,
+    /// Replayed before (`replayed_at`).
+    already_replayed,
+    /// Not the dead letter of a failed order (`source`, `entity`).
+    not_replayable,
+    /// The order has no saga (any more).
+    no_saga,
+    /// The order's saga is not failed (`state`).
+    not_failed,
+    /// Neither the saga nor the dead letter holds the order.
+    no_order,
+  };
+  kind_t kind = not_found;
+  /// The dead letter's.
+  std::string source;
+  std::string entity;
+  std::string entity_id;
+  /// When it was replayed (this time for `replayed`), ISO-8601 UTC.
+  std::string replayed_at;
+  /// The saga's state.
+  std::string state;
+};
+
 /// The order sagas' rows (table `saga`, kind "order"). Nodes of a cluster
 /// share them: a node claims runnable sagas with `FOR UPDATE SKIP LOCKED`
 /// and a lease, so the sagas of a node that died are taken over when its
@@ -241,6 +269,17 @@ public:
                                          const std::string& decision,
                                          const std::string& decided_by,
                                          const std::string& reason);
+
+  /// Replays dead letter `id` of a failed order (source "order_saga", entity
+  /// "order"), for `by`, in one transaction: the order's saga goes back to
+  /// `received` with the order it started from and the data it arrived
+  /// with, unclaimed, so that a node's claim of runnable sagas starts it;
+  /// its key is the same shop order, so the ERP order it makes has the same
+  /// ExternalOrderID. The dead letter is marked replayed, with a sync_log
+  /// entry and an audit row (action "replay", entity "dead_letter"). Any
+  /// other outcome changes nothing.
+  caf::expected<dead_letter_replay> replay(std::int64_t id,
+                                           const std::string& by);
 
   /// Writes a sync_log entry that is no transition (a retry, a skip).
   caf::expected<void> log(const sync_log_entry& entry);

@@ -1,7 +1,8 @@
 // The order saga end to end: both simulators and `ferry run` as separate
 // processes. Shop orders reach the ERP exactly once through duplicated,
 // reordered and lost webhooks, lost ERP answers and an ERP outage; high-value
-// orders wait for a decision made through Ferry's OAuth-protected API.
+// orders wait for a decision made through Ferry's OAuth-protected API; an
+// order the ERP refuses for good is dead-lettered with the order itself.
 #include "tests/actors/order_sim_env.hpp"
 
 #include <gtest/gtest.h>
@@ -279,4 +280,50 @@ TEST(order_saga_integration, high_value_orders_wait_for_a_decision) {
   auto [missing_status, missing] =
       env.api("GET", "/api/v1/sync-log?entity=order", token);
   EXPECT_EQ(missing_status, 400);
+}
+
+// The ERP refuses an order for good (a SKU the shop sells and the ERP does
+// not know): the saga fails, and its dead letter holds the order as it came
+// in, the thing a replay starts from.
+TEST(order_saga_integration, a_refused_order_is_dead_lettered_whole) {
+  order_sim_env env;
+  ASSERT_TRUE(env.wait_ready()) << env.ferry().log();
+  env.add_product("NEW-0001", "5.00"); // in the shop only
+  auto placed =
+      env.place_order({{"guest_email", "unknown.item@example.com"},
+                       {"lines", {{{"sku", "NEW-0001"}, {"qty", 2}}}}});
+  auto key = placed.value("increment_id", "");
+  ASSERT_FALSE(key.empty()) << placed.dump();
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] {
+        return count(env.database_url(), "SELECT count(*) FROM saga WHERE kind "
+                                         "= 'order' AND key = '" +
+                                             key + "' AND state = 'failed'") ==
+               1;
+      },
+      90s))
+      << diagnosis(env);
+
+  pqxx::connection conn{env.database_url()};
+  pqxx::read_transaction tx{conn};
+  auto letters = tx.exec_params(
+      "SELECT reason, coalesce(payload::text, payload_text, 'null')"
+      " FROM dead_letter WHERE source = 'order_saga' AND entity = 'order'"
+      " AND entity_id = $1",
+      key);
+  ASSERT_EQ(letters.size(), 1u) << diagnosis(env);
+  EXPECT_NE(letters[0][0].as<std::string>().find("NEW-0001"), std::string::npos)
+      << letters[0][0].as<std::string>();
+  auto payload = json::parse(letters[0][1].as<std::string>());
+  auto came_in = tx.exec_params(
+      "SELECT payload::text FROM inbox WHERE topic = 'orders/create'"
+      " AND payload->>'increment_id' = $1 ORDER BY id LIMIT 1",
+      key);
+  ASSERT_EQ(came_in.size(), 1u);
+  EXPECT_EQ(payload, json::parse(came_in[0][0].as<std::string>()))
+      << "the dead letter's payload: " << payload.dump();
+  ASSERT_TRUE(payload.is_object());
+  EXPECT_EQ(payload.value("increment_id", ""), key);
+  EXPECT_EQ(payload["items"][0].value("sku", ""), "NEW-0001");
+  EXPECT_EQ(env.erp_orders().count("WEB-" + key), 0u);
 }

@@ -115,6 +115,8 @@ public:
   child_process& erp_process() { return *erp_; }
   child_process& shop_process() { return *shop_; }
   const std::string& database_url() const { return db_.url(); }
+  /// The config file Ferry runs with (for `ferry` commands beside it).
+  const std::string& config_path() const { return config_; }
 
   /// A JSON call to the ERP simulator's admin API.
   json erp_admin(const std::string& method, const std::string& path,

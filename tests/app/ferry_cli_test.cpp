@@ -118,7 +118,8 @@ TEST(ferry_cli, version_help_and_bad_usage) {
   EXPECT_EQ(version.output.rfind("ferry ", 0), 0u) << version.output;
   auto help = run_ferry({"help"});
   EXPECT_EQ(help.status, 0);
-  for (auto* command : {"run", "migrate", "check-config", "version"})
+  for (auto* command :
+       {"run", "migrate", "check-config", "replay dead-letter ID", "version"})
     EXPECT_NE(help.output.find(std::string("  ") + command), std::string::npos)
         << command;
   auto unknown = run_ferry({"frobnicate"});
@@ -131,4 +132,14 @@ TEST(ferry_cli, version_help_and_bad_usage) {
   EXPECT_EQ(stray.status, 2);
   EXPECT_NE(stray.output.find("unexpected argument \"--verbose\""),
             std::string::npos);
+  auto no_id = run_ferry({"replay", "dead-letter"});
+  EXPECT_EQ(no_id.status, 2) << no_id.output;
+  EXPECT_NE(no_id.output.find("usage: ferry replay dead-letter ID"),
+            std::string::npos)
+      << no_id.output;
+  auto bad_id = run_ferry({"replay", "dead-letter", "12x"});
+  EXPECT_EQ(bad_id.status, 2) << bad_id.output;
+  EXPECT_NE(bad_id.output.find("dead letter ID \"12x\" is not a positive"),
+            std::string::npos)
+      << bad_id.output;
 }

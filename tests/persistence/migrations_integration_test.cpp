@@ -173,3 +173,45 @@ TEST(migrations, concurrent_runs_apply_each_migration_once) {
   EXPECT_EQ(applied, embedded_versions());
   EXPECT_EQ(recorded_versions(db.url()), embedded_versions());
 }
+
+TEST(migrations, order_dead_letters_from_before_0810_get_their_order) {
+  ferry::test::scratch_database db;
+  pqxx::connection conn(db.url());
+  std::vector<migration> before;
+  for (const auto& m : embedded_migrations())
+    if (m.version < 810)
+      before.push_back(m);
+  ASSERT_TRUE(migrate(conn, before));
+  {
+    // What a failed order left: the order in saga_input, a null payload.
+    pqxx::work tx(conn);
+    tx.exec("INSERT INTO saga (kind, key, state, data) VALUES"
+            " ('order', '5001', 'failed', '{}'),"
+            " ('order', '5002', 'failed', '{}')");
+    tx.exec(R"(INSERT INTO saga_input (kind, key, input) VALUES
+             ('order', '5001', '{"increment_id": "5001", "items": []}'),
+             ('order', '5002', '{"increment_id": "5002", "name": "a\u0000b"}'))");
+    tx.exec("INSERT INTO dead_letter (source, entity, entity_id, reason,"
+            " payload) VALUES"
+            " ('order_saga', 'order', '5001', 'refused', 'null'),"
+            " ('order_saga', 'order', '5002', 'refused', NULL),"
+            " ('shop', 'order', 'ev-1', 'unreadable', 'null')");
+    tx.commit();
+  }
+  ASSERT_TRUE(migrate(conn, embedded_migrations()));
+  pqxx::read_transaction tx(conn);
+  EXPECT_EQ(tx.exec1("SELECT payload->>'increment_id' FROM dead_letter"
+                     " WHERE entity_id = '5001'")[0]
+                .as<std::string>(),
+            "5001");
+  auto kept = tx.exec1("SELECT payload IS NULL, payload_text FROM dead_letter"
+                       " WHERE entity_id = '5002'");
+  EXPECT_TRUE(kept[0].as<bool>());
+  EXPECT_EQ(kept[1].as<std::string>(),
+            R"({"increment_id": "5002", "name": "a\u0000b"})");
+  EXPECT_EQ(tx.exec1("SELECT payload::text FROM dead_letter"
+                     " WHERE entity_id = 'ev-1'")[0]
+                .as<std::string>(),
+            "null")
+      << "only failed orders' dead letters change";
+}

@@ -271,3 +271,74 @@ TEST_F(order_saga_store_test, a_refused_webhook_batch_stores_nothing) {
   EXPECT_EQ(count("SELECT count(*) FROM inbox"), 0);
   EXPECT_EQ(count("SELECT count(*) FROM saga"), 0);
 }
+
+TEST_F(order_saga_store_test,
+       a_failed_order_is_dead_lettered_whole_and_replayed_once) {
+  auto arrival = new_order("7001", true);
+  arrival.input = R"({"increment_id":"7001","items":[{"sku":"SKU-1"}]})";
+  arrival.data["event_id"] = "ev-7001";
+  auto created = store_.arrive(arrival);
+  ASSERT_TRUE(created && *created);
+  auto row = **created;
+  order_transition fail = to_customer_ensured("7001", true);
+  fail.to = "failed";
+  fail.data["reason"] = "a SKU is unknown in the ERP";
+  fail.data["parked"] = true;
+  fail.data["event_id"] = "ev-7001";
+  fail.dead_letter_reason = "a SKU is unknown in the ERP";
+  fail.unclaim = true;
+  ASSERT_TRUE(*store_.apply(row, fail, "node-a", 60s));
+
+  pqxx::connection conn(db_.url());
+  auto letter = pqxx::read_transaction(conn).exec1(
+      "SELECT id, payload::text FROM dead_letter WHERE source = 'order_saga'"
+      " AND entity_id = '7001'");
+  EXPECT_EQ(nlohmann::json::parse(letter[1].as<std::string>()),
+            nlohmann::json::parse(arrival.input));
+  auto id = letter[0].as<std::int64_t>();
+
+  auto replayed = store_.replay(id, "ops.person");
+  ASSERT_TRUE(replayed) << db_error_text(replayed.error());
+  EXPECT_EQ(replayed->kind, dead_letter_replay::replayed);
+  EXPECT_EQ(replayed->entity_id, "7001");
+  auto saga = store_.load("7001");
+  ASSERT_TRUE(saga && *saga);
+  EXPECT_EQ((*saga)->state, "received");
+  EXPECT_EQ((*saga)->input, arrival.input);
+  EXPECT_EQ((*saga)->data, (nlohmann::json{{"grand_total", "25.00"},
+                                           {"currency", "USD"},
+                                           {"event_id", "ev-7001"},
+                                           {"parked", false}}));
+  EXPECT_EQ(count("SELECT count(*) FROM saga WHERE key = '7001' AND"
+                  " claimed_by IS NULL"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM audit WHERE action = 'replay' AND"
+                  " actor = 'ops.person' AND entity_id = '" +
+                  std::to_string(id) + "'"),
+            1);
+
+  // Replayed once; the saga, no longer failed, is not replayed by another
+  // open dead letter either.
+  EXPECT_EQ(store_.replay(id, "ops.person")->kind,
+            dead_letter_replay::already_replayed);
+  pqxx::work tx(conn);
+  auto other = tx.exec1("INSERT INTO dead_letter (source, entity, entity_id,"
+                        " reason) VALUES ('order_saga', 'order', '7001',"
+                        " 'earlier') RETURNING id")[0]
+                   .as<std::int64_t>();
+  auto missing = tx.exec1("INSERT INTO dead_letter (source, entity,"
+                          " entity_id, reason) VALUES ('order_saga', 'order',"
+                          " 'no-such-order', 'gone') RETURNING id")[0]
+                     .as<std::int64_t>();
+  tx.commit();
+  auto not_failed = store_.replay(other, "ops.person");
+  EXPECT_EQ(not_failed->kind, dead_letter_replay::not_failed);
+  EXPECT_EQ(not_failed->state, "received");
+  EXPECT_EQ(store_.replay(missing, "ops.person")->kind,
+            dead_letter_replay::no_saga);
+  EXPECT_EQ(store_.replay(id + 1000, "ops.person")->kind,
+            dead_letter_replay::not_found);
+  EXPECT_EQ(count("SELECT count(*) FROM dead_letter WHERE replayed_at IS NOT"
+                  " NULL"),
+            1);
+}
