@@ -1,12 +1,11 @@
 #include "actors/order_saga.hpp"
 
 #include "actors/inbox_retry.hpp"
+#include "mapping/email.hpp"
+#include "mapping/shop_types.hpp"
 
 #include <caf/all.hpp>
 #include <random>
-
-#include "mapping/email.hpp"
-#include "mapping/shop_types.hpp"
 
 namespace ferry {
 
@@ -44,9 +43,9 @@ using saga_ptr = order_saga_actor::stateful_pointer<saga_state>;
 
 void step(saga_ptr self);
 
-sync_log_entry log_entry(saga_ptr self, sync_outcome outcome,
-                         std::string message,
-                         sync_direction direction = sync_direction::shop_to_erp) {
+sync_log_entry
+log_entry(saga_ptr self, sync_outcome outcome, std::string message,
+          sync_direction direction = sync_direction::shop_to_erp) {
   auto& st = self->state;
   sync_log_entry e;
   e.entity = "order";
@@ -55,8 +54,8 @@ sync_log_entry log_entry(saga_ptr self, sync_outcome outcome,
   e.external_id = st.row.data.value("sales_order_no", "");
   e.attempt = st.attempt + 1;
   e.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   clock_type::now() - st.step_started)
-                   .count();
+                     clock_type::now() - st.step_started)
+                     .count();
   e.outcome = outcome;
   e.message = std::move(message);
   e.payload = {{"external_order_id", external_order_id(st.key)},
@@ -104,8 +103,8 @@ bool commit(saga_ptr self, const std::string& to, nlohmann::json data,
   extra.log.payload["state"] = to;
   auto r = st.store->apply(st.row, extra, st.settings.node, st.settings.lease);
   if (!r) {
-    retry_later(self, "could not commit " + from_state + " -> " + to + ": "
-                        + persistence::db_error_text(r.error()));
+    retry_later(self, "could not commit " + from_state + " -> " + to + ": " +
+                          persistence::db_error_text(r.error()));
     return false;
   }
   if (!*r) {
@@ -140,8 +139,8 @@ void fail_order(saga_ptr self, const std::string& reason) {
 }
 
 /// The shop's order lines as reservations (whole pieces, rounded up).
-std::vector<persistence::reserved_line> reservation_lines(
-  const shop::shop_order& order) {
+std::vector<persistence::reserved_line>
+reservation_lines(const shop::shop_order& order) {
   std::vector<persistence::reserved_line> lines;
   for (const auto& item : order.items) {
     auto units = item.qty_ordered.units();
@@ -191,46 +190,44 @@ void shop_calls(saga_ptr self, std::vector<shop_order_action> actions,
   if (!actions.empty()) {
     auto action = actions.front();
     actions.erase(actions.begin());
-    self
-      ->request(shop, self->state.settings.call_timeout, action)
-      .then(
-        [=](bool) { shop_calls(self, actions, comment, done); },
-        [=](caf::error& e) {
-          auto se = shop_error_of(e);
-          if (se && se->kind == shop_error_kind::conflict) {
-            shop_calls(self, actions, comment, done);
-            return;
-          }
-          if (se && !may_pass(e)) {
-            // The shop refuses the change for good (e.g. the order is gone):
-            // keep going, the sync log says so.
-            self->state.store->log(log_entry(
-              self, sync_outcome::skipped,
-              "shop " + action.action + " refused: " + describe(e),
-              sync_direction::erp_to_shop));
-            shop_calls(self, actions, comment, done);
-            return;
-          }
-          retry_later(self, "shop " + action.action + ": " + describe(e));
-        });
+    self->request(shop, self->state.settings.call_timeout, action)
+        .then([=](bool) { shop_calls(self, actions, comment, done); },
+              [=](caf::error& e) {
+                auto se = shop_error_of(e);
+                if (se && se->kind == shop_error_kind::conflict) {
+                  shop_calls(self, actions, comment, done);
+                  return;
+                }
+                if (se && !may_pass(e)) {
+                  // The shop refuses the change for good (e.g. the order is
+                  // gone): keep going, the sync log says so.
+                  self->state.store->log(log_entry(
+                      self, sync_outcome::skipped,
+                      "shop " + action.action + " refused: " + describe(e),
+                      sync_direction::erp_to_shop));
+                  shop_calls(self, actions, comment, done);
+                  return;
+                }
+                retry_later(self, "shop " + action.action + ": " + describe(e));
+              });
     return;
   }
   if (comment) {
     auto c = *comment;
     self->request(shop, self->state.settings.call_timeout, c)
-      .then([=](bool) { done(self); },
-            [=](caf::error& e) {
-              auto se = shop_error_of(e);
-              if (se && !may_pass(e)) {
-                self->state.store->log(
-                  log_entry(self, sync_outcome::skipped,
-                            "shop comment refused: " + describe(e),
-                            sync_direction::erp_to_shop));
-                done(self);
-                return;
-              }
-              retry_later(self, "shop comment: " + describe(e));
-            });
+        .then([=](bool) { done(self); },
+              [=](caf::error& e) {
+                auto se = shop_error_of(e);
+                if (se && !may_pass(e)) {
+                  self->state.store->log(
+                      log_entry(self, sync_outcome::skipped,
+                                "shop comment refused: " + describe(e),
+                                sync_direction::erp_to_shop));
+                  done(self);
+                  return;
+                }
+                retry_later(self, "shop comment: " + describe(e));
+              });
     return;
   }
   done(self);
@@ -262,8 +259,8 @@ void submitted(saga_ptr self, const std::string& sales_order_no,
   data["parked"] = false;
   order_transition t;
   t.release = true;
-  auto message = self->state.row.state + " -> submitted: " + sales_order_no
-                 + " (" + how + ")";
+  auto message = self->state.row.state + " -> submitted: " + sales_order_no +
+                 " (" + how + ")";
   self->state.row.data["sales_order_no"] = sales_order_no; // for the log
   if (commit(self, order_state::submitted, data, sync_outcome::ok, message,
              std::move(t)))
@@ -274,9 +271,8 @@ void look_up_sales_order(saga_ptr self, const std::string& why);
 
 void create_sales_order(saga_ptr self) {
   auto& st = self->state;
-  auto mapped = map_sales_order(st.order, st.row.data.value("erp_customer_no",
-                                                            ""),
-                                st.settings.mapping);
+  auto mapped = map_sales_order(
+      st.order, st.row.data.value("erp_customer_no", ""), st.settings.mapping);
   if (auto p = std::get_if<order_problem>(&mapped)) {
     fail_order(self, p->reason);
     return;
@@ -286,45 +282,44 @@ void create_sales_order(saga_ptr self) {
     retry_later(self, "the ERP connector is not running");
     return;
   }
-  self
-    ->request(erp, st.settings.call_timeout,
-              erp_create_sales_order{std::get<erp_sales_order>(mapped)})
-    .then(
-      [=](erp_created_sales_order& created) {
-        submitted(self, created.sales_order_no, "created");
-      },
-      [=](caf::error& e) {
-        auto ee = erp_error_of(e);
-        if (!ee) {
-          // No answer from the connector at all: the call may have gone
-          // out, so it counts as an unknown outcome.
-          look_up_sales_order(self, describe(e));
-          return;
-        }
-        if (ee->code == erp_fault_code::duplicate_external_order_id) {
-          if (!ee->existing_key.empty())
-            submitted(self, ee->existing_key, "already in the ERP");
-          else
-            look_up_sales_order(self, "DuplicateExternalOrderID");
-          return;
-        }
-        if (ee->kind == erp_error_kind::outcome_unknown) {
-          look_up_sales_order(self, ee->message);
-          return;
-        }
-        if (auto p = order_problem_from_erp(self->state.order, *ee)) {
-          fail_order(self, p->reason);
-          return;
-        }
-        if (ee->kind == erp_error_kind::client_fault
-            || ee->kind == erp_error_kind::invalid_request) {
-          fail_order(self, "order " + self->state.key
-                             + ": the ERP refused the sales order: "
-                             + ee->message);
-          return;
-        }
-        retry_later(self, "CreateSalesOrder: " + describe(e));
-      });
+  self->request(erp, st.settings.call_timeout,
+                erp_create_sales_order{std::get<erp_sales_order>(mapped)})
+      .then(
+          [=](erp_created_sales_order& created) {
+            submitted(self, created.sales_order_no, "created");
+          },
+          [=](caf::error& e) {
+            auto ee = erp_error_of(e);
+            if (!ee) {
+              // No answer from the connector at all: the call may have gone
+              // out, so it counts as an unknown outcome.
+              look_up_sales_order(self, describe(e));
+              return;
+            }
+            if (ee->code == erp_fault_code::duplicate_external_order_id) {
+              if (!ee->existing_key.empty())
+                submitted(self, ee->existing_key, "already in the ERP");
+              else
+                look_up_sales_order(self, "DuplicateExternalOrderID");
+              return;
+            }
+            if (ee->kind == erp_error_kind::outcome_unknown) {
+              look_up_sales_order(self, ee->message);
+              return;
+            }
+            if (auto p = order_problem_from_erp(self->state.order, *ee)) {
+              fail_order(self, p->reason);
+              return;
+            }
+            if (ee->kind == erp_error_kind::client_fault ||
+                ee->kind == erp_error_kind::invalid_request) {
+              fail_order(self, "order " + self->state.key +
+                                   ": the ERP refused the sales order: " +
+                                   ee->message);
+              return;
+            }
+            retry_later(self, "CreateSalesOrder: " + describe(e));
+          });
 }
 
 /// After an unknown outcome: adopt the sales order if the ERP has it, else
@@ -332,29 +327,28 @@ void create_sales_order(saga_ptr self) {
 void look_up_sales_order(saga_ptr self, const std::string& why) {
   auto& st = self->state;
   st.store->log(log_entry(self, sync_outcome::retry,
-                          "CreateSalesOrder outcome unknown (" + why
-                            + "); looking it up with GetSalesOrder"));
+                          "CreateSalesOrder outcome unknown (" + why +
+                              "); looking it up with GetSalesOrder"));
   auto erp = st.connectors->erp();
   if (!erp) {
     retry_later(self, "the ERP connector is not running");
     return;
   }
-  self
-    ->request(erp, st.settings.call_timeout,
-              erp_get_sales_order{external_order_id(st.key)})
-    .then(
-      [=](erp_sales_order& found) {
-        submitted(self, found.sales_order_no, "found by GetSalesOrder");
-      },
-      [=](caf::error& e) {
-        auto ee = erp_error_of(e);
-        if (ee && ee->code == erp_fault_code::not_found) {
-          ++self->state.attempt;
-          create_sales_order(self);
-          return;
-        }
-        retry_later(self, "GetSalesOrder: " + describe(e));
-      });
+  self->request(erp, st.settings.call_timeout,
+                erp_get_sales_order{external_order_id(st.key)})
+      .then(
+          [=](erp_sales_order& found) {
+            submitted(self, found.sales_order_no, "found by GetSalesOrder");
+          },
+          [=](caf::error& e) {
+            auto ee = erp_error_of(e);
+            if (ee && ee->code == erp_fault_code::not_found) {
+              ++self->state.attempt;
+              create_sales_order(self);
+              return;
+            }
+            retry_later(self, "GetSalesOrder: " + describe(e));
+          });
 }
 
 /// The ERP number is stored on the shop customer after the submission
@@ -389,22 +383,22 @@ void tag_customer(saga_ptr self, std::function<void(saga_ptr)> next) {
   shop_update_customer update;
   update.id = *st.order.customer_id;
   update.custom_attributes = {
-    {"erp_customer_no", st.row.data.value("erp_customer_no", "")}};
+      {"erp_customer_no", st.row.data.value("erp_customer_no", "")}};
   self->request(shop, st.settings.call_timeout, update)
-    .then([=](shop::shop_customer&) { next(self); },
-          [=](caf::error& e) {
-            auto se = shop_error_of(e);
-            if (se && !may_pass(e)) {
-              self->state.store->log(log_entry(
-                self, sync_outcome::skipped,
-                "erp_customer_no not stored on the shop customer: "
-                  + describe(e),
-                sync_direction::erp_to_shop));
-              next(self);
-              return;
-            }
-            retry_later(self, "shop customer update: " + describe(e));
-          });
+      .then([=](shop::shop_customer&) { next(self); },
+            [=](caf::error& e) {
+              auto se = shop_error_of(e);
+              if (se && !may_pass(e)) {
+                self->state.store->log(log_entry(
+                    self, sync_outcome::skipped,
+                    "erp_customer_no not stored on the shop customer: " +
+                        describe(e),
+                    sync_direction::erp_to_shop));
+                next(self);
+                return;
+              }
+              retry_later(self, "shop customer update: " + describe(e));
+            });
 }
 
 void ensure_customer(saga_ptr self) {
@@ -416,52 +410,56 @@ void ensure_customer(saga_ptr self) {
   }
   auto email = normalize_email(st.order.customer_email);
   self->request(erp, st.settings.call_timeout, erp_find_customer{email})
-    .then(
-      [=](erp_customer_lookup& lookup) {
-        if (lookup.found) {
-          customer_ensured(self, lookup.customer.customer_no, "found");
-          return;
-        }
-        const auto& bill = self->state.order.billing_address;
-        erp_customer c;
-        c.email = email;
-        c.first_name = bill.firstname.empty() ? "Web" : bill.firstname;
-        c.last_name = bill.lastname.empty() ? "Customer" : bill.lastname;
-        c.phone = bill.telephone;
-        if (self->state.order.customer_id)
-          c.external_customer_id =
-            std::to_string(*self->state.order.customer_id);
-        auto erp = self->state.connectors->erp();
-        if (!erp) {
-          retry_later(self, "the ERP connector is not running");
-          return;
-        }
-        self
-          ->request(erp, self->state.settings.call_timeout,
-                    erp_create_customer{c})
-          .then(
-            [=](erp_customer_no& no) {
-              customer_ensured(self, no.value, "created");
-            },
-            [=](caf::error& e) {
-              auto ee = erp_error_of(e);
-              if (ee && ee->code == erp_fault_code::duplicate_customer
-                  && !ee->existing_key.empty()) {
-                customer_ensured(self, ee->existing_key, "adopted duplicate");
-                return;
-              }
-              if (ee && ee->kind == erp_error_kind::client_fault
-                  && ee->code == erp_fault_code::validation) {
-                fail_order(self, "order " + self->state.key
-                                   + ": the ERP refused the customer: "
-                                   + ee->message);
-                return;
-              }
-              // Unknown outcome included: the next attempt finds it.
-              retry_later(self, "CreateCustomer: " + describe(e));
-            });
-      },
-      [=](caf::error& e) { retry_later(self, "FindCustomer: " + describe(e)); });
+      .then(
+          [=](erp_customer_lookup& lookup) {
+            if (lookup.found) {
+              customer_ensured(self, lookup.customer.customer_no, "found");
+              return;
+            }
+            const auto& bill = self->state.order.billing_address;
+            erp_customer c;
+            c.email = email;
+            c.first_name = bill.firstname.empty() ? "Web" : bill.firstname;
+            c.last_name = bill.lastname.empty() ? "Customer" : bill.lastname;
+            c.phone = bill.telephone;
+            if (self->state.order.customer_id)
+              c.external_customer_id =
+                  std::to_string(*self->state.order.customer_id);
+            auto erp = self->state.connectors->erp();
+            if (!erp) {
+              retry_later(self, "the ERP connector is not running");
+              return;
+            }
+            self->request(erp, self->state.settings.call_timeout,
+                          erp_create_customer{c})
+                .then(
+                    [=](erp_customer_no& no) {
+                      customer_ensured(self, no.value, "created");
+                    },
+                    [=](caf::error& e) {
+                      auto ee = erp_error_of(e);
+                      if (ee &&
+                          ee->code == erp_fault_code::duplicate_customer &&
+                          !ee->existing_key.empty()) {
+                        customer_ensured(self, ee->existing_key,
+                                         "adopted duplicate");
+                        return;
+                      }
+                      if (ee && ee->kind == erp_error_kind::client_fault &&
+                          ee->code == erp_fault_code::validation) {
+                        fail_order(self,
+                                   "order " + self->state.key +
+                                       ": the ERP refused the customer: " +
+                                       ee->message);
+                        return;
+                      }
+                      // Unknown outcome included: the next attempt finds it.
+                      retry_later(self, "CreateCustomer: " + describe(e));
+                    });
+          },
+          [=](caf::error& e) {
+            retry_later(self, "FindCustomer: " + describe(e));
+          });
 }
 
 // -- the state machine --------------------------------------------------------
@@ -477,23 +475,22 @@ void look_up_customer_group(saga_ptr self) {
     retry_later(self, "the shop connector is not running");
     return;
   }
-  self
-    ->request(shop, st.settings.call_timeout,
-              shop_get_customer{*st.order.customer_id})
-    .then(
-      [=](shop::shop_customer& c) {
-        self->state.row.data["customer_group"] = c.group_id;
-        step(self);
-      },
-      [=](caf::error& e) {
-        auto se = shop_error_of(e);
-        if (se && se->kind == shop_error_kind::not_found) {
-          self->state.row.data["customer_group"] = nullptr;
-          step(self);
-          return;
-        }
-        retry_later(self, "shop customer group: " + describe(e));
-      });
+  self->request(shop, st.settings.call_timeout,
+                shop_get_customer{*st.order.customer_id})
+      .then(
+          [=](shop::shop_customer& c) {
+            self->state.row.data["customer_group"] = c.group_id;
+            step(self);
+          },
+          [=](caf::error& e) {
+            auto se = shop_error_of(e);
+            if (se && se->kind == shop_error_kind::not_found) {
+              self->state.row.data["customer_group"] = nullptr;
+              step(self);
+              return;
+            }
+            retry_later(self, "shop customer group: " + describe(e));
+          });
 }
 
 void step(saga_ptr self) {
@@ -515,8 +512,8 @@ void step(saga_ptr self) {
     return;
   }
   if (state == order_state::validated) {
-    if (!st.settings.group_approval_thresholds.empty()
-        && st.order.customer_id && !st.row.data.contains("customer_group")) {
+    if (!st.settings.group_approval_thresholds.empty() &&
+        st.order.customer_id && !st.row.data.contains("customer_group")) {
       look_up_customer_group(self);
       return;
     }
@@ -528,14 +525,14 @@ void step(saga_ptr self) {
       data["threshold"] = threshold->to_string();
       auto group = data.find("customer_group");
       if (commit(self, order_state::pending_approval, data, sync_outcome::ok,
-                 "validated -> pending_approval: grand_total "
-                   + st.order.grand_total.to_string() + " "
-                   + st.order.base_currency_code + " >= threshold "
-                   + threshold->to_string()
-                   + (group != data.end() && group->is_number_integer()
-                        ? " (customer group "
-                            + std::to_string(group->get<int>()) + ")"
-                        : std::string{})))
+                 "validated -> pending_approval: grand_total " +
+                     st.order.grand_total.to_string() + " " +
+                     st.order.base_currency_code + " >= threshold " +
+                     threshold->to_string() +
+                     (group != data.end() && group->is_number_integer()
+                          ? " (customer group " +
+                                std::to_string(group->get<int>()) + ")"
+                          : std::string{})))
         step(self);
       return;
     }
@@ -549,10 +546,10 @@ void step(saga_ptr self) {
     }
     shop_comment_order comment;
     comment.entity_id = st.order.entity_id;
-    comment.comment = "Ferry: held for approval (grand total "
-                      + st.order.grand_total.to_string() + " "
-                      + st.order.base_currency_code + ", threshold "
-                      + st.row.data.value("threshold", "") + ")";
+    comment.comment = "Ferry: held for approval (grand total " +
+                      st.order.grand_total.to_string() + " " +
+                      st.order.base_currency_code + ", threshold " +
+                      st.row.data.value("threshold", "") + ")";
     shop_calls(self, {shop_order_action{st.order.entity_id, "hold"}}, comment,
                [](saga_ptr self) {
                  shop_done(self, true, "order held in the shop for approval");
@@ -578,9 +575,9 @@ void step(saga_ptr self) {
     auto decision = st.row.data.value("decision", nlohmann::json::object());
     shop_comment_order comment;
     comment.entity_id = st.order.entity_id;
-    comment.comment = "Ferry: order rejected by "
-                      + decision.value("by", std::string{"an approver"})
-                      + ": " + decision.value("reason", std::string{});
+    comment.comment = "Ferry: order rejected by " +
+                      decision.value("by", std::string{"an approver"}) + ": " +
+                      decision.value("reason", std::string{});
     shop_calls(self,
                {shop_order_action{st.order.entity_id, "unhold"},
                 shop_order_action{st.order.entity_id, "cancel"}},
@@ -601,7 +598,7 @@ void step(saga_ptr self) {
     shop_comment_order comment;
     comment.entity_id = st.order.entity_id;
     comment.comment =
-      erp_number_comment(st.row.data.value("sales_order_no", ""));
+        erp_number_comment(st.row.data.value("sales_order_no", ""));
     tag_customer(self, [comment](saga_ptr self) {
       shop_calls(self, {}, comment, [](saga_ptr self) {
         shop_done(self, true, "ERP number commented on the shop order");
@@ -617,8 +614,8 @@ void step(saga_ptr self) {
 void start(saga_ptr self) {
   auto& st = self->state;
   st.step_started = clock_type::now();
-  if (st.row.state == order_state::failed
-      || st.row.data.value("parked", false)) {
+  if (st.row.state == order_state::failed ||
+      st.row.data.value("parked", false)) {
     finish(self);
     return;
   }
@@ -639,8 +636,8 @@ void load_and_step(saga_ptr self) {
   auto& st = self->state;
   auto loaded = st.store->load(st.key);
   if (!loaded) {
-    retry_later(self, "could not load: "
-                        + persistence::db_error_text(loaded.error()));
+    retry_later(self, "could not load: " +
+                          persistence::db_error_text(loaded.error()));
     return;
   }
   if (!*loaded) {
@@ -662,14 +659,14 @@ order_saga(saga_ptr self, std::string key, order_saga_settings settings,
   st.connectors = std::move(connectors);
   self->send(self, order_step_atom_v);
   return {
-    [self](order_step_atom) {
-      if (self->state.preloaded) {
-        self->state.preloaded = false;
-        start(self);
-        return;
-      }
-      load_and_step(self);
-    },
+      [self](order_step_atom) {
+        if (self->state.preloaded) {
+          self->state.preloaded = false;
+          start(self);
+          return;
+        }
+        load_and_step(self);
+      },
   };
 }
 
@@ -699,8 +696,8 @@ validate_on_arrival(const std::string& key, const shop::shop_order& order,
   v.log.attempt = 1;
   v.log.latency_ms = 0;
   v.log.outcome = sync_outcome::ok;
-  v.log.message = std::string{order_state::received} + " -> "
-                  + order_state::validated;
+  v.log.message =
+      std::string{order_state::received} + " -> " + order_state::validated;
   v.log.payload = {{"external_order_id", external_order_id(key)},
                    {"state", order_state::validated},
                    {"grand_total", order.grand_total.to_string()},

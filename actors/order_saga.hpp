@@ -1,20 +1,19 @@
 #pragma once
 
-#include <chrono>
-#include <map>
-#include <memory>
-#include <string>
-
-#include <caf/actor_system.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/backoff.hpp"
 #include "actors/connector_directory.hpp"
 #include "actors/orders_messages.hpp"
 #include "mapping/money.hpp"
 #include "mapping/order_mapping.hpp"
 #include "persistence/order_saga_store.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
 
 namespace ferry {
 
@@ -25,7 +24,7 @@ struct order_saga_settings {
   order_mapping_settings mapping;
   /// Currency → the grand total from which an order waits for approval.
   std::map<std::string, money> approval_thresholds{
-    {"USD", money::from_minor(500000)}};
+      {"USD", money::from_minor(500000)}};
   /// Shop customer group_id → currency → its own threshold, replacing
   /// `approval_thresholds` for that currency. When set, a registered
   /// customer's group is read from the shop before the approval gate.
