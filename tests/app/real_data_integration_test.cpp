@@ -43,9 +43,11 @@
 #include "protocols/webhook_signature.hpp"
 #include "tests/actors/order_sim_env.hpp"
 
+#include <array>
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 #include <set>
+#include <sstream>
 
 using namespace std::chrono_literals;
 using ferry::test::json;
@@ -460,4 +462,286 @@ TEST(real_data, a_non_ascii_demo_round_trips_every_field) {
       << dead_letters(env);
   auto ready = ready_body(env);
   EXPECT_NE(ready.find("4 of 4 areas running"), std::string::npos) << ready;
+}
+
+namespace {
+
+/// The dead letters of `entity` (source, entity_id, reason, payload text).
+std::vector<std::array<std::string, 4>> letters_of(order_sim_env& env,
+                                                   const std::string& entity) {
+  std::vector<std::array<std::string, 4>> out;
+  for (const auto& row :
+       query(env, "SELECT source, entity_id, reason, coalesce(payload::text, "
+                  "payload_text, '') FROM dead_letter WHERE entity = '" +
+                      entity + "' ORDER BY id"))
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                   row[2].as<std::string>(), row[3].as<std::string>()});
+  return out;
+}
+
+/// The first dead letter of `entity` whose id, reason or payload holds
+/// `needle`; waits for it.
+std::array<std::string, 4> wait_for_letter(order_sim_env& env,
+                                           const std::string& entity,
+                                           const std::string& needle) {
+  std::array<std::string, 4> found;
+  bool seen = ferry::test::wait_until(
+      [&] {
+        for (auto& l : letters_of(env, entity))
+          if (l[1].find(needle) != std::string::npos ||
+              l[2].find(needle) != std::string::npos ||
+              l[3].find(needle) != std::string::npos) {
+            found = l;
+            return true;
+          }
+        return false;
+      },
+      120s, 250ms);
+  EXPECT_TRUE(seen) << "no dead letter of " << entity << " with " << needle
+                    << "\n"
+                    << dead_letters(env) << log_tail(env);
+  return found;
+}
+
+/// Creates or changes an ERP item through the ERP's own API.
+void upsert_erp_item(order_sim_env& env, const std::string& code,
+                     const std::string& name) {
+  ferry::erp_item item;
+  item.item_code = code;
+  item.item_name = name;
+  item.description = "<p>" + name + "</p>";
+  item.base_price = ferry::money::from_minor(1999);
+  item.weight = *ferry::decimal::parse("1.5");
+  ferry::erp_client client(env.erp_settings());
+  auto results = client.upsert_items({item});
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  ASSERT_EQ(results.value().size(), 1u);
+}
+
+void set_erp_stock(order_sim_env& env, const std::string& code,
+                   const std::string& on_hand) {
+  env.erp_admin("POST", "/admin/stock",
+                {{"ItemCode", code},
+                 {"WarehouseCode", "WH1"},
+                 {"OnHand", on_hand},
+                 {"Reserved", "0"},
+                 {"AllowBackorder", false}});
+}
+
+std::string source_quantity(order_sim_env& env, const std::string& sku,
+                            const std::string& source) {
+  auto p = env.shop_admin("GET", "/admin/products/" + sku);
+  for (auto& si : p.value("source_items", json::array()))
+    if (si.value("source_code", "") == source)
+      return text_of(si["quantity"]);
+  return "";
+}
+
+/// Sends `body` to Ferry's webhook endpoint as the shop would, signed with
+/// the shop's secret; the HTTP status (0 without answer).
+long signed_webhook(order_sim_env& env, const std::string& topic,
+                    const std::string& body) {
+  ferry::http::client_settings settings;
+  settings.verify_peer = false; // Ferry's demo certificate
+  ferry::http::client client{settings};
+  ferry::http::client_request req;
+  req.method = "POST";
+  req.url =
+      "https://127.0.0.1:" + std::to_string(env.api_port()) + "/webhooks/shop";
+  req.headers.set("Content-Type", "application/json");
+  req.headers.set("X-Shop-Topic", topic);
+  req.headers.set("X-Shop-Event-Id", "5d1f7a52-1c1e-4d8e-9a43-0c2b7e7f0b01");
+  req.headers.set("X-Shop-Triggered-At", "2026-12-01 10:00:00");
+  req.headers.set("X-Shop-Hmac-Sha256",
+                  ferry::webhook::sign(order_sim_env::webhook_secret, body));
+  req.body = body;
+  auto res = client.send(req);
+  return res.response ? res.response->status : 0;
+}
+
+double failures(const std::string& metrics, const std::string& flow) {
+  double sum = 0;
+  std::istringstream lines(metrics);
+  std::string line;
+  auto key = "ferry_flow_failures_total{flow=\"" + flow + "\"";
+  while (std::getline(lines, line))
+    if (line.rfind(key, 0) == 0)
+      sum += std::stod(line.substr(line.rfind(' ') + 1));
+  return sum;
+}
+
+} // namespace
+
+TEST(real_data,
+     a_poison_item_of_each_kind_is_dead_lettered_and_the_node_stays_ready) {
+  order_sim_env env{real_data_options(4, 3)};
+  ASSERT_TRUE(env.wait_ready()) << env.ferry().log();
+  auto linked = linked_shop_customers(env, 3);
+  ASSERT_EQ(linked.size(), 3u);
+  ASSERT_TRUE(ferry::test::wait_until(
+      [&] { return shop_products(env).count("IT-00004") == 1; }, 120s, 250ms))
+      << log_tail(env);
+  ASSERT_EQ(count(env, "SELECT count(*) FROM dead_letter"), 0)
+      << dead_letters(env);
+
+  // ERP item → shop product, unmappable: a name of blanks only. The ERP
+  // holds it, with stock, so its stock is refused by the shop (which never
+  // got the product): ERP stock → shop, refused by the far side.
+  upsert_erp_item(env, "IT-BLANK", "   ");
+  set_erp_stock(env, "IT-BLANK", "7");
+  auto blank = wait_for_letter(env, "product", "IT-BLANK");
+  EXPECT_NE(blank[2].find("ItemName"), std::string::npos) << blank[2];
+  EXPECT_NE(blank[3].find("\"ItemCode\""), std::string::npos) << blank[3];
+  auto stock = wait_for_letter(env, "stock", "IT-BLANK");
+  EXPECT_NE(stock[2].find("IT-BLANK"), std::string::npos) << stock[2];
+  EXPECT_NE(stock[3].find("us-east"), std::string::npos) << stock[3];
+  // The flows went on: a good item and its stock after the poison.
+  upsert_erp_item(env, "IT-GOOD", "Ωmega ✓ 好 – Zoe\u0308");
+  set_erp_stock(env, "IT-GOOD", "11");
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        auto p = shop_products(env);
+        return p.count("IT-GOOD") &&
+               p["IT-GOOD"].value("name", "") == "Ωmega ✓ 好 – Zoe\u0308" &&
+               source_quantity(env, "IT-GOOD", "us-east") == "11";
+      },
+      90s, 250ms))
+      << dead_letters(env) << log_tail(env);
+
+  // Shop customer → ERP: too long (a last name over the ERP's 100
+  // characters) and refused by PostgreSQL (U+0000 in the first name).
+  std::string long_name;
+  for (int i = 0; i < 101; ++i)
+    long_name += "Ł";
+  auto too_long = env.shop_admin("POST", "/admin/customers",
+                                 {{"email", "long.name@example.com"},
+                                  {"firstname", "Zoë"},
+                                  {"lastname", long_name}});
+  auto nul = env.shop_admin("POST", "/admin/customers",
+                            {{"email", "nul.char@example.com"},
+                             {"firstname", std::string("Nu\0l", 4)},
+                             {"lastname", "Zero"}});
+  auto long_letter = wait_for_letter(env, "customer", "long.name@example.com");
+  EXPECT_NE(long_letter[2].find("lastname"), std::string::npos)
+      << long_letter[2];
+  EXPECT_NE(long_letter[3].find("ŁŁŁŁ"), std::string::npos) << long_letter[3];
+  auto nul_letter = wait_for_letter(env, "customer", "nul.char@example.com");
+  EXPECT_NE(nul_letter[2].find("firstname"), std::string::npos)
+      << nul_letter[2];
+  EXPECT_NE(nul_letter[3].find("Nu\\u0000l"), std::string::npos)
+      << nul_letter[3];
+  // Shop customer → ERP, undecodable: a customers/create whose first name
+  // is not UTF-8, signed as the shop signs, is taken (the shop must not
+  // send it again for hours) and dead-lettered.
+  const std::string bad_body =
+      R"({"id":990001,"email":"bad.bytes@example.com","firstname":"Bad )" +
+      std::string("\xC3\x28") + R"(","lastname":"Bytes","group_id":1,)" +
+      R"("created_at":"2026-12-01 10:00:00",)" +
+      R"("updated_at":"2026-12-01 10:00:00"})";
+  EXPECT_EQ(signed_webhook(env, "customers/create", bad_body), 200);
+  auto bad_letter = wait_for_letter(env, "customer", "bad.bytes@example.com");
+  EXPECT_NE(bad_letter[2].find("firstname"), std::string::npos)
+      << bad_letter[2];
+  EXPECT_NE(bad_letter[2].find("UTF-8"), std::string::npos) << bad_letter[2];
+  EXPECT_NE(bad_letter[3].find("Bad \uFFFD("), std::string::npos)
+      << bad_letter[3];
+  // A good account after them reaches the ERP.
+  auto good = env.shop_admin("POST", "/admin/customers",
+                             {{"email", "good.after@example.com"},
+                              {"firstname", "Åsa"},
+                              {"lastname", "Ñandú 🌸"}});
+  std::string good_no;
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        good_no =
+            attribute(shop_customer(env, good.value("id", std::int64_t{0})),
+                      "erp_customer_no");
+        return !good_no.empty();
+      },
+      90s, 250ms))
+      << dead_letters(env) << log_tail(env);
+  EXPECT_EQ(erp_customer_by_email(env, "good.after@example.com").last_name,
+            "Ñandú 🌸");
+
+  // ERP customer → shop, refused by the far side: it names a shop account
+  // the shop does not have.
+  {
+    ferry::erp_customer ghost;
+    ghost.email = "ghost@example.com";
+    ghost.first_name = "Gêist";
+    ghost.last_name = "Phantom";
+    ghost.external_customer_id = "987654";
+    ferry::erp_client client(env.erp_settings());
+    auto created = client.create_customer(ghost);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+  }
+  auto ghost = wait_for_letter(env, "customer", "ghost@example.com");
+  EXPECT_EQ(ghost[0], "erp");
+  EXPECT_NE(ghost[2].find("987654"), std::string::npos) << ghost[2];
+  EXPECT_NE(ghost[3].find("Gêist"), std::string::npos) << ghost[3];
+  // A later ERP rename of a linked customer still reaches the shop.
+  auto renamed_id = linked.begin()->first;
+  {
+    auto e =
+        erp_customer_by_email(env, linked.begin()->second.value("email", ""));
+    e.last_name = "Ünterwegs ✈";
+    e.modified_at.clear();
+    ferry::erp_client client(env.erp_settings());
+    ASSERT_TRUE(client.update_customer(e).ok());
+  }
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        return shop_customer(env, renamed_id).value("lastname", "") ==
+               "Ünterwegs ✈";
+      },
+      60s, 250ms))
+      << dead_letters(env) << log_tail(env);
+
+  // Shop order → ERP, refused by PostgreSQL: the U+0000 customer's order
+  // carries the name.
+  auto nul_order =
+      env.place_order({{"customer_id", nul.value("id", std::int64_t{0})},
+                       {"lines", {{{"sku", "IT-00001"}, {"qty", 1}}}}});
+  auto nul_order_letter =
+      wait_for_letter(env, "order", nul_order.value("increment_id", "x"));
+  EXPECT_NE(nul_order_letter[2].find("firstname"), std::string::npos)
+      << nul_order_letter[2];
+  EXPECT_NE(nul_order_letter[3].find("Nu\\u0000l"), std::string::npos)
+      << nul_order_letter[3];
+  // Shop order → ERP, refused by the far side: the ERP refuses every
+  // CreateSalesOrder for a moment.
+  env.erp_admin(
+      "POST", "/admin/faults",
+      {{"error_rates",
+        {{"CreateSalesOrder", {{"rate", 1.0}, {"fault", "Validation"}}}}}});
+  auto buyer = std::next(linked.begin())->first;
+  auto refused_order = env.place_order(
+      {{"customer_id", buyer}, {"lines", {{{"sku", "IT-00002"}, {"qty", 2}}}}});
+  auto refused_letter =
+      wait_for_letter(env, "order", refused_order.value("increment_id", "x"));
+  EXPECT_NE(refused_letter[2].find("Validation"), std::string::npos)
+      << refused_letter[2];
+  env.erp_admin("POST", "/admin/faults/reset");
+  auto good_order = env.place_order(
+      {{"customer_id", buyer}, {"lines", {{{"sku", "IT-GOOD"}, {"qty", 1}}}}});
+  EXPECT_TRUE(ferry::test::wait_until(
+      [&] {
+        return env.erp_orders().count(
+                   "WEB-" + good_order.value("increment_id", "x")) == 1;
+      },
+      90s, 250ms))
+      << dead_letters(env) << log_tail(env);
+
+  // The node stays ready, every area running, the process up, and the
+  // failures are counted.
+  EXPECT_TRUE(env.ferry().running());
+  auto ready = ready_body(env);
+  EXPECT_NE(ready.find("4 of 4 areas running"), std::string::npos) << ready;
+  auto metrics = ops_get(env, "/metrics").second;
+  EXPECT_GE(failures(metrics, "products"), 1) << metrics;
+  EXPECT_GE(failures(metrics, "stock"), 1) << metrics;
+  // The ERP customer the shop refused, the over-long shop account.
+  EXPECT_GE(failures(metrics, "customers"), 2) << metrics;
+  // The order the ERP refused.
+  EXPECT_GE(failures(metrics, "orders"), 1) << metrics;
 }
