@@ -20,18 +20,20 @@
 //      first name is not UTF-8, as a shop that mangles text would send it.
 //    - shop order → ERP, refused by PostgreSQL: the order of that U+0000
 //      customer carries the name in its webhook.
-//    - shop order → ERP, refused by the far side: a line of a shop product
-//      the ERP does not have (its sku is longer than an ItemCode may be, so
-//      the shop → ERP product flow dead-letters it, too: unmappable).
+//    - shop order → ERP, refused by the far side: the ERP answers
+//      CreateSalesOrder with a `Validation` client fault (its fault knob,
+//      for one order; a shop order line of an item the ERP lacks cannot be
+//      made, since the shop → ERP product flow creates every shop product).
 //    - ERP customer → shop, refused by the far side: an ERP customer naming
 //      a shop account (ExternalCustomerID) that the shop does not have.
 //    - ERP stock → shop, refused by the far side: stock of the blank-named
 //      ERP item, which never became a shop product.
 //    Not reachable: invalid UTF-8 or U+0000 from the ERP (the simulator
 //    reads a non-UTF-8 byte as its Latin-1 character, its admin API takes
-//    only valid JSON, and XML 1.0 cannot carry U+0000, so neither an item,
-//    a customer nor a stock level can hold one); PostgreSQL refusing an ERP
-//    record (it can only hold what XML carries, which jsonb and text take);
+//    only valid JSON, and XML 1.0 cannot carry U+0000: an ItemName "A\u0000B"
+//    set through the admin API is served by GetItems as "A"), so neither an
+//    item, a customer nor a stock level can hold one; PostgreSQL refusing an
+//    ERP record (it can only hold what XML carries, which jsonb and text take);
 //    the shop refusing a product or the ERP refusing a customer (Ferry's
 //    mapping refuses first what either would refuse: empty and over-long
 //    names, sku over 20 characters, negative prices); too-long stock (a
