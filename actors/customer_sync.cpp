@@ -81,6 +81,10 @@ void reject(sync_pointer self, const persistence::claimed_event& ev,
   monitoring::log_warn(
       "customer_sync", "shop customer dead-lettered",
       {{"shop_customer", entity_id}, {"reason", mapping::mask_text(reason)}});
+  if (st.settings.flows)
+    st.settings.flows->failed("customers", "record_refused",
+                              "shop customer " + entity_id +
+                                  " dead-lettered: " + reason);
   st.stores.inbox->fail(ev.id, st.settings.node_id, reason);
   log_sync(st, sync_direction::shop_to_erp, entity_id, {}, sync_outcome::failed,
            reason);
@@ -309,6 +313,33 @@ void finish_poll(sync_pointer self, const std::string& error) {
                      pricing_tick_atom::value);
 }
 
+std::string erp_customer_json(const erp_customer& c);
+
+// An ERP change the shop refused for one linked account (its account gone,
+// a value it does not take, or no answer): dead-lettered with the ERP
+// customer and the reason, so that it is not lost but replayable, and
+// counted; the flow goes on with the next account and customer.
+void shop_refused(sync_pointer self, const erp_customer& c,
+                  std::int64_t account, const std::string& why) {
+  auto& st = self->state;
+  ++st.report.errors;
+  st.report.last_error = why;
+  auto reason = "ERP customer " + c.customer_no +
+                " not applied to shop account " + std::to_string(account) +
+                ": " + why;
+  auto put = st.stores.dead_letters->put("erp", "customer", c.customer_no,
+                                         reason, erp_customer_json(c));
+  if (put)
+    ++st.report.dead_lettered;
+  if (st.settings.flows)
+    st.settings.flows->failed(
+        "customers", "record_refused",
+        reason + (put ? " (dead-lettered)" : " (dead-letter write failed)"),
+        {{"customer_no", c.customer_no}});
+  log_sync(st, sync_direction::erp_to_shop, c.customer_no,
+           std::to_string(account), sync_outcome::failed, reason);
+}
+
 // Applies one changed ERP customer to each linked shop account, then `done`.
 void apply_to_shop(sync_pointer self, erp_customer c,
                    std::vector<std::int64_t> accounts,
@@ -359,19 +390,16 @@ void apply_to_shop(sync_pointer self, erp_customer c,
                     },
                     [self, c, accounts, done,
                      account](caf::error& err) mutable {
-                      auto& st = self->state;
-                      ++st.report.errors;
-                      st.report.last_error = self->system().render(err);
-                      log_sync(st, sync_direction::erp_to_shop, c.customer_no,
-                               std::to_string(account), sync_outcome::failed,
-                               "shop update failed: " + st.report.last_error);
+                      shop_refused(self, c, account,
+                                   "shop update failed: " +
+                                       self->system().render(err));
                       apply_to_shop(self, c, accounts, done);
                     });
           },
-          [self, c, accounts, done](caf::error& err) mutable {
-            auto& st = self->state;
-            ++st.report.errors;
-            st.report.last_error = self->system().render(err);
+          [self, c, accounts, done, account](caf::error& err) mutable {
+            shop_refused(self, c, account,
+                         "shop account not read: " +
+                             self->system().render(err));
             apply_to_shop(self, c, accounts, done);
           });
 }

@@ -51,6 +51,10 @@ struct inventory_state {
   /// SKUs whose backorder setting failed but may pass: attempts so far.
   /// They are dirty again in the next cycle.
   std::map<std::string, int> backorder_retries;
+  /// SKUs whose source item the shop refused: attempts so far. They are
+  /// dirty again in the next cycle until `max_item_attempts`, then
+  /// dead-lettered.
+  std::map<std::string, int> stock_retries;
   static inline const char* name = "inventory";
 };
 
@@ -277,9 +281,14 @@ bool set_backorders(inventory_ptr self, persistence::echo_store& echoes,
         echoes.record(backorders_entity, "shop", sku, *before);
       else
         echoes.record(backorders_entity, "shop", sku, want ? "0" : "1");
+      // A product the shop does not have yet may come with the product
+      // sync (a fresh node pushes stock before the first products).
+      auto shop_error = shop_error_of(set.error());
+      bool not_yet =
+          shop_error && shop_error->kind == shop_error_kind::not_found;
       backorder_failed(self, sku, value, reason_of(set.error()),
                        describe_error(self->system(), set.error()),
-                       may_pass(set.error()));
+                       not_yet || may_pass(set.error()));
       continue;
     }
     st.backorder_retries.erase(sku);
@@ -333,8 +342,13 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
     return false;
   if (items.empty())
     return true;
+  // A refused item is tried again in the next cycles (the shop may not
+  // have the product yet: the product sync creates it), then dead-lettered.
+  auto hold = [&st](const std::string& sku) {
+    return ++st.stock_retries[sku] < st.settings.max_item_attempts;
+  };
   auto pushed = push_stock(self->system(), *st.pool, st.shop(),
-                           st.settings.call_timeout, items);
+                           st.settings.call_timeout, items, hold);
   if (!pushed) {
     note_error(self, pushed.error());
     return false;
@@ -343,13 +357,21 @@ bool push(inventory_ptr self, const std::set<std::string>& dirty) {
   st.report.pushed += pushed->pushed.size();
   st.report.rejected += pushed->rejected;
   if (pushed->rejected > 0)
-    // Each is in the dead-letter table with the shop's reason.
+    // Each is tried again in the next cycles, then in the dead-letter
+    // table with the shop's reason.
     failed(self, "source_items", st.settings.source_code, "refused",
            std::to_string(pushed->rejected) +
-               " source items refused by the shop (dead-lettered)",
+               " source items refused by the shop (tried again, then"
+               " dead-lettered)",
            static_cast<double>(pushed->rejected));
-  for (const auto& item : pushed->pushed)
+  for (const auto& item : pushed->pushed) {
     st.pushed[item.sku] = {item.quantity, item.status};
+    st.stock_retries.erase(item.sku);
+  }
+  for (const auto& refused : pushed->refused)
+    if (st.stock_retries.count(refused.first.sku) &&
+        st.stock_retries[refused.first.sku] >= st.settings.max_item_attempts)
+      st.stock_retries.erase(refused.first.sku);
   if (!pushed->last_error.empty()) {
     ++st.report.errors;
     st.report.last_error = pushed->last_error;
@@ -366,6 +388,9 @@ void cycle(inventory_ptr self) {
       read_levels(self, dirty, newest) && read_reservation_changes(self, dirty);
   // Items whose backorder setting failed and may pass are tried again.
   for (const auto& retry : st.backorder_retries)
+    if (st.known.count(retry.first))
+      dirty.insert(retry.first);
+  for (const auto& retry : st.stock_retries)
     if (st.known.count(retry.first))
       dirty.insert(retry.first);
   if (read && push(self, dirty)) {
@@ -417,7 +442,8 @@ std::string stock_entity(const std::string& source_code) {
 caf::expected<stock_push_result>
 push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
            const shop_connector_actor& shop, std::chrono::milliseconds timeout,
-           const std::vector<shop::shop_source_item>& items) {
+           const std::vector<shop::shop_source_item>& items,
+           const std::function<bool(const std::string& sku)>& hold) {
   stock_push_result out;
   if (items.empty())
     return out;
@@ -434,6 +460,9 @@ push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
       continue;
     }
     ++out.rejected;
+    out.refused.emplace_back(items[i], r.message);
+    if (hold && hold(items[i].sku))
+      continue;
     auto put = letters.put("shop", "stock", r.sku,
                            "shop refused the source item: " + r.message,
                            shop::dump_exact(shop::to_json(items[i])));

@@ -9,6 +9,7 @@
 #include <caf/typed_actor.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -95,8 +96,11 @@ std::string stock_entity(const std::string& source_code);
 struct stock_push_result {
   /// The items the shop took, in request order.
   std::vector<shop::shop_source_item> pushed;
-  /// Items the shop refused (now in the dead-letter table).
+  /// Items the shop refused (in the dead-letter table unless the caller
+  /// holds them for another attempt: see `refused`).
   std::size_t rejected = 0;
+  /// Each refused item with the shop's reason, in request order.
+  std::vector<std::pair<shop::shop_source_item, std::string>> refused;
   /// A dead letter or echo hash that could not be stored (the push itself
   /// succeeded); empty when none.
   std::string last_error;
@@ -106,11 +110,14 @@ struct stock_push_result {
 /// reconcile stock --fix`: one bulk `POST /inventory/source-items` (split by
 /// the connector at 1000); each item the shop took gets its echo hash
 /// recorded, so that a restarted actor does not push it again; each it
-/// refused goes to the dead-letter table with the shop's reason. An error
-/// when the call failed as a whole. Blocking.
+/// refused goes to the dead-letter table with the shop's reason, except
+/// those for which `hold` (when given) says they are tried again later
+/// (a product the shop does not have yet: the product sync creates it). An
+/// error when the call failed as a whole. Blocking.
 caf::expected<stock_push_result>
 push_stock(caf::actor_system& sys, persistence::pg_pool& pool,
            const shop_connector_actor& shop, std::chrono::milliseconds timeout,
-           const std::vector<shop::shop_source_item>& items);
+           const std::vector<shop::shop_source_item>& items,
+           const std::function<bool(const std::string& sku)>& hold = {});
 
 } // namespace ferry

@@ -134,8 +134,13 @@ void fail_order(saga_ptr self, const std::string& reason) {
   t.unclaim = true;
   t.dead_letter_reason = reason;
   if (commit(self, order_state::failed, data, sync_outcome::failed,
-             self->state.row.state + " -> failed: " + reason, std::move(t)))
+             self->state.row.state + " -> failed: " + reason, std::move(t))) {
+    if (self->state.settings.flows)
+      self->state.settings.flows->failed(
+          "orders", "record_refused",
+          "order " + self->state.key + " failed and dead-lettered: " + reason);
     finish(self);
+  }
 }
 
 /// The shop's order lines as reservations (whole pieces, rounded up).

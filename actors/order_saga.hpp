@@ -5,6 +5,7 @@
 #include "actors/orders_messages.hpp"
 #include "mapping/money.hpp"
 #include "mapping/order_mapping.hpp"
+#include "monitoring/flow_health.hpp"
 #include "persistence/order_saga_store.hpp"
 
 #include <caf/actor_system.hpp>
@@ -37,6 +38,10 @@ struct order_saga_settings {
   /// open, database lost): full jitter up to the capped delay.
   backoff_policy retry_backoff{std::chrono::milliseconds{500},
                                std::chrono::milliseconds{15000}, 2.0};
+  /// Where an order that ends failed (dead-lettered) is counted, as
+  /// `ferry_flow_failures_total{flow="orders",reason="record_refused"}`;
+  /// none in tests that do not look.
+  std::shared_ptr<monitoring::flow_health> flows = nullptr;
 };
 
 /// The states of an order saga, in the order they are reached.

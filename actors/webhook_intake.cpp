@@ -2,6 +2,7 @@
 
 #include "actors/backlog.hpp"
 #include "mapping/json_text.hpp"
+#include "mapping/utf8.hpp"
 #include "monitoring/log.hpp"
 #include "persistence/errors.hpp"
 #include "protocols/webhook_signature.hpp"
@@ -71,6 +72,15 @@ webhook_verdict check_shop_webhook(const http::request& r,
                            "' is not a known topic");
   }
   auto body = parse_bounded_json(r.body);
+  // JSON whose only fault is text that is not UTF-8 is a record that
+  // cannot be decoded, not a broken delivery: it is taken (the shop would
+  // send it again for hours) and the inbox dead-letters it, naming the
+  // field.
+  if (!body.error.empty() && !mapping::is_valid_utf8(r.body))
+    if (auto readable =
+            parse_bounded_json(mapping::replace_invalid_utf8(r.body));
+        readable.error.empty())
+      body = std::move(readable);
   if (!body.error.empty())
     return refuse(400, "body is refused: " + body.error);
   if (!body.value.is_object())

@@ -170,6 +170,7 @@ http::handler decision_handler(persistence::pg_pool& pool,
 inbox_batch_commit order_webhook_commit(component_context& c) {
   auto settings = intake_settings(c.config);
   settings.handoff = c.orders;
+  settings.saga.flows = c.flows;
   return ferry::order_webhook_commit(
       std::move(settings),
       std::make_shared<persistence::order_saga_store>(c.pool));
@@ -180,6 +181,7 @@ void add_order_children(component_context& c, std::vector<child_spec>& out) {
   auto& pool = c.pool;
   auto settings = intake_settings(c.config);
   settings.handoff = c.orders;
+  settings.saga.flows = c.flows;
 
   child_spec desk;
   desk.kind = "order_desk";

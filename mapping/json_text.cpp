@@ -71,14 +71,13 @@ bool holds_nul_escape(std::string_view json_text) {
 
 namespace {
 
-bool holds_nul(const std::string& text) {
-  return text.find('\0') != std::string::npos;
-}
-
-std::string nul_path_in(const nlohmann::json& value, const std::string& path,
-                        std::size_t depth) {
+std::string path_in(const nlohmann::json& value, std::string_view needle,
+                    const std::string& path, std::size_t depth) {
+  auto holds = [needle](const std::string& text) {
+    return text.find(needle) != std::string::npos;
+  };
   if (value.is_string())
-    return holds_nul(value.get_ref<const std::string&>())
+    return holds(value.get_ref<const std::string&>())
                ? (path.empty() ? std::string{"(the value)"} : path)
                : std::string{};
   if (depth >= max_json_depth)
@@ -86,16 +85,16 @@ std::string nul_path_in(const nlohmann::json& value, const std::string& path,
   if (value.is_object()) {
     for (auto it = value.begin(); it != value.end(); ++it) {
       auto here = path.empty() ? it.key() : path + "." + it.key();
-      if (holds_nul(it.key()))
+      if (holds(it.key()))
         return here;
-      auto found = nul_path_in(it.value(), here, depth + 1);
+      auto found = path_in(it.value(), needle, here, depth + 1);
       if (!found.empty())
         return found;
     }
   } else if (value.is_array()) {
     for (std::size_t i = 0; i < value.size(); ++i) {
-      auto found = nul_path_in(value[i], path + "[" + std::to_string(i) + "]",
-                               depth + 1);
+      auto found = path_in(value[i], needle,
+                           path + "[" + std::to_string(i) + "]", depth + 1);
       if (!found.empty())
         return found;
     }
@@ -106,7 +105,12 @@ std::string nul_path_in(const nlohmann::json& value, const std::string& path,
 } // namespace
 
 std::string nul_character_path(const nlohmann::json& value) {
-  return nul_path_in(value, "", 0);
+  return path_in(value, std::string_view("\0", 1), "", 0);
+}
+
+std::string character_path(const nlohmann::json& value,
+                           std::string_view needle) {
+  return path_in(value, needle, "", 0);
 }
 
 } // namespace ferry

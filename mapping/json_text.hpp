@@ -44,4 +44,11 @@ std::string dump_utf8_safe(const nlohmann::json& value);
 /// `max_json_depth` levels.
 std::string nul_character_path(const nlohmann::json& value);
 
+/// The path of the first string (or object key) in `value` holding
+/// `needle` (e.g. U+FFFD, where bad bytes were replaced), as
+/// `items[0].name`; empty when there is none. Walks at most
+/// `max_json_depth` levels.
+std::string character_path(const nlohmann::json& value,
+                           std::string_view needle);
+
 } // namespace ferry

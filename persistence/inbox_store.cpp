@@ -2,6 +2,7 @@
 
 #include "mapping/json_text.hpp"
 #include "mapping/masking.hpp"
+#include "mapping/utf8.hpp"
 #include "monitoring/log.hpp"
 #include "persistence/inbox_wakeup.hpp"
 #include "persistence/prepared.hpp"
@@ -91,14 +92,23 @@ std::string refused_row_payload(const nlohmann::json& resource) {
 std::optional<std::int64_t>
 inbox_store::refuse_unstorable(pqxx::transaction_base& tx,
                                const inbox_event& event) {
-  if (!holds_nul_escape(event.payload))
+  bool undecodable = !mapping::is_valid_utf8(event.payload);
+  if (!undecodable && !holds_nul_escape(event.payload))
     return std::nullopt;
-  auto resource = nlohmann::json::parse(event.payload, nullptr, false);
-  auto field = resource.is_discarded() ? std::string{"(unreadable)"}
-                                       : nul_character_path(resource);
-  auto reason = event.topic + " event " + event.event_id + ": field " + field +
-                " holds the character U+0000, which neither PostgreSQL's"
-                " jsonb nor the ERP's XML can carry";
+  // Text PostgreSQL can store: bad bytes as U+FFFD.
+  auto text = undecodable ? mapping::replace_invalid_utf8(event.payload)
+                          : event.payload;
+  auto resource = nlohmann::json::parse(text, nullptr, false);
+  std::string field = "(unreadable)";
+  if (!resource.is_discarded())
+    field = undecodable ? character_path(resource, "\xEF\xBF\xBD")
+                        : nul_character_path(resource);
+  auto reason =
+      event.topic + " event " + event.event_id + ": field " + field +
+      (undecodable ? " is not valid UTF-8 (its bad bytes are kept as"
+                     " U+FFFD)"
+                   : " holds the character U+0000, which neither"
+                     " PostgreSQL's jsonb nor the ERP's XML can carry");
   // One statement, so the refusal and its dead letter are one commit even
   // outside a transaction block; a redelivery conflicts and adds nothing.
   auto rows = tx.exec_params(
@@ -113,8 +123,8 @@ inbox_store::refuse_unstorable(pqxx::transaction_base& tx,
       " SELECT $1, $5, $6, $4, $7 FROM refused RETURNING id) "
       "SELECT refused.id FROM refused, letter",
       event.source, event.event_id, event.topic, reason,
-      entity_of_topic(event.topic), entity_id_of(resource, event),
-      event.payload, refused_row_payload(resource));
+      entity_of_topic(event.topic), entity_id_of(resource, event), text,
+      refused_row_payload(resource));
   if (rows.empty())
     return std::int64_t{0};
   monitoring::log_warn("inbox", "event refused and dead-lettered",

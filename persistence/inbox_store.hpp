@@ -77,12 +77,13 @@ public:
                 std::vector<bool>* refused = nullptr);
 
   /// JSON may hold U+0000 in a string; jsonb cannot (nor can the ERP's
-  /// XML), so such an event can be neither queued nor sent. When `event`
-  /// is one, it is refused in `tx`: an inbox row `failed` with the reason
-  /// (so a redelivery is a duplicate) and a dead letter with its exact
-  /// text and the field named, logged once; returns the inbox row's id (0
-  /// for a duplicate). nullopt when the event is storable. Throws pqxx
-  /// exceptions.
+  /// XML), so such an event can be neither queued nor sent; nor can one
+  /// whose text is not UTF-8 (it cannot be decoded). When `event` is one,
+  /// it is refused in `tx`: an inbox row `failed` with the reason (so a
+  /// redelivery is a duplicate) and a dead letter with its exact text (bad
+  /// bytes replaced by U+FFFD) and the field named, logged once; returns
+  /// the inbox row's id (0 for a duplicate). nullopt when the event is
+  /// storable. Throws pqxx exceptions.
   static std::optional<std::int64_t>
   refuse_unstorable(pqxx::transaction_base& tx, const inbox_event& event);
 

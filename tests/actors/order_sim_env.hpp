@@ -52,6 +52,33 @@ constexpr const char* approver_secret = "change-me";
 constexpr const char* approver_secret_sha256 =
     "e2186dbdb1bb4193608605e84f33208765b5693b55edd4f730a719a100eeea6f";
 
+/// An API client (the same secret) that may only read prices.
+constexpr const char* price_reader_client = "storefront";
+
+/// What the simulators seed and how Ferry is configured; the defaults are
+/// the order tests' node (plain data, 10 ERP items, no customers).
+struct order_sim_options {
+  /// USD amount from which orders wait for approval.
+  std::string approval_threshold = "1000000.00";
+  /// Of the lost-webhook poller (a config duration).
+  std::string shop_poll_interval = "2s";
+  /// `--variant` of each simulator (0: plain ASCII data).
+  int erp_variant = 0;
+  int shop_variant = 0;
+  int erp_seed_items = 10;
+  int erp_seed_customers = 0;
+  /// `--warehouses` / `--sources`; 0 leaves the simulator's default.
+  int erp_warehouses = 0;
+  int shop_sources = 0;
+  int shop_seed_products = 0;
+  int shop_seed_customers = 0;
+  /// `--charges-item` of the ERP ("" for none).
+  std::string charges_item;
+  /// YAML appended to Ferry's config: whole top-level sections the
+  /// environment does not write (inventory, customers, catalog, pricing).
+  std::string extra_config;
+};
+
 /// ERP simulator + shop simulator + a Ferry process on a scratch database.
 class order_sim_env {
 public:
@@ -59,23 +86,65 @@ public:
   /// `shop_poll_interval`: of the lost-webhook poller (a config duration).
   explicit order_sim_env(std::string approval_threshold = "1000000.00",
                          std::string shop_poll_interval = "2s")
-      : threshold_(std::move(approval_threshold)),
-        shop_poll_interval_(std::move(shop_poll_interval)) {
+      : order_sim_env([&] {
+          order_sim_options o;
+          o.approval_threshold = std::move(approval_threshold);
+          o.shop_poll_interval = std::move(shop_poll_interval);
+          return o;
+        }()) {}
+
+  explicit order_sim_env(order_sim_options options)
+      : options_(std::move(options)) {
     api_port_ = free_port();
     ops_port_ = free_port();
+    std::vector<std::string> erp_args{
+        FERRY_SIM_ERP_BIN,
+        "--data-dir",
+        dir_.path() + "/erp",
+        "--seed-items",
+        std::to_string(options_.erp_seed_items),
+        "--seed-customers",
+        std::to_string(options_.erp_seed_customers),
+        "--no-fsync",
+        "--variant",
+        std::to_string(options_.erp_variant)};
+    if (options_.erp_warehouses > 0)
+      erp_args.insert(
+          erp_args.end(),
+          {"--warehouses", std::to_string(options_.erp_warehouses)});
+    if (!options_.charges_item.empty())
+      erp_args.insert(erp_args.end(),
+                      {"--charges-item", options_.charges_item});
     erp_ = std::make_unique<child_process>(
-        std::vector<std::string>{FERRY_SIM_ERP_BIN, "--data-dir",
-                                 dir_.path() + "/erp", "--seed-items", "10",
-                                 "--seed-customers", "0", "--no-fsync"},
-        std::map<std::string, std::string>{
-            {"FERRY_SIM_ERP_PASSWORD", erp_password}});
+        erp_args, std::map<std::string, std::string>{
+                      {"FERRY_SIM_ERP_PASSWORD", erp_password}});
     erp_info_ = wait_for_json_line(*erp_, "{\"admin\"");
-    shop_ = std::make_unique<child_process>(std::vector<std::string>{
-        FERRY_SIM_SHOP_BIN, "--data-dir", dir_.path() + "/shop", "--no-fsync",
-        "--seed-products", "0", "--seed-customers", "0", "--rate", "2000",
-        "--burst", "2000", "--webhook-secret", webhook_secret, "--webhook-url",
+    std::vector<std::string> shop_args{
+        FERRY_SIM_SHOP_BIN,
+        "--data-dir",
+        dir_.path() + "/shop",
+        "--no-fsync",
+        "--seed-products",
+        std::to_string(options_.shop_seed_products),
+        "--seed-customers",
+        std::to_string(options_.shop_seed_customers),
+        "--variant",
+        std::to_string(options_.shop_variant),
+        "--rate",
+        "2000",
+        "--burst",
+        "2000",
+        "--webhook-secret",
+        webhook_secret,
+        "--webhook-url",
         "https://127.0.0.1:" + std::to_string(api_port_) + "/webhooks/shop",
-        "--webhook-insecure", "--webhook-time-scale", "0.005"});
+        "--webhook-insecure",
+        "--webhook-time-scale",
+        "0.005"};
+    if (options_.shop_sources > 0)
+      shop_args.insert(shop_args.end(),
+                       {"--sources", std::to_string(options_.shop_sources)});
+    shop_ = std::make_unique<child_process>(shop_args);
     shop_info_ = wait_for_json_line(*shop_, "{\"");
     config_ = write_config();
     start_ferry();
@@ -117,6 +186,9 @@ public:
   const std::string& database_url() const { return db_.url(); }
   /// The config file Ferry runs with (for `ferry` commands beside it).
   const std::string& config_path() const { return config_; }
+  /// Ferry's ops port (/metrics, /healthz, /readyz) and API port.
+  int ops_port() const { return ops_port_; }
+  int api_port() const { return api_port_; }
 
   /// A JSON call to the ERP simulator's admin API.
   json erp_admin(const std::string& method, const std::string& path,
@@ -164,14 +236,14 @@ public:
     return shop_admin("POST", "/admin/orders", body);
   }
 
-  /// An access token for the approver client ("" if Ferry does not answer).
-  std::string token() {
+  /// An access token for `client` ("" if Ferry does not answer).
+  std::string token(const std::string& client = approver_client) {
     http::client_request req;
     req.method = "POST";
     req.url = api_url("/oauth/token");
     req.headers.set("Content-Type", "application/x-www-form-urlencoded");
-    req.body = std::string{"grant_type=client_credentials&client_id="} +
-               approver_client + "&client_secret=" + approver_secret;
+    req.body = "grant_type=client_credentials&client_id=" + client +
+               "&client_secret=" + approver_secret;
     auto res = api_client_.send(req);
     if (!res.response || res.response->status != 200)
       return "";
@@ -237,6 +309,9 @@ private:
         << "\n      scopes: [orders:read, approvals:decide]\n"
         << "    - id: reader\n      secret_sha256: " << approver_secret_sha256
         << "\n      scopes: [orders:read]\n"
+        << "    - id: " << price_reader_client
+        << "\n      secret_sha256: " << approver_secret_sha256
+        << "\n      scopes: [prices:read]\n"
         << "database:\n  url: " << db_.url() << "\n  pool_size: 16\n"
         << "redis:\n  host: " << redis_host() << "\n  port: " << redis_port()
         << "\n  key_prefix: \"order-test-" << api_port_ << ":\"\n"
@@ -247,18 +322,19 @@ private:
         << "  ca_file: " << shop_info_["ca_file"].get<std::string>() << "\n"
         << "  webhook_secrets: [" << webhook_secret << "]\n"
         << "  rate_limit:\n    requests_per_second: 1000\n    burst: 1000\n"
-        << "  poll_interval: " << shop_poll_interval_
+        << "  poll_interval: " << options_.shop_poll_interval
         << "\n  poll_overlap: 600s\n"
         << "erp:\n  endpoint: " << erp_info_["endpoint"].get<std::string>()
         << "\n  ca_file: " << erp_info_["ca_file"].get<std::string>() << "\n"
         << "  call_timeout: 3s\n  status_poll_interval: 1s\n"
         << "  breaker:\n    cool_down: 2s\n"
-        << "approvals:\n  thresholds:\n    USD: \"" << threshold_ << "\"\n";
+        << "approvals:\n  thresholds:\n    USD: \""
+        << options_.approval_threshold << "\"\n"
+        << options_.extra_config;
     return path;
   }
 
-  std::string threshold_;
-  std::string shop_poll_interval_;
+  order_sim_options options_;
   temp_dir dir_;
   scratch_database db_;
   int api_port_ = 0;
