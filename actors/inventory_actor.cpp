@@ -224,6 +224,16 @@ bool set_backorders(inventory_ptr self, persistence::echo_store& echoes,
       return false;
     }
   }
+  // The last put is read before the other warehouses' wishes: an actor
+  // records its wish before it claims and puts, so a put seen here comes
+  // with its wish seen below, and a put after this read fails the claim
+  // (`replace_if`). Read the other way round, a wish recorded between the
+  // reads could be missed while its put is seen, and the flag put back.
+  auto last_put = echoes.hashes(backorders_entity, "shop", skus);
+  if (!last_put) {
+    note_error(self, last_put.error());
+    return false;
+  }
   std::set<std::string> wanted_elsewhere;
   for (const auto& warehouse : st.settings.backorder_warehouses) {
     if (warehouse == own)
@@ -236,11 +246,6 @@ bool set_backorders(inventory_ptr self, persistence::echo_store& echoes,
     for (const auto& [sku, wish] : *theirs)
       if (wish == "1")
         wanted_elsewhere.insert(sku);
-  }
-  auto last_put = echoes.hashes(backorders_entity, "shop", skus);
-  if (!last_put) {
-    note_error(self, last_put.error());
-    return false;
   }
   for (const auto& sku : skus) {
     bool want =
