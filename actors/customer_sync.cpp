@@ -138,8 +138,8 @@ void finish_event(sync_pointer self, const persistence::claimed_event& ev,
   update.custom_attributes.push_back({erp_customer_no_attribute, customer_no});
   self->request(shop, st.settings.call_timeout, update)
       .then(
-          [self, ev, id, customer_no, created, shared = *shared,
-           started](shop::shop_customer&) {
+          [self, ev, id, shop_id = shop_customer.id, customer_no, created,
+           shared = *shared, started](shop::shop_customer&) {
             auto& st = self->state;
             auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           clock_type::now() - started)
@@ -150,6 +150,12 @@ void finish_event(sync_pointer self, const persistence::claimed_event& ev,
               ++st.report.linked;
             if (shared)
               ++st.report.shared;
+            // The customer's orders need not write it again. If the record
+            // fails, the next order writes the same number: harmless.
+            auto recorded =
+                st.stores.customers->record_shop_tag(shop_id, customer_no);
+            if (!recorded)
+              st.report.last_error = db_error_text(recorded.error());
             std::string message =
                 created ? "created ERP customer"
                         : "mapped to the existing ERP customer with this email";
@@ -243,6 +249,20 @@ void handle_event(sync_pointer self, persistence::claimed_event ev) {
       return;
     }
     if (*linked) {
+      // An edit in the shop that replaced the ERP number with another: the
+      // account's next order writes it again. An update without one may be
+      // a snapshot from before Ferry's write (the shop poller's) and
+      // changes nothing.
+      auto held = c.attribute(erp_customer_no_attribute).value_or("");
+      if (!held.empty()) {
+        auto forgotten =
+            st.stores.customers->forget_shop_tag_unless(c.id, held);
+        if (!forgotten) {
+          retry_later(self, ev, id, db_error_text(forgotten.error()));
+          next_event(self);
+          return;
+        }
+      }
       st.stores.inbox->complete(ev.id, st.settings.node_id);
       next_event(self);
       return;

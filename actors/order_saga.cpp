@@ -101,13 +101,14 @@ bool commit(saga_ptr self, const std::string& to, nlohmann::json data,
   extra.log = log_entry(self, outcome,
                         message.empty() ? from_state + " -> " + to : message);
   extra.log.payload["state"] = to;
-  auto r = st.store->apply(st.row, extra, st.settings.node, st.settings.lease);
+  auto r = st.store->apply_checked(st.row, extra, st.settings.node,
+                                   st.settings.lease);
   if (!r) {
     retry_later(self, "could not commit " + from_state + " -> " + to + ": " +
                           persistence::db_error_text(r.error()));
     return false;
   }
-  if (!*r) {
+  if (!r->moved) {
     if (++st.conflicts > 3) {
       finish(self);
       return false;
@@ -120,6 +121,10 @@ bool commit(saga_ptr self, const std::string& to, nlohmann::json data,
   st.released = extra.unclaim;
   st.row.state = to;
   st.row.data = extra.data;
+  // The shop customer holds the order's ERP number already: the next
+  // transition commits the flag.
+  if (r->customer_tagged)
+    st.row.data["customer_tagged"] = true;
   ++st.row.version;
   st.step_started = clock_type::now();
   return true;
@@ -264,6 +269,13 @@ void submitted(saga_ptr self, const std::string& sales_order_no,
   data["parked"] = false;
   order_transition t;
   t.release = true;
+  // Whether the order's shop customer holds its ERP number already (an
+  // earlier order or the customer sync wrote it) rides on this commit: a
+  // returning customer's order then makes no shop call for it.
+  const auto& order = self->state.order;
+  if (order.customer_id && !data.value("customer_tagged", true))
+    t.check_customer_tag = {*order.customer_id,
+                            data.value("erp_customer_no", "")};
   auto message = self->state.row.state + " -> submitted: " + sales_order_no +
                  " (" + how + ")";
   self->state.row.data["sales_order_no"] = sales_order_no; // for the log
@@ -371,9 +383,12 @@ void customer_ensured(saga_ptr self, const std::string& customer_no,
     step(self);
 }
 
-/// Stores the ERP customer number on the shop customer, then runs `next`.
-/// Rows from before `customer_tagged` existed were tagged before their
-/// customer_ensured transition.
+/// Stores the ERP customer number on the shop customer unless it holds it
+/// already (`customer_tagged`, see `submitted`), then runs `next`. The
+/// write is recorded (shop_customer_tag) so that the customer's later
+/// orders skip it; a customer whose ERP number changed (merged in the ERP)
+/// is written again. Rows from before `customer_tagged` existed were
+/// tagged before their customer_ensured transition.
 void tag_customer(saga_ptr self, std::function<void(saga_ptr)> next) {
   auto& st = self->state;
   if (st.row.data.value("customer_tagged", true) || !st.order.customer_id) {
@@ -387,23 +402,39 @@ void tag_customer(saga_ptr self, std::function<void(saga_ptr)> next) {
   }
   shop_update_customer update;
   update.id = *st.order.customer_id;
-  update.custom_attributes = {
-      {"erp_customer_no", st.row.data.value("erp_customer_no", "")}};
+  auto customer_no = st.row.data.value("erp_customer_no", "");
+  update.custom_attributes = {{"erp_customer_no", customer_no}};
   self->request(shop, st.settings.call_timeout, update)
-      .then([=](shop::shop_customer&) { next(self); },
-            [=](caf::error& e) {
-              auto se = shop_error_of(e);
-              if (se && !may_pass(e)) {
-                self->state.store->log(log_entry(
-                    self, sync_outcome::skipped,
-                    "erp_customer_no not stored on the shop customer: " +
-                        describe(e),
-                    sync_direction::erp_to_shop));
-                next(self);
-                return;
-              }
-              retry_later(self, "shop customer update: " + describe(e));
-            });
+      .then(
+          [=](shop::shop_customer&) {
+            auto& st = self->state;
+            // Not again if the comment is retried; if the record fails, a
+            // later order writes the same number again, which is harmless.
+            st.row.data["customer_tagged"] = true;
+            auto recorded =
+                st.store->record_customer_tag(update.id, customer_no);
+            if (!recorded)
+              st.store->log(log_entry(
+                  self, sync_outcome::skipped,
+                  "erp_customer_no stored on the shop customer but not "
+                  "recorded: " +
+                      persistence::db_error_text(recorded.error()),
+                  sync_direction::erp_to_shop));
+            next(self);
+          },
+          [=](caf::error& e) {
+            auto se = shop_error_of(e);
+            if (se && !may_pass(e)) {
+              self->state.store->log(log_entry(
+                  self, sync_outcome::skipped,
+                  "erp_customer_no not stored on the shop customer: " +
+                      describe(e),
+                  sync_direction::erp_to_shop));
+              next(self);
+              return;
+            }
+            retry_later(self, "shop customer update: " + describe(e));
+          });
 }
 
 void ensure_customer(saga_ptr self) {

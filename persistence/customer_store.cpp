@@ -103,6 +103,46 @@ customer_store::customer_no_of(std::int64_t shop_customer_id) {
       });
 }
 
+void customer_store::record_shop_tag(pqxx::transaction_base& tx,
+                                     std::int64_t shop_customer_id,
+                                     const std::string& customer_no) {
+  tx.exec_params("INSERT INTO shop_customer_tag (shop_customer_id, "
+                 "customer_no) VALUES ($1, $2) ON CONFLICT (shop_customer_id) "
+                 "DO UPDATE SET customer_no = EXCLUDED.customer_no, "
+                 "tagged_at = now()",
+                 shop_customer_id, customer_no);
+}
+
+caf::expected<void>
+customer_store::record_shop_tag(std::int64_t shop_customer_id,
+                                const std::string& customer_no) {
+  auto r = pool_.with_connection(
+      "shop_customer_tag write", [&](pqxx::connection& cn) {
+        pqxx::work tx(cn);
+        record_shop_tag(tx, shop_customer_id, customer_no);
+        tx.commit();
+      });
+  if (!r)
+    return r.error();
+  return {};
+}
+
+caf::expected<void>
+customer_store::forget_shop_tag_unless(std::int64_t shop_customer_id,
+                                       const std::string& held) {
+  auto r = pool_.with_connection(
+      "shop_customer_tag forget", [&](pqxx::connection& cn) {
+        pqxx::work tx(cn);
+        tx.exec_params("DELETE FROM shop_customer_tag WHERE shop_customer_id "
+                       "= $1 AND customer_no <> $2",
+                       shop_customer_id, held);
+        tx.commit();
+      });
+  if (!r)
+    return r.error();
+  return {};
+}
+
 caf::expected<std::vector<std::int64_t>>
 customer_store::shop_accounts_of(const std::string& customer_no) {
   return pool_.with_connection("customer_link read", [&](pqxx::connection& cn) {

@@ -6,6 +6,7 @@
 #include <caf/expected.hpp>
 #include <cstdint>
 #include <optional>
+#include <pqxx/transaction_base>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,25 @@ public:
   /// The ERP customer of shop account `shop_customer_id`, if linked.
   caf::expected<std::optional<std::string>>
   customer_no_of(std::int64_t shop_customer_id);
+
+  /// Records that Ferry wrote `customer_no` on shop account
+  /// `shop_customer_id` (its erp_customer_no attribute) and the shop took
+  /// it (`shop_customer_tag`), replacing an older number.
+  caf::expected<void> record_shop_tag(std::int64_t shop_customer_id,
+                                      const std::string& customer_no);
+
+  /// Forgets what record_shop_tag recorded for `shop_customer_id` unless
+  /// it is `held` (what the shop customer's attribute holds now: an edit in
+  /// the shop replaced Ferry's number), so that the next order writes it
+  /// again.
+  caf::expected<void> forget_shop_tag_unless(std::int64_t shop_customer_id,
+                                             const std::string& held);
+
+  /// record_shop_tag inside the caller's transaction (throws pqxx
+  /// exceptions).
+  static void record_shop_tag(pqxx::transaction_base& tx,
+                              std::int64_t shop_customer_id,
+                              const std::string& customer_no);
 
   /// Every shop account linked to `customer_no`, ascending.
   caf::expected<std::vector<std::int64_t>>

@@ -1,5 +1,6 @@
 #include "persistence/order_saga_store.hpp"
 
+#include "persistence/customer_store.hpp"
 #include "persistence/dead_letter_store.hpp"
 #include "persistence/group_commit.hpp"
 #include "persistence/inbox_store.hpp"
@@ -338,17 +339,22 @@ struct simple_transition {
   bool unclaim = false;
   bool release = false;
   sync_log_entry log;
+  /// order_transition::check_customer_tag (0: none).
+  std::int64_t tag_customer_id = 0;
+  std::string tag_customer_no;
 };
 
 /// Writes `all` in one statement: each row moved only if still at its
 /// version, its sync_log entry and the reservation release only for the
 /// rows moved. Element i: whether all[i] moved. Of two transitions of one
 /// saga in a batch (not from one saga actor, which waits for each commit)
-/// at most one moves; the other meets a version conflict.
-std::vector<bool> apply_simple_in(pqxx::connection& conn,
-                                  const std::vector<simple_transition>& all) {
+/// at most one moves; the other meets a version conflict. The check of a
+/// customer's tag is answered for the rows moved.
+std::vector<applied_transition>
+apply_simple_in(pqxx::connection& conn,
+                const std::vector<simple_transition>& all) {
   std::vector<std::string> key, to, data, version, node, lease, unclaim,
-      release;
+      release, tag_id, tag_no;
   sync_log_arrays logs;
   for (const auto& t : all) {
     key.push_back(t.key);
@@ -359,6 +365,8 @@ std::vector<bool> apply_simple_in(pqxx::connection& conn,
     lease.push_back(std::to_string(t.lease_seconds));
     unclaim.push_back(t.unclaim ? "t" : "f");
     release.push_back(t.release ? "t" : "f");
+    tag_id.push_back(std::to_string(t.tag_customer_id));
+    tag_no.push_back(t.tag_customer_no);
     logs.add(t.log);
   }
   static const prepared_sql sql{
@@ -368,10 +376,11 @@ std::vector<bool> apply_simple_in(pqxx::connection& conn,
           " $3::text[], $4::int[], $5::text[], $6::float8[], $7::bool[],"
           " $8::bool[], $9::text[], $10::text[], $11::text[],"
           " $12::text[], $13::text[], $14::text[], $15::text[],"
-          " $16::text[], $17::text[]) WITH ORDINALITY AS u(key, to_state,"
-          " data, from_version, node, lease, unclaim, rel, "} +
+          " $16::text[], $17::text[], $18::bigint[], $19::text[])"
+          " WITH ORDINALITY AS u(key, to_state, data, from_version, node,"
+          " lease, unclaim, rel, "} +
           sync_log_arrays::aliases +
-          ", n)),"
+          ", tag_id, tag_no, n)),"
           " moved AS (UPDATE saga s SET state = u.to_state,"
           " data = u.data::jsonb, version = s.version + 1, updated_at = now(),"
           " claimed_by = CASE WHEN u.unclaim THEN NULL ELSE u.node END,"
@@ -391,7 +400,10 @@ std::vector<bool> apply_simple_in(pqxx::connection& conn,
           " FROM done ORDER BY n), " +
           reservation_store::release_ctes(
               "ANY (SELECT key FROM done WHERE rel)", "true") +
-          " SELECT n FROM moved"};
+          // The tag check rides along: no round trip of its own per order.
+          " SELECT moved.n, t.shop_customer_id IS NOT NULL FROM moved"
+          " JOIN u USING (n) LEFT JOIN shop_customer_tag t"
+          " ON t.shop_customer_id = u.tag_id AND t.customer_no = u.tag_no"};
   pqxx::nontransaction tx(conn);
   auto p = logs.params();
   auto rows = exec_prepared_sql(
@@ -399,12 +411,13 @@ std::vector<bool> apply_simple_in(pqxx::connection& conn,
       text_array_literal(data), text_array_literal(version),
       text_array_literal(node), text_array_literal(lease),
       text_array_literal(unclaim), text_array_literal(release), p[0], p[1],
-      p[2], p[3], p[4], p[5], p[6], p[7], p[8]);
-  std::vector<bool> out(all.size(), false);
+      p[2], p[3], p[4], p[5], p[6], p[7], p[8], text_array_literal(tag_id),
+      text_array_literal(tag_no));
+  std::vector<applied_transition> out(all.size());
   for (const auto& r : rows) {
     auto n = r[0].as<std::size_t>(); // 1-based ordinality
     if (n >= 1 && n <= all.size())
-      out[n - 1] = true;
+      out[n - 1] = {true, r[1].as<bool>()};
   }
   return out;
 }
@@ -427,7 +440,7 @@ struct order_saga_store::transition_writer {
   /// Transitions of more sagas than run at once on a node never wait for
   /// a second statement.
   static constexpr std::size_t max_batch = 256;
-  group_commit<simple_transition, bool> commits;
+  group_commit<simple_transition, applied_transition> commits;
 };
 
 order_saga_store::~order_saga_store() = default;
@@ -436,6 +449,30 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
                                             const order_transition& t,
                                             const std::string& node,
                                             std::chrono::seconds lease) {
+  auto r = apply_checked(from, t, node, lease);
+  if (!r)
+    return r.error();
+  return r->moved;
+}
+
+caf::expected<void>
+order_saga_store::record_customer_tag(std::int64_t shop_customer_id,
+                                      const std::string& customer_no) {
+  auto r = pool_.with_connection(
+      "shop customer " + std::to_string(shop_customer_id) + ": tagged",
+      [&](pqxx::connection& conn) {
+        pqxx::work tx(conn);
+        customer_store::record_shop_tag(tx, shop_customer_id, customer_no);
+        tx.commit();
+      });
+  if (!r)
+    return r.error();
+  return {};
+}
+
+caf::expected<applied_transition> order_saga_store::apply_checked(
+    const order_saga_row& from, const order_transition& t,
+    const std::string& node, std::chrono::seconds lease) {
   if (t.reserve.empty() && !t.dead_letter_reason && !t.outbox && !t.audit) {
     simple_transition q;
     q.key = from.key;
@@ -447,6 +484,10 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
     q.unclaim = t.unclaim;
     q.release = t.release;
     q.log = t.log;
+    if (t.check_customer_tag) {
+      q.tag_customer_id = t.check_customer_tag->first;
+      q.tag_customer_no = t.check_customer_tag->second;
+    }
     return transitions_->commits.commit(std::move(q));
   }
   return pool_.with_connection(
@@ -463,8 +504,10 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
             "WHERE kind = $1 AND key = $2 AND version = $5 RETURNING id",
             std::string{kind}, from.key, t.to, t.data.dump(), from.version,
             node, static_cast<double>(lease.count()), t.unclaim);
+        applied_transition out;
         if (rows.size() != 1)
-          return false; // another node moved it; the transaction rolls back
+          return out; // another node moved it; the transaction rolls back
+        out.moved = true;
         sync_log_store::write(tx, t.log);
         if (!t.reserve.empty())
           reservation_store::reserve(tx, from.key, t.reserve);
@@ -480,8 +523,15 @@ caf::expected<bool> order_saga_store::apply(const order_saga_row& from,
                          t.outbox->first, from.key, t.outbox->second.dump());
         if (t.audit)
           audit_store::record(tx, *t.audit);
+        if (t.check_customer_tag)
+          out.customer_tagged =
+              !tx.exec_params("SELECT 1 FROM shop_customer_tag WHERE "
+                              "shop_customer_id = $1 AND customer_no = $2",
+                              t.check_customer_tag->first,
+                              t.check_customer_tag->second)
+                   .empty();
         tx.commit();
-        return true;
+        return out;
       });
 }
 

@@ -59,6 +59,19 @@ struct order_transition {
   /// Give up the node's claim with this transition (the saga's run ends
   /// with it: it is parked or failed), instead of extending it.
   bool unclaim = false;
+  /// Asks in the same statement whether the shop customer holds this ERP
+  /// customer number already (Ferry wrote it there: shop_customer_tag);
+  /// the answer is applied_transition::customer_tagged.
+  std::optional<std::pair<std::int64_t, std::string>> check_customer_tag;
+};
+
+/// What `apply_checked` committed.
+struct applied_transition {
+  /// False: another node moved the saga, nothing was committed.
+  bool moved = false;
+  /// The transition's check_customer_tag found the shop customer holding
+  /// that ERP number.
+  bool customer_tagged = false;
 };
 
 /// A new order from the inbox, committed in one transaction: its saga row
@@ -245,6 +258,18 @@ public:
   caf::expected<bool> apply(const order_saga_row& from,
                             const order_transition& t, const std::string& node,
                             std::chrono::seconds lease);
+
+  /// `apply`, with the answer of the transition's check_customer_tag.
+  caf::expected<applied_transition> apply_checked(const order_saga_row& from,
+                                                  const order_transition& t,
+                                                  const std::string& node,
+                                                  std::chrono::seconds lease);
+
+  /// Records that shop customer `shop_customer_id` holds ERP customer
+  /// number `customer_no` (the saga wrote it there), for the
+  /// check_customer_tag of its later orders.
+  caf::expected<void> record_customer_tag(std::int64_t shop_customer_id,
+                                          const std::string& customer_no);
 
   /// Claims up to `limit` runnable sagas (not parked, not failed) that no
   /// live lease holds, oldest first, for `node`; returns their rows.

@@ -294,9 +294,25 @@ http::router simulator::admin_router() {
             throw std::invalid_argument("rate_per_second must be > 0 and "
                                         "burst >= 1");
           limiter_.configure(set);
-          if (b.value("reset_counts", false))
+          if (b.value("reset_counts", false)) {
             limiter_.reset_counts();
+            std::lock_guard<std::mutex> guard{calls_mutex_};
+            calls_.clear();
+          }
           return exact(200, json(true));
+        }));
+  r.add("GET", "/admin/calls", admin([this](auto& req, auto&) {
+          auto c = req.query.find("client");
+          auto client = c == req.query.end() ? std::string{"ferry"} : c->second;
+          std::lock_guard<std::mutex> guard{calls_mutex_};
+          auto& calls = calls_[client];
+          std::int64_t total = 0;
+          for (auto& [route, n] : calls.served)
+            total += n;
+          return exact(200, json{{"client", client},
+                                 {"total", total},
+                                 {"routes", calls.served},
+                                 {"rate_limited", calls.limited}});
         }));
   r.add("GET", "/admin/webhooks", admin([this](auto& req, auto&) {
           auto fate = req.query.find("fate");

@@ -309,6 +309,7 @@ http::handler simulator::api(sync_handler h) {
     }
     auto d = limiter_.take(*client, now, epoch_second(), storm,
                            f.storm_retry_after_seconds);
+    count_call(*client, r, !d.allowed);
     http::response out;
     if (!d.allowed) {
       out = exact(429, json{{"message", "Too many requests from client %1"},
@@ -335,6 +336,35 @@ http::handler simulator::api(sync_handler h) {
     out.headers.set("X-RateLimit-Remaining", std::to_string(d.remaining));
     respond_later(std::move(respond), std::move(out), f.latency);
   };
+}
+
+void simulator::count_call(const std::string& client, const http::request& r,
+                           bool limited) {
+  // The route's pattern back from the path: each segment that is the value
+  // of a `{name}` parameter becomes `{name}`, without /rest/V1.
+  std::string route = r.method + " ";
+  std::string path = r.path;
+  const std::string base = "/rest/V1";
+  if (path.rfind(base, 0) == 0)
+    path = path.substr(base.size());
+  std::size_t at = 0;
+  while (at < path.size()) {
+    auto end = path.find('/', at + 1);
+    if (end == std::string::npos)
+      end = path.size();
+    auto segment = path.substr(at + 1, end - at - 1);
+    std::string shown = segment;
+    for (const auto& [name, value] : r.params)
+      if (value == segment) {
+        shown = "{" + name + "}";
+        break;
+      }
+    route += "/" + shown;
+    at = end;
+  }
+  std::lock_guard<std::mutex> guard{calls_mutex_};
+  auto& calls = calls_[client];
+  ++(limited ? calls.limited : calls.served)[route];
 }
 
 http::router simulator::api_router() {

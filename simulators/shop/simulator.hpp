@@ -115,6 +115,10 @@ private:
   using sync_handler =
       std::function<http::response(const http::request&, const std::string&)>;
   http::handler api(sync_handler h);
+  /// Counts one call of `client` to the route `r` matched ("PUT
+  /// /customers/{id}"), served or refused with 429.
+  void count_call(const std::string& client, const http::request& r,
+                  bool limited);
   void respond_later(http::respond_fn respond, http::response r,
                      std::chrono::milliseconds delay);
   void delay_loop();
@@ -139,6 +143,15 @@ private:
   traffic_settings traffic_;
   std::string webhook_url_;
   std::mt19937_64 fault_rng_;
+
+  /// Calls per client and route since start or the last reset (GET
+  /// /admin/calls); 429s apart.
+  struct route_calls {
+    std::map<std::string, std::int64_t> served;
+    std::map<std::string, std::int64_t> limited;
+  };
+  std::mutex calls_mutex_;
+  std::map<std::string, route_calls> calls_;
 
   std::unique_ptr<http::client> client_;
   std::unique_ptr<http::server> api_server_;

@@ -173,6 +173,8 @@ struct fake_shop_state {
   /// customer id → group_id (GET /customers/{id}); others are 404.
   std::map<std::int64_t, int> customer_groups;
   int get_customer_calls = 0;
+  /// PUT /customers/{id} calls taken.
+  int update_customer_calls = 0;
   /// Calls fail with 503 while set.
   bool down = false;
 
@@ -233,6 +235,7 @@ fake_shop(shop_connector_actor::pointer, std::shared_ptr<fake_shop_state> s) {
         std::lock_guard<std::mutex> guard{s->mutex};
         if (s->down)
           return unavailable();
+        ++s->update_customer_calls;
         for (auto& a : req.custom_attributes)
           if (a.attribute_code == "erp_customer_no")
             s->erp_customer_no[req.id] = a.value;

@@ -227,6 +227,40 @@ TEST_F(order_saga_test, duplicate_customer_is_adopted) {
             "validated -> customer_ensured (adopted duplicate)");
 }
 
+TEST_F(order_saga_test, returning_customer_is_tagged_once_not_per_order) {
+  auto tagged = [&] {
+    std::lock_guard<std::mutex> guard{shop_->mutex};
+    return std::make_pair(shop_->update_customer_calls,
+                          shop_->erp_customer_no[42]);
+  };
+  receive(make_order("1101"));
+  run("1101");
+  EXPECT_EQ(tagged(), std::make_pair(1, std::string{"C1"}))
+      << "the first order writes the ERP number on the shop customer";
+  for (auto key : {"1102", "1103"}) {
+    receive(make_order(key));
+    run(key);
+    EXPECT_EQ(row(key).state, "submitted") << key;
+    EXPECT_EQ(row(key).data.value("erp_customer_no", ""), "C1") << key;
+    EXPECT_EQ(shop_->comments_of(std::stoll(key)).size(), 1u) << key;
+  }
+  EXPECT_EQ(tagged(), std::make_pair(1, std::string{"C1"}))
+      << "a returning customer's orders make no customer update";
+  // Merged in the ERP: the customer's number changes, and is written once.
+  {
+    std::lock_guard<std::mutex> guard{erp_->mutex};
+    erp_->customers["ann@example.com"] = "C9";
+  }
+  for (auto key : {"1104", "1105"}) {
+    receive(make_order(key));
+    run(key);
+  }
+  EXPECT_EQ(tagged(), std::make_pair(2, std::string{"C9"}));
+  EXPECT_EQ(count("SELECT count(*) FROM saga WHERE state = 'submitted' AND "
+                  "(data->>'parked')::boolean"),
+            5);
+}
+
 TEST_F(order_saga_test, lost_answer_is_settled_by_get_sales_order) {
   erp_->drop_after_commit = 1;
   receive(make_order("1004"));

@@ -327,3 +327,68 @@ TEST(order_saga_integration, a_refused_order_is_dead_lettered_whole) {
   EXPECT_EQ(payload["items"][0].value("sku", ""), "NEW-0001");
   EXPECT_EQ(env.erp_orders().count("WEB-" + key), 0u);
 }
+
+// Issue 18: the shop's rate limit bounds the order flow, so a customer's
+// ERP number is written on the shop customer once, not with every order.
+// The registered customer gets it from the customer sync; its three orders
+// then make no customer update, each one comment, and the shop customer
+// holds the number the ERP orders carry.
+TEST(order_saga_integration, a_returning_customer_is_not_tagged_per_order) {
+  order_sim_env env;
+  ASSERT_TRUE(env.wait_ready()) << env.ferry().log();
+  env.add_product("IT-00001", "12.50");
+  auto customer = env.shop_admin("POST", "/admin/customers",
+                                 {{"email", "Returning@Example.com"},
+                                  {"firstname", "Returning"},
+                                  {"lastname", "Customer"}})
+                      .value("id", std::int64_t{0});
+  auto id = std::to_string(customer);
+  auto calls = [&](const std::string& route) {
+    return env.shop_admin("GET", "/admin/calls")
+        .value("routes", json::object())
+        .value(route, std::int64_t{0});
+  };
+  // The customer sync is done with the customer: it logs the ERP customer
+  // after writing it back to the shop.
+  ASSERT_TRUE(ferry::test::wait_until([&] {
+    return count(env.database_url(),
+                 "SELECT count(*) FROM sync_log WHERE entity = 'customer' AND "
+                 "entity_id = '" +
+                     id + "' AND outcome = 'ok'") > 0;
+  })) << env.ferry().log();
+  EXPECT_EQ(calls("PUT /customers/{id}"), 1);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3; ++i) {
+    auto o =
+        env.place_order({{"customer_id", customer},
+                         {"lines", {{{"sku", "IT-00001"}, {"qty", 1 + i}}}}});
+    keys.push_back(o.value("increment_id", ""));
+    // Each order to its end (in the ERP, its number commented on the shop
+    // order) before the next.
+    ASSERT_TRUE(ferry::test::wait_until([&] {
+      return count(
+                 env.database_url(),
+                 "SELECT count(*) FROM saga WHERE kind = 'order' AND key = '" +
+                     keys.back() +
+                     "' AND state = 'submitted' AND "
+                     "(data->>'parked')::boolean") == 1;
+    })) << diagnosis(env);
+    EXPECT_EQ(calls("PUT /customers/{id}"), 1)
+        << "order " << i + 1 << " wrote the customer again";
+  }
+  EXPECT_EQ(calls("POST /orders/{id}/comments"), 3);
+  std::string tagged;
+  for (auto& c :
+       env.shop_admin("GET", "/admin/customers").value("items", json::array()))
+    if (c.value("id", std::int64_t{0}) == customer)
+      for (auto& a : c.value("custom_attributes", json::array()))
+        if (a.value("attribute_code", "") == "erp_customer_no")
+          tagged = a.value("value", "");
+  auto erp = env.erp_orders();
+  for (auto& key : keys) {
+    auto it = erp.find("WEB-" + key);
+    ASSERT_NE(it, erp.end()) << key << " is not in the ERP";
+    EXPECT_EQ(it->second.value("CustomerNo", ""), tagged) << key;
+  }
+  EXPECT_FALSE(tagged.empty());
+}

@@ -13,6 +13,7 @@
 #include "tests/support/services.hpp"
 #include "tests/support/test_env.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -72,6 +73,12 @@ struct order_sim_options {
   int shop_sources = 0;
   int shop_seed_products = 0;
   int shop_seed_customers = 0;
+  /// The shop simulator's per-client limit (`--rate`, `--burst`) and
+  /// Ferry's `shop.rate_limit`: far above what the tests need by default;
+  /// 0 leaves the simulator's default (20/s, burst 40) and Ferry's (the
+  /// same).
+  int shop_rate = 2000;
+  int shop_burst = 2000;
   /// `--charges-item` of the ERP ("" for none).
   std::string charges_item;
   /// YAML appended to Ferry's config: whole top-level sections the
@@ -130,10 +137,6 @@ public:
         std::to_string(options_.shop_seed_customers),
         "--variant",
         std::to_string(options_.shop_variant),
-        "--rate",
-        "2000",
-        "--burst",
-        "2000",
         "--webhook-secret",
         webhook_secret,
         "--webhook-url",
@@ -141,6 +144,12 @@ public:
         "--webhook-insecure",
         "--webhook-time-scale",
         "0.005"};
+    if (options_.shop_rate > 0)
+      shop_args.insert(shop_args.end(),
+                       {"--rate", std::to_string(options_.shop_rate)});
+    if (options_.shop_burst > 0)
+      shop_args.insert(shop_args.end(),
+                       {"--burst", std::to_string(options_.shop_burst)});
     if (options_.shop_sources > 0)
       shop_args.insert(shop_args.end(),
                        {"--sources", std::to_string(options_.shop_sources)});
@@ -297,6 +306,15 @@ private:
     return j.is_discarded() ? json{} : j;
   }
 
+  /// Ferry's `shop.rate_limit`: below the shop's, or its default.
+  std::string rate_limit() const {
+    if (options_.shop_rate <= 0)
+      return "";
+    return "  rate_limit:\n    requests_per_second: " +
+           std::to_string(options_.shop_rate / 2) + "\n    burst: " +
+           std::to_string(std::max(1, options_.shop_burst / 2)) + "\n";
+  }
+
   std::string write_config() {
     auto path = dir_.path() + "/ferry.yaml";
     std::ofstream(path)
@@ -321,8 +339,7 @@ private:
         << "\n  client_id: ferry\n  client_secret: ferry-secret\n"
         << "  ca_file: " << shop_info_["ca_file"].get<std::string>() << "\n"
         << "  webhook_secrets: [" << webhook_secret << "]\n"
-        << "  rate_limit:\n    requests_per_second: 1000\n    burst: 1000\n"
-        << "  poll_interval: " << options_.shop_poll_interval
+        << rate_limit() << "  poll_interval: " << options_.shop_poll_interval
         << "\n  poll_overlap: 600s\n"
         << "erp:\n  endpoint: " << erp_info_["endpoint"].get<std::string>()
         << "\n  ca_file: " << erp_info_["ca_file"].get<std::string>() << "\n"

@@ -307,6 +307,28 @@ TEST(shop_sim, rate_limit_storm_and_error_knobs) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
 }
 
+TEST(shop_sim, calls_are_counted_per_route_and_client) {
+  test::temp_dir dir;
+  sim_process sim{dir.path(), {"--rate", "100", "--burst", "3"}};
+  sim.login();
+  EXPECT_EQ(status_of(sim.call("GET", "/customers/1")), 200);
+  EXPECT_EQ(status_of(sim.call("GET", "/customers/2")), 200);
+  EXPECT_EQ(status_of(sim.call("PUT", "/customers/1",
+                               R"({"customer":{"custom_attributes":[{)"
+                               R"("attribute_code":"erp_customer_no",)"
+                               R"("value":"C1"}]}})")),
+            200);
+  // The bucket (burst 3) is empty: this one is refused with 429.
+  EXPECT_EQ(status_of(sim.call("GET", "/products/SKU-00001")), 429);
+  auto calls = sim.admin("GET", "/admin/calls?client=ferry");
+  EXPECT_EQ(calls["total"], 3);
+  EXPECT_EQ(calls["routes"],
+            (json{{"GET /customers/{id}", 2}, {"PUT /customers/{id}", 1}}));
+  EXPECT_EQ(calls["rate_limited"], (json{{"GET /products/{sku}", 1}}));
+  sim.admin("POST", "/admin/rate", {{"reset_counts", true}});
+  EXPECT_EQ(sim.admin("GET", "/admin/calls")["total"], 0);
+}
+
 TEST(shop_sim, webhooks_are_signed_retried_and_faulted_by_share) {
   // A receiver of the test's own: fails its first request, then accepts.
   std::mutex m;
