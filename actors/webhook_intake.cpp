@@ -314,6 +314,14 @@ struct webhook_intake::impl {
       return;
     }
     (*inserted ? accepted : duplicate).Increment();
+    // Taken once, and refused by the inbox: counted as the record it is.
+    if (*inserted && settings.flows &&
+        (holds_nul_escape(event.payload) ||
+         !mapping::is_valid_utf8(event.payload)))
+      settings.flows->failed(
+          "webhooks", "record_refused",
+          "shop webhook dead-lettered: its text cannot be stored",
+          {{"event_id", event.event_id}, {"topic", event.topic}});
     j.respond(http::response::json(
         200, {{"status", *inserted ? "accepted" : "duplicate"},
               {"event_id", event.event_id}}));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "monitoring/flow_health.hpp"
 #include "persistence/inbox_store.hpp"
 #include "protocols/http/server.hpp"
 
@@ -42,6 +43,10 @@ struct webhook_intake_settings {
   /// Retry-After when the queue is full or the database is unavailable (the
   /// throttle gate brings its own).
   std::chrono::seconds retry_after{2};
+  /// Where a webhook taken but refused by the inbox (text PostgreSQL cannot
+  /// store: U+0000, bytes that are not UTF-8; dead-lettered there) is
+  /// counted (flow "webhooks"); may be null.
+  std::shared_ptr<monitoring::flow_health> flows;
 };
 
 /// The inbox `source` of shop webhooks.

@@ -33,10 +33,13 @@ oauth::token_issuer_settings issuer_settings(const config::ferry_config& c) {
   return settings;
 }
 
-webhook_intake_settings intake_settings(const config::ferry_config& c) {
+webhook_intake_settings
+intake_settings(const config::ferry_config& c,
+                std::shared_ptr<monitoring::flow_health> flows) {
   webhook_intake_settings settings;
   settings.secrets = c.shop.webhook_secrets;
   settings.max_body_bytes = static_cast<std::size_t>(c.api.max_body_bytes);
+  settings.flows = std::move(flows);
   return settings;
 }
 
@@ -78,17 +81,18 @@ struct api_endpoint::impl {
 
   impl(const config::ferry_config& c, persistence::pg_pool& pool,
        prometheus::Registry& registry, const throttle_gate* gate,
-       inbox_batch_commit webhook_commit)
+       inbox_batch_commit webhook_commit,
+       std::shared_ptr<monitoring::flow_health> flows)
       : inbox(pool), issuer(issuer_settings(c)) {
     if (c.shop.webhook_secrets.empty())
       monitoring::log_warn("api", "shop webhooks are not received: "
                                   "shop.webhook_secrets is not set");
     else if (webhook_commit)
       intake = std::make_unique<webhook_intake>(
-          intake_settings(c), std::move(webhook_commit), gate, registry);
+          intake_settings(c, flows), std::move(webhook_commit), gate, registry);
     else
-      intake = std::make_unique<webhook_intake>(intake_settings(c), inbox, gate,
-                                                registry);
+      intake = std::make_unique<webhook_intake>(intake_settings(c, flows),
+                                                inbox, gate, registry);
   }
 };
 
@@ -97,9 +101,11 @@ api_endpoint::api_endpoint(const config::ferry_config& config,
                            prometheus::Registry& registry,
                            const throttle_gate* gate,
                            const route_adder& add_routes,
-                           inbox_batch_commit webhook_commit)
+                           inbox_batch_commit webhook_commit,
+                           std::shared_ptr<monitoring::flow_health> flows)
     : impl_(std::make_unique<impl>(config, pool, registry, gate,
-                                   std::move(webhook_commit))) {
+                                   std::move(webhook_commit),
+                                   std::move(flows))) {
   http::router router;
   impl_->issuer.add_routes(router);
   if (add_routes)

@@ -30,7 +30,8 @@ public:
   api_endpoint(const config::ferry_config& config, persistence::pg_pool& pool,
                prometheus::Registry& registry, const throttle_gate* gate,
                const route_adder& add_routes = {},
-               inbox_batch_commit webhook_commit = {});
+               inbox_batch_commit webhook_commit = {},
+               std::shared_ptr<monitoring::flow_health> flows = nullptr);
   ~api_endpoint();
   api_endpoint(const api_endpoint&) = delete;
   api_endpoint& operator=(const api_endpoint&) = delete;

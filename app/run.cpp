@@ -219,7 +219,7 @@ int run_command(const std::vector<std::string>& args) {
             api_context routes{context, issuer};
             add_api_routes(routes, router);
           },
-          order_webhook_commit(context));
+          order_webhook_commit(context), flows);
     } catch (const std::exception& e) {
       mon::log_error(component, "cannot serve the API",
                      {{"listen", config->api.listen}, {"error", e.what()}});

@@ -746,4 +746,6 @@ TEST(real_data,
   EXPECT_GE(failures(metrics, "customers"), 2) << metrics;
   // The order the ERP refused.
   EXPECT_GE(failures(metrics, "orders"), 1) << metrics;
+  // The webhook whose text is not UTF-8, taken and refused by the inbox.
+  EXPECT_GE(failures(metrics, "webhooks"), 1) << metrics;
 }
