@@ -26,6 +26,9 @@ struct intake_state {
   /// Running saga actors by their address, and their keys.
   std::map<caf::actor_addr, std::string> running;
   std::set<std::string> running_keys;
+  /// Sagas claimed while the run before them was still ending, by key:
+  /// each holds its slot and its claim, and starts when that run is down.
+  std::map<std::string, persistence::order_saga_row> deferred;
   order_intake_report report;
   /// A tick is in the mailbox already (saga ends and inbox commits ask for
   /// one each; the inbox's listener runs on the committing thread).
@@ -308,15 +311,21 @@ void start_saga(intake_ptr self, persistence::order_saga_row row) {
                               st.sagas, st.connectors));
 }
 
-/// Starts a saga for each of `rows`, each holding a reserved slot (given
-/// back for a saga running already).
+/// Starts a saga for each of `rows`, each holding a reserved slot. A row
+/// whose key still has a run here is started once that run is down: a
+/// decision can make a saga runnable (and claimed) between its run's last
+/// commit and its end, and a claimed row left unstarted would wait for its
+/// lease to run out.
 void start_all(intake_ptr self, std::vector<persistence::order_saga_row> rows) {
   auto& st = self->state;
   for (auto& row : rows) {
-    if (st.running_keys.count(row.key))
-      st.handoff->release(1);
-    else
+    if (!st.running_keys.count(row.key)) {
       start_saga(self, std::move(row));
+      continue;
+    }
+    // Claimed twice before its run ended: one start, one slot.
+    if (!st.deferred.emplace(row.key, std::move(row)).second)
+      st.handoff->release(1);
   }
 }
 
@@ -421,15 +430,22 @@ order_intake(intake_ptr self, order_intake_settings settings,
     auto it = st.running.find(msg.source);
     if (it == st.running.end())
       return;
+    auto key = it->second;
+    auto next = st.deferred.find(key);
     // A saga that ended normally gave its claim up itself; one that broke
-    // off is runnable again.
-    if (msg.reason) {
-      st.sagas->release(it->second, st.settings.saga.node);
+    // off is runnable again (unless its next run, claimed, starts now).
+    if (msg.reason && next == st.deferred.end()) {
+      st.sagas->release(key, st.settings.saga.node);
       st.runnable_maybe = true;
     }
-    st.running_keys.erase(it->second);
+    st.running_keys.erase(key);
     st.running.erase(it);
     st.handoff->release(1);
+    if (next != st.deferred.end()) {
+      auto row = std::move(next->second);
+      st.deferred.erase(next);
+      start_saga(self, std::move(row));
+    }
     st.report.running = st.running.size();
     // Its slot may go to a waiting saga at once.
     if (st.runnable_maybe)
