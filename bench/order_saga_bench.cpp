@@ -166,26 +166,10 @@ int main() {
                          {"lines", {{{"sku", "IT-00001"}, {"qty", 1}}}}});
     keys.push_back(o.value("increment_id", ""));
   };
-  // Asked of the database, not the ERP simulator: listing its orders costs
-  // the simulator CPU that would count as the sagas'.
   pqxx::connection db{env.database_url()};
-  auto count = [&](const char* sql) {
-    pqxx::read_transaction tx{db};
-    return tx.exec1(sql)[0].as<std::size_t>();
-  };
-  // Every saga to its end: in the ERP and the ERP number on the shop order.
+  // Every saga to its end, asked of the database.
   auto wait_all = [&](std::size_t n) {
-    return ferry::test::wait_until(
-        [&] {
-          // The first count reads the saga table (a few thousand rows), the
-          // second the runnable sagas' partial index: the wait costs the
-          // database next to nothing.
-          return count("SELECT count(*) FROM saga WHERE kind = 'order'") >= n &&
-                 count("SELECT count(*) FROM saga WHERE kind = 'order' AND "
-                       "state <> 'failed' AND NOT coalesce((data->>'parked')"
-                       "::boolean, false)") == 0;
-        },
-        300s, 100ms);
+    return env.wait_sagas_settled(n, 300s, 100ms);
   };
   int postmaster = 0;
   {

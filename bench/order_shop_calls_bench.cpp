@@ -56,20 +56,8 @@ int main() {
   env.add_product("IT-00001", "12.50");
 
   pqxx::connection db{env.database_url()};
-  auto count = [&](const char* sql) {
-    pqxx::read_transaction tx{db};
-    return tx.exec1(sql)[0].as<std::size_t>();
-  };
-  // Every saga to its end: in the ERP and the ERP number on the shop order.
   auto wait_all = [&](std::size_t n) {
-    return ferry::test::wait_until(
-        [&] {
-          return count("SELECT count(*) FROM saga WHERE kind = 'order'") >= n &&
-                 count("SELECT count(*) FROM saga WHERE kind = 'order' AND "
-                       "state <> 'failed' AND NOT coalesce((data->>'parked')"
-                       "::boolean, false)") == 0;
-        },
-        600s, 200ms);
+    return env.wait_sagas_settled(n, 600s, 200ms);
   };
 
   // Registered customers; the customer sync gives each its ERP customer

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
 
@@ -195,6 +196,28 @@ public:
   const std::string& database_url() const { return db_.url(); }
   /// The config file Ferry runs with (for `ferry` commands beside it).
   const std::string& config_path() const { return config_; }
+
+  /// Waits until at least `n` order sagas exist and each is at its end (in
+  /// the ERP with the ERP number on the shop order, parked or failed).
+  /// Asked of the database, not the simulators, whose CPU would count as
+  /// the sagas': the first count reads the saga table, the second the
+  /// runnable sagas' partial index.
+  bool wait_sagas_settled(std::size_t n, std::chrono::milliseconds deadline,
+                          std::chrono::milliseconds poll) {
+    pqxx::connection db{db_.url()};
+    auto count = [&](const char* sql) {
+      pqxx::read_transaction tx{db};
+      return tx.exec1(sql)[0].as<std::size_t>();
+    };
+    return wait_until(
+        [&] {
+          return count("SELECT count(*) FROM saga WHERE kind = 'order'") >= n &&
+                 count("SELECT count(*) FROM saga WHERE kind = 'order' AND "
+                       "state <> 'failed' AND NOT coalesce((data->>'parked')"
+                       "::boolean, false)") == 0;
+        },
+        deadline, poll);
+  }
   /// Ferry's ops port (/metrics, /healthz, /readyz) and API port.
   int ops_port() const { return ops_port_; }
   int api_port() const { return api_port_; }
